@@ -1,0 +1,124 @@
+/**
+ * The one error catalogue. Every failure credreg reports to a caller is a
+ * {@link CredregError} with a stable `code`; codes never change, messages may.
+ * The HTTP status, the retryable flag and the CLI exit code of each code live
+ * here too, so the daemon, the client and the CLI cannot drift apart.
+ */
+
+/** Everything known about one error code. */
+export interface ErrorSpec {
+  /** HTTP status the daemon answers with. */
+  readonly status: number
+  /** Exit code of the `credreg` CLI. */
+  readonly exit: number
+  /** Whether repeating the same call later may succeed. */
+  readonly retryable: boolean
+  /** One line for the README and `--help`. */
+  readonly summary: string
+}
+
+export const ERROR_CODES = {
+  INVALID_KEY: { status: 400, exit: 2, retryable: false, summary: 'The key does not follow the key syntax.' },
+  INVALID_VALUE: { status: 400, exit: 2, retryable: false, summary: 'The value is not a JSON object.' },
+  VALUE_TOO_LARGE: { status: 413, exit: 2, retryable: false, summary: 'The serialized value (or request body) is over the size limit.' },
+  BAD_REQUEST: { status: 400, exit: 2, retryable: false, summary: 'The request or its options are malformed.' },
+  NOT_FOUND: { status: 404, exit: 4, retryable: false, summary: 'No such key, or no such version of it.' },
+  VERSION_CONFLICT: { status: 412, exit: 3, retryable: false, summary: 'The write was conditional on a version that is no longer the latest.' },
+  PATCH_FAILED: { status: 422, exit: 2, retryable: false, summary: 'The patch is invalid or cannot be applied to the current value.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, retryable: false, summary: 'The request body has a content type this route does not take.' },
+  UNAUTHORIZED: { status: 401, exit: 1, retryable: false, summary: 'A TCP request without a valid bearer token.' },
+  UNAVAILABLE: { status: 503, exit: 5, retryable: true, summary: 'The change log (NATS) or the daemon cannot be reached; reads from the replica still work.' },
+  TIMEOUT: { status: 504, exit: 5, retryable: true, summary: 'The operation did not complete within its time bound.' },
+  LOG_DIVERGED: { status: 503, exit: 5, retryable: false, summary: 'The change log is not the one this replica was built from (stream deleted, recreated or rolled back); writes are refused.' },
+  DATA_DIR_LOCKED: { status: 503, exit: 1, retryable: true, summary: 'The data directory is in use by another process (another daemon or node).' },
+  CLOSED: { status: 503, exit: 1, retryable: false, summary: 'The node or client has been closed.' },
+  INVALID_CONFIG: { status: 500, exit: 2, retryable: false, summary: 'A configuration value or the key file is invalid.' },
+  INTERNAL: { status: 500, exit: 1, retryable: false, summary: 'An unexpected failure; the message says what happened.' }
+} as const satisfies Record<string, ErrorSpec>
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** Extra details some codes carry. */
+export interface ErrorDetails {
+  key?: string
+  expectedVersion?: number
+  currentVersion?: number
+}
+
+/** The base of every error credreg reports. */
+export class CredregError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly retryable: boolean
+  readonly key?: string
+
+  constructor (code: ErrorCode, message: string, options?: ErrorOptions & { key?: string }) {
+    super(message, options)
+    this.name = 'CredregError'
+    this.code = code
+    const spec = ERROR_CODES[code]
+    this.status = spec.status
+    this.retryable = spec.retryable
+    if (options?.key !== undefined) this.key = options.key
+  }
+
+  /** The JSON body the HTTP API answers with. */
+  toJSON (): { code: ErrorCode, message: string } & ErrorDetails {
+    return { code: this.code, message: this.message, ...(this.key !== undefined ? { key: this.key } : {}) }
+  }
+}
+
+/** A conditional write lost: `expectedVersion` is not the latest, `currentVersion` is (0 when the key never existed). */
+export class VersionConflictError extends CredregError {
+  readonly expectedVersion: number | undefined
+  readonly currentVersion: number
+
+  constructor (key: string, expectedVersion: number | undefined, currentVersion: number, options?: ErrorOptions) {
+    const expected = expectedVersion === undefined ? 'the key to be absent' : `version ${expectedVersion}`
+    super('VERSION_CONFLICT', `${key}: expected ${expected}, but the latest version is ${currentVersion}`, { ...options, key })
+    this.name = 'VersionConflictError'
+    this.expectedVersion = expectedVersion
+    this.currentVersion = currentVersion
+  }
+
+  override toJSON (): { code: ErrorCode, message: string } & ErrorDetails {
+    return { ...super.toJSON(), ...(this.expectedVersion !== undefined ? { expectedVersion: this.expectedVersion } : {}), currentVersion: this.currentVersion }
+  }
+}
+
+/** True when `err` is a {@link CredregError}, optionally of the given code. */
+export function isCredregError (err: unknown, code?: ErrorCode): err is CredregError {
+  return err instanceof CredregError && (code === undefined || err.code === code)
+}
+
+/**
+ * Rebuilds a typed error from its JSON form (what the HTTP API sends), so a
+ * client sees the same classes and fields as an in-process caller.
+ */
+export function errorFromJSON (body: unknown, fallbackStatus?: number): CredregError {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const message = typeof b.message === 'string' ? b.message : 'unknown error'
+  const code = typeof b.code === 'string' && b.code in ERROR_CODES ? (b.code as ErrorCode) : codeForStatus(fallbackStatus)
+  const key = typeof b.key === 'string' ? b.key : undefined
+  if (code === 'VERSION_CONFLICT') {
+    const expected = typeof b.expectedVersion === 'number' ? b.expectedVersion : undefined
+    const current = typeof b.currentVersion === 'number' ? b.currentVersion : 0
+    const err = new VersionConflictError(key ?? '', expected, current)
+    err.message = message
+    return err
+  }
+  return new CredregError(code, message, key !== undefined ? { key } : undefined)
+}
+
+function codeForStatus (status: number | undefined): ErrorCode {
+  for (const [code, spec] of Object.entries(ERROR_CODES)) {
+    if (spec.status === status) return code as ErrorCode
+  }
+  return 'INTERNAL'
+}
+
+/** The CLI exit code for an error (1 for anything that is not a {@link CredregError}). */
+export function exitCodeFor (err: unknown): number {
+  return err instanceof CredregError ? ERROR_CODES[err.code].exit : 1
+}

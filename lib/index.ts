@@ -1,0 +1,8 @@
+/**
+ * credreg: a shared credential register. `openNode` embeds a replica in this
+ * process; `connect` (the client) talks to the host's `credregd`.
+ */
+export { openNode } from './node.js'
+export { CredregError, VersionConflictError, isCredregError, ERROR_CODES } from './errors.js'
+export type { ErrorCode, ErrorSpec } from './errors.js'
+export type * from './types.js'

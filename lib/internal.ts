@@ -1,0 +1,13 @@
+/** What the daemon, the CLI and the tests share, but applications should not lean on. */
+export { AbstractLog, StaleAppendError } from './log/abstract-log.js'
+export type { AppendOptions, LogEntry, LogInfo } from './log/abstract-log.js'
+export { LocalLog } from './log/local-log.js'
+export { JetStreamLog, streamName, entitySubjectPrefix } from './log/jetstream-log.js'
+export { connectNats, connectionOptions } from './log/connect.js'
+export { assertKey, assertNamespace, assertPrefix, keyProblem, keyToSubjectTokens, subjectTokensToKey } from './key.js'
+export { readKeyFile, writeNewKeyFile } from './key-file.js'
+export { DATA_KEY_BYTES, Sealer } from './seal.js'
+export { applyJsonPatch, applyMergePatch } from './patch.js'
+export { DEFAULT_HISTORY_DEPTH, DEFAULT_WRITE_TIMEOUT_MS } from './node.js'
+export { DEFAULT_MAX_VALUE_BYTES, serializeValue } from './value.js'
+export { errorFromJSON, exitCodeFor } from './errors.js'

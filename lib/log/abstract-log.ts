@@ -1,0 +1,183 @@
+/**
+ * The change log contract. `AbstractLog` owns argument checks, lifecycle and
+ * status; backends (`LocalLog`, `JetStreamLog`) implement only the private
+ * `_open`, `_append`, `_lastSeqOf`, `_info`, `_read` and `_close`.
+ *
+ * Semantics shared by every backend (and checked by one conformance suite):
+ * - sequences start at 1 and only grow; a per-key limit deletes superseded
+ *   records, so reads may skip sequences (gaps are normal);
+ * - `append` is conditional: it lands only if the key's latest record is still
+ *   at `expectedLastSeq` (0: the key has no record), else `StaleAppendError`;
+ * - `identity` names one history: a log deleted and recreated has a new one.
+ */
+import { CredregError } from '../errors.js'
+import { assertKey } from '../key.js'
+import type { Status } from '../types.js'
+
+/** One record as read from the log. */
+export interface LogEntry {
+  seq: number
+  /** The key of the subject, or `undefined` when the subject maps to no valid key. */
+  key: string | undefined
+  data: Uint8Array
+}
+
+/** Where the log stands. */
+export interface LogInfo {
+  /** Names this history; changes when the log is deleted and recreated. */
+  identity: string
+  /** Sequence of the newest record (0 for an empty log). */
+  lastSeq: number
+}
+
+/** Options of {@link AbstractLog.append}. */
+export interface AppendOptions {
+  /** Sequence of the key's latest record the writer saw (0: none). */
+  expectedLastSeq: number
+  /** Deduplication id: the same id appended twice lands once. */
+  msgId: string
+}
+
+/** Options of {@link AbstractLog.info}. */
+export interface InfoOptions {
+  /**
+   * Create the log when it does not exist. Only a node whose replica is empty
+   * may: one built from a log that has vanished must notice, not start over.
+   */
+  create: boolean
+}
+
+/** The key's latest record is not at the expected sequence: someone wrote first. */
+export class StaleAppendError extends Error {
+  constructor (key: string) {
+    super(`${key}: the latest record is not at the expected sequence`)
+    this.name = 'StaleAppendError'
+  }
+}
+
+/** What a log can do beyond the common contract. */
+export interface LogManifest {
+  /** Records survive this process (the log is shared by many nodes). */
+  shared: boolean
+}
+
+/** Notified when the log becomes usable or unusable for writes. */
+export type ConnectionListener = (connected: boolean) => void
+
+export abstract class AbstractLog {
+  #status: Status = 'closed'
+  #listeners = new Set<ConnectionListener>()
+  abstract readonly supports: LogManifest
+
+  get status (): Status {
+    return this.#status
+  }
+
+  /** Whether appends can reach the log right now. */
+  abstract get connected (): boolean
+
+  async open (): Promise<void> {
+    if (this.#status !== 'closed') throw new TypeError(`cannot open a log that is ${this.#status}`)
+    this.#status = 'opening'
+    try {
+      await this._open()
+    } catch (err) {
+      this.#status = 'closed'
+      throw err
+    }
+    this.#status = 'open'
+  }
+
+  async close (): Promise<void> {
+    if (this.#status === 'closed' || this.#status === 'closing') return
+    this.#status = 'closing'
+    try {
+      await this._close()
+    } finally {
+      this.#status = 'closed'
+      this.#listeners.clear()
+    }
+  }
+
+  async [Symbol.asyncDispose] (): Promise<void> {
+    await this.close()
+  }
+
+  /** Appends `data` under `key` if the key's latest record is at `expectedLastSeq`; resolves with the new sequence. */
+  async append (key: string, data: Uint8Array, options: AppendOptions): Promise<number> {
+    this.#assertOpen()
+    assertKey(key)
+    if (!Number.isSafeInteger(options.expectedLastSeq) || options.expectedLastSeq < 0) {
+      throw new TypeError('expectedLastSeq must be a non-negative integer')
+    }
+    return await this._append(key, data, options)
+  }
+
+  /** Sequence of the key's latest record, 0 when it has none. */
+  async lastSeqOf (key: string): Promise<number> {
+    this.#assertOpen()
+    assertKey(key)
+    return await this._lastSeqOf(key)
+  }
+
+  /** Identity and last sequence; throws `LOG_DIVERGED` when the log is missing and `create` is false. */
+  async info (options: InfoOptions = { create: false }): Promise<LogInfo> {
+    this.#assertOpen()
+    return await this._info(options)
+  }
+
+  /** Resolves once {@link connected} is true; rejects when `signal` aborts. */
+  async whenConnected (signal: AbortSignal): Promise<void> {
+    if (this.connected) return
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        off()
+        signal.removeEventListener('abort', abort)
+      }
+      const abort = (): void => {
+        done()
+        reject(signal.reason)
+      }
+      const off = this.onConnection(up => {
+        if (up) {
+          done()
+          resolve()
+        }
+      })
+      signal.addEventListener('abort', abort, { once: true })
+    })
+  }
+
+  /**
+   * Records from `fromSeq` on, in order, in batches of what is ready. The
+   * iteration ends (without error) when the backend loses its position, e.g.
+   * on a reconnect; the reader then checks `info()` and reads again from its
+   * own cursor. Ends when `signal` aborts.
+   */
+  read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]> {
+    this.#assertOpen()
+    if (!Number.isSafeInteger(fromSeq) || fromSeq < 1) throw new TypeError('fromSeq must be a positive integer')
+    return this._read(fromSeq, signal)
+  }
+
+  /** Calls `listener` whenever {@link connected} changes; returns the unsubscribe function. */
+  onConnection (listener: ConnectionListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  protected _emitConnection (connected: boolean): void {
+    for (const listener of this.#listeners) listener(connected)
+  }
+
+  #assertOpen (): void {
+    if (this.#status !== 'open') throw new CredregError('CLOSED', `the change log is ${this.#status}`)
+  }
+
+  protected abstract _open (): Promise<void>
+  protected abstract _append (key: string, data: Uint8Array, options: AppendOptions): Promise<number>
+  protected abstract _lastSeqOf (key: string): Promise<number>
+  protected abstract _info (options: InfoOptions): Promise<LogInfo>
+  protected abstract _read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]>
+  protected abstract _close (): Promise<void>
+}

@@ -1,0 +1,218 @@
+/**
+ * The change log on NATS JetStream: one stream per namespace, one subject per
+ * key (`credreg.<namespace>.e.<key tokens>`), at most `maxPerKey` records per
+ * subject. A conditional append is a publish with the expected last subject
+ * sequence, so the NATS server itself refuses a stale writer.
+ */
+import type { NatsConnection } from '@nats-io/nats-core'
+import {
+  DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
+  type JetStreamClient, type JetStreamManager
+} from '@nats-io/jetstream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CredregError } from '../errors.js'
+import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
+import type { Logger, NatsOptions } from '../types.js'
+import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo } from './abstract-log.js'
+import { connectNats } from './connect.js'
+
+/** Options of {@link JetStreamLog}. */
+export interface JetStreamLogOptions {
+  nats: NatsOptions
+  namespace: string
+  /** Records kept per key (the stream's `max_msgs_per_subject`). */
+  maxPerKey: number
+  /** Stream replicas when the stream is created. */
+  replicas: number
+  /** Bound of one publish round trip. */
+  publishTimeoutMs?: number
+  logger?: Logger
+}
+
+const READ_BATCH = 1000
+// JetStream's err_code for "stream name already in use" (not in the client's table).
+const STREAM_NAME_IN_USE = 10058
+
+/** Stream name of a namespace. */
+export function streamName (namespace: string): string {
+  return `CREDREG_${namespace}`
+}
+
+/** Subject prefix of a namespace's entity records (followed by the key tokens). */
+export function entitySubjectPrefix (namespace: string): string {
+  return `credreg.${namespace}.e.`
+}
+
+export class JetStreamLog extends AbstractLog {
+  readonly supports = { shared: true }
+  readonly #options: JetStreamLogOptions
+  readonly #stream: string
+  readonly #prefix: string
+  readonly #stop = new AbortController()
+  #nc: NatsConnection | undefined
+  #js: JetStreamClient | undefined
+  #jsm: JetStreamManager | undefined
+  #up = false
+
+  constructor (options: JetStreamLogOptions) {
+    super()
+    this.#options = options
+    this.#stream = streamName(options.namespace)
+    this.#prefix = entitySubjectPrefix(options.namespace)
+  }
+
+  get connected (): boolean {
+    return this.#up
+  }
+
+  /** The server this log is connected to, if any. */
+  get server (): string | undefined {
+    return this.#up ? this.#nc?.getServer() : undefined
+  }
+
+  /** The underlying connection once established (for heartbeats and the like). */
+  get connection (): NatsConnection | undefined {
+    return this.#nc
+  }
+
+  protected async _open (): Promise<void> {
+    // Never block open on the network: a node serves its replica while NATS
+    // is unreachable and connects in the background.
+    void this.#connect()
+  }
+
+  async #connect (): Promise<void> {
+    const signal = this.#stop.signal
+    let delay = 100
+    while (!signal.aborted) {
+      try {
+        const nc = await connectNats({ ...this.#options.nats })
+        if (signal.aborted) {
+          await nc.close()
+          return
+        }
+        this.#nc = nc
+        this.#js = jetstream(nc, { timeout: this.#options.publishTimeoutMs ?? 2000 })
+        this.#jsm = await jetstreamManager(nc, { checkAPI: false })
+        void this.#followStatus(nc)
+        this.#setUp(true)
+        return
+      } catch (err) {
+        this.#options.logger?.debug({ err }, 'NATS not reachable yet; retrying')
+        await sleep(delay, undefined, { signal }).catch(() => {})
+        delay = Math.min(delay * 2, 2000)
+      }
+    }
+  }
+
+  async #followStatus (nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'staleConnection') this.#setUp(false)
+      else if (s.type === 'reconnect') this.#setUp(true)
+    }
+    this.#setUp(false)
+  }
+
+  #setUp (up: boolean): void {
+    if (this.#up === up) return
+    this.#up = up
+    this.#options.logger?.[up ? 'info' : 'warn']({ server: this.#nc?.getServer() }, up ? 'connected to NATS' : 'disconnected from NATS')
+    this._emitConnection(up)
+  }
+
+  protected async _close (): Promise<void> {
+    this.#stop.abort()
+    this.#up = false
+    await this.#nc?.close().catch(() => {})
+  }
+
+  #subject (key: string): string {
+    return this.#prefix + keyToSubjectTokens(key)
+  }
+
+  #clients (): { js: JetStreamClient, jsm: JetStreamManager } {
+    if (!this.#up || this.#js === undefined || this.#jsm === undefined) {
+      throw new CredregError('UNAVAILABLE', 'NATS is not reachable; reads still work from the local replica')
+    }
+    return { js: this.#js, jsm: this.#jsm }
+  }
+
+  protected async _append (key: string, data: Uint8Array, { expectedLastSeq, msgId }: AppendOptions): Promise<number> {
+    const { js } = this.#clients()
+    try {
+      const ack = await js.publish(this.#subject(key), data, { expect: { lastSubjectSequence: expectedLastSeq }, msgID: msgId })
+      return ack.seq
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) throw new StaleAppendError(key)
+      throw unavailable(err, 'the write could not reach the change log')
+    }
+  }
+
+  protected async _lastSeqOf (key: string): Promise<number> {
+    const { jsm } = this.#clients()
+    try {
+      const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#subject(key) })
+      return m?.seq ?? 0
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return 0
+      throw unavailable(err, 'the change log could not be read')
+    }
+  }
+
+  protected async _info ({ create }: InfoOptions): Promise<LogInfo> {
+    const { jsm } = this.#clients()
+    let si
+    try {
+      si = await jsm.streams.info(this.#stream)
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
+      if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
+      si = await this.#create(jsm)
+    }
+    return { identity: `${this.#stream}@${si.created}`, lastSeq: si.state.last_seq }
+  }
+
+  async #create (jsm: JetStreamManager): ReturnType<JetStreamManager['streams']['info']> {
+    try {
+      return await jsm.streams.add({
+        name: this.#stream,
+        subjects: [`${this.#prefix}>`],
+        max_msgs_per_subject: this.#options.maxPerKey,
+        storage: StorageType.File,
+        num_replicas: this.#options.replicas,
+        discard: DiscardPolicy.Old
+      })
+    } catch (err) {
+      // Another node created it first: take theirs.
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.info(this.#stream)
+      throw unavailable(err, `the stream ${this.#stream} could not be created`)
+    }
+  }
+
+  protected async * _read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]> {
+    const { js } = this.#clients()
+    const consumer = await js.consumers.get(this.#stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq })
+    const messages = await consumer.consume({ max_messages: READ_BATCH })
+    const stop = (): void => { messages.stop() }
+    signal.addEventListener('abort', stop, { once: true })
+    try {
+      let batch: LogEntry[] = []
+      for await (const m of messages) {
+        const tokens = m.subject.startsWith(this.#prefix) ? m.subject.slice(this.#prefix.length) : ''
+        batch.push({ seq: m.seq, key: subjectTokensToKey(tokens), data: m.data })
+        if (batch.length >= READ_BATCH || messages.getPending() === 0) {
+          yield batch
+          batch = []
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop)
+      messages.stop()
+    }
+  }
+}
+
+function unavailable (err: unknown, what: string): CredregError {
+  if (err instanceof CredregError) return err
+  return new CredregError('UNAVAILABLE', `${what}: ${(err as Error).message}`, { cause: err })
+}

@@ -1,0 +1,143 @@
+/**
+ * The embedded change log of a standalone node, kept in the node's own
+ * LevelDB with the same semantics as a JetStream stream: growing sequences,
+ * per-key conditional appends, a per-key record limit and an identity.
+ */
+import { randomUUID } from 'node:crypto'
+import { EventEmitter, on } from 'node:events'
+import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import { AbstractLog, StaleAppendError, type AppendOptions, type LogEntry, type LogInfo } from './abstract-log.js'
+
+type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>
+type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, string>
+
+/** Options of {@link LocalLog}. */
+export interface LocalLogOptions {
+  /** The LevelDB (or a sublevel of it) the log lives in; the caller opens and closes it. */
+  db: Db
+  /** Records kept per key. */
+  maxPerKey: number
+}
+
+const READ_BATCH = 1000
+
+export class LocalLog extends AbstractLog {
+  readonly supports = { shared: false }
+  readonly #records: Sub
+  readonly #byKey: Sub
+  readonly #meta: Sub
+  readonly #maxPerKey: number
+  readonly #appended = new EventEmitter()
+  #identity = ''
+  #lastSeq = 0
+  // Appends are serialized: the conditional check and the write must not interleave.
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor ({ db, maxPerKey }: LocalLogOptions) {
+    super()
+    if (!Number.isSafeInteger(maxPerKey) || maxPerKey < 1) throw new TypeError('maxPerKey must be a positive integer')
+    this.#records = db.sublevel('log-records')
+    this.#byKey = db.sublevel('log-by-key')
+    this.#meta = db.sublevel('log-meta')
+    this.#maxPerKey = maxPerKey
+    this.#appended.setMaxListeners(0)
+  }
+
+  get connected (): boolean {
+    return this.status === 'open'
+  }
+
+  protected async _open (): Promise<void> {
+    const [identity, lastSeq] = await this.#meta.getMany(['identity', 'lastSeq'])
+    this.#lastSeq = lastSeq === undefined ? 0 : Number(lastSeq)
+    if (identity === undefined) {
+      this.#identity = `local:${randomUUID()}`
+      await this.#meta.put('identity', this.#identity)
+    } else {
+      this.#identity = identity
+    }
+    this._emitConnection(true)
+  }
+
+  protected async _close (): Promise<void> {
+    await this.#queue
+    this.#appended.emit('closed')
+  }
+
+  protected async _append (key: string, data: Uint8Array, options: AppendOptions): Promise<number> {
+    const run = this.#queue.then(async () => await this.#appendNow(key, data, options))
+    this.#queue = run.catch(() => {})
+    return await run
+  }
+
+  async #appendNow (key: string, data: Uint8Array, { expectedLastSeq }: AppendOptions): Promise<number> {
+    const seqs = await this.#seqsOf(key)
+    if ((seqs.at(-1) ?? 0) !== expectedLastSeq) throw new StaleAppendError(key)
+    const seq = this.#lastSeq + 1
+    const batch = this.#records.db.batch()
+      .put(pad(seq), JSON.stringify({ key, data: Buffer.from(data).toString('base64') }), { sublevel: this.#records })
+      .put(`${key}\0${pad(seq)}`, '', { sublevel: this.#byKey })
+      .put('lastSeq', String(seq), { sublevel: this.#meta })
+    for (const old of seqs.slice(0, Math.max(0, seqs.length + 1 - this.#maxPerKey))) {
+      batch.del(pad(old), { sublevel: this.#records }).del(`${key}\0${pad(old)}`, { sublevel: this.#byKey })
+    }
+    await batch.write()
+    this.#lastSeq = seq
+    this.#appended.emit('append')
+    return seq
+  }
+
+  protected async _lastSeqOf (key: string): Promise<number> {
+    const keys = await this.#byKey.keys({ gt: `${key}\0`, lt: `${key}\x01`, reverse: true, limit: 1 }).all()
+    return keys.length === 0 ? 0 : seqOfIndexKey(keys[0] as string)
+  }
+
+  async #seqsOf (key: string): Promise<number[]> {
+    const keys = await this.#byKey.keys({ gt: `${key}\0`, lt: `${key}\x01` }).all()
+    return keys.map(seqOfIndexKey)
+  }
+
+  protected async _info (): Promise<LogInfo> {
+    return { identity: this.#identity, lastSeq: this.#lastSeq }
+  }
+
+  protected async * _read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]> {
+    // Listen before reading, so an append between a read and the wait is not missed.
+    const wakeups = on(this.#appended, 'append', { signal, close: ['closed'] })
+    let cursor = fromSeq
+    try {
+      while (!signal.aborted && this.status === 'open') {
+        const rows = await this.#records.iterator({ gte: pad(cursor), limit: READ_BATCH }).all()
+        if (rows.length > 0) {
+          const entries = rows.map(([seq, value]) => {
+            const { key, data } = JSON.parse(value) as { key: string, data: string }
+            return { seq: Number(seq), key, data: Buffer.from(data, 'base64') }
+          })
+          cursor = (entries.at(-1)?.seq ?? cursor) + 1
+          yield entries
+          continue
+        }
+        if (cursor > this.#lastSeq) {
+          const next = await wakeups.next()
+          if (next.done === true) return
+        } else {
+          // The records in [cursor, lastSeq] were superseded and deleted: skip the gap.
+          cursor = this.#lastSeq + 1
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return
+      throw err
+    } finally {
+      await wakeups.return?.()
+    }
+  }
+}
+
+function pad (seq: number): string {
+  return String(seq).padStart(16, '0')
+}
+
+function seqOfIndexKey (indexKey: string): number {
+  return Number(indexKey.slice(indexKey.lastIndexOf('\0') + 1))
+}

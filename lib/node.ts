@@ -1,0 +1,297 @@
+/**
+ * A node: the local replica, the change log (JetStream or embedded) and the
+ * write path, behind the {@link CredregNode} contract. `openNode` is what
+ * apps embedding a replica, the daemon and the tests all start from.
+ */
+import { mkdir } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { v7 as uuidv7 } from 'uuid'
+import { CredregError } from './errors.js'
+import { assertKey, assertNamespace, assertPrefix } from './key.js'
+import { readKeyFile } from './key-file.js'
+import type { AbstractLog } from './log/abstract-log.js'
+import { JetStreamLog } from './log/jetstream-log.js'
+import { LocalLog } from './log/local-log.js'
+import { applyJsonPatch, applyMergePatch } from './patch.js'
+import { Follower } from './replica/follower.js'
+import { Replica } from './replica/replica.js'
+import type { Db } from './replica/store.js'
+import { watchReplica } from './replica/watch.js'
+import { historyOf } from './replica/history.js'
+import { Sealer } from './seal.js'
+import type {
+  ChangeEvent, ConditionalOptions, CredregNode, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
+  NodeStatus, PatchOperation, PutOptions, Status, WatchOptions, WriteResult
+} from './types.js'
+import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
+import { Writer, type WriteIntent } from './writer.js'
+
+export const DEFAULT_HISTORY_DEPTH = 10
+export const DEFAULT_WRITE_TIMEOUT_MS = 5000
+const MAX_LIST_LIMIT = 1000
+
+/** Opens a node; resolves once the replica is open (the log may still be connecting). */
+export async function openNode (options: NodeOptions): Promise<CredregNode> {
+  const node = new Node(options)
+  await node.open()
+  return node
+}
+
+class Node implements CredregNode {
+  readonly namespace: string
+  readonly #options: NodeOptions
+  readonly #depth: number
+  readonly #maxValueBytes: number
+  readonly #timeoutMs: number
+  #status: Status = 'closed'
+  #nodeId = ''
+  #db: Db | undefined
+  #log: AbstractLog | undefined
+  #replica: Replica | undefined
+  #follower: Follower | undefined
+  #writer: Writer | undefined
+  readonly #inFlight = new Set<Promise<unknown>>()
+  readonly #watchers = new Set<AbortController>()
+
+  constructor (options: NodeOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('openNode needs an options object')
+    if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new CredregError('INVALID_CONFIG', 'dataDir must be a directory path')
+    this.namespace = options.namespace ?? 'default'
+    assertNamespace(this.namespace)
+    this.#depth = intOption('historyDepth', options.historyDepth, DEFAULT_HISTORY_DEPTH, 1, 100)
+    this.#maxValueBytes = intOption('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 2, 1024 * 1024)
+    this.#timeoutMs = intOption('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS, 100, 600_000)
+    if (options.nats !== undefined) intOption('nats.replicas', options.nats.replicas, 1, 1, 5)
+    if (options.nodeId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(options.nodeId)) {
+      throw new CredregError('INVALID_CONFIG', `nodeId must be 1-128 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(options.nodeId)}`)
+    }
+    this.#options = options
+  }
+
+  get nodeId (): string { return this.#nodeId }
+  get status (): Status { return this.#status }
+
+  async open (): Promise<void> {
+    const o = this.#options
+    this.#status = 'opening'
+    const sealer = new Sealer(o.dataKey instanceof Uint8Array ? o.dataKey : await readKeyFile(o.dataKey.file))
+    await mkdir(o.dataDir, { recursive: true })
+    const db: Db = new Level<string, string>(join(o.dataDir, 'replica'))
+    try {
+      await db.open()
+    } catch (cause) {
+      this.#status = 'closed'
+      if ((cause as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+        throw new CredregError('DATA_DIR_LOCKED', `the data directory ${o.dataDir} is in use by another credreg process`, { cause })
+      }
+      throw cause
+    }
+    this.#db = db
+    try {
+      const replica = new Replica({ db, namespace: this.namespace, sealer, historyDepth: this.#depth, ...(o.logger !== undefined ? { logger: o.logger } : {}) })
+      await replica.load()
+      this.#nodeId = await this.#resolveNodeId(replica)
+      const log = o.nats === undefined
+        ? new LocalLog({ db, maxPerKey: this.#depth })
+        : new JetStreamLog({
+          nats: { name: `credreg ${this.#nodeId}`, ...o.nats },
+          namespace: this.namespace,
+          maxPerKey: this.#depth,
+          replicas: o.nats.replicas ?? 1,
+          ...(o.logger !== undefined ? { logger: o.logger } : {})
+        })
+      await log.open()
+      const follower = new Follower(log, replica, o.logger)
+      follower.start()
+      this.#replica = replica
+      this.#log = log
+      this.#follower = follower
+      this.#writer = new Writer({
+        log,
+        replica,
+        sealer,
+        namespace: this.namespace,
+        nodeId: this.#nodeId,
+        maxValueBytes: this.#maxValueBytes,
+        timeoutMs: this.#timeoutMs,
+        diverged: () => follower.diverged?.reason
+      })
+    } catch (err) {
+      await db.close()
+      this.#status = 'closed'
+      throw err
+    }
+    this.#status = 'open'
+  }
+
+  async #resolveNodeId (replica: Replica): Promise<string> {
+    const stored = await replica.store.meta.get('nodeId')
+    const nodeId = this.#options.nodeId ?? stored ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64)}-${uuidv7().slice(-12)}`
+    if (nodeId !== stored) await replica.store.meta.put('nodeId', nodeId)
+    return nodeId
+  }
+
+  #open (): { replica: Replica, writer: Writer } {
+    if (this.#status !== 'open' || this.#replica === undefined || this.#writer === undefined) {
+      throw new CredregError('CLOSED', `the node is ${this.#status}`)
+    }
+    return { replica: this.#replica, writer: this.#writer }
+  }
+
+  async get (key: string, options: { version?: number } = {}): Promise<Entity> {
+    const { replica } = this.#open()
+    assertKey(key)
+    if (options.version !== undefined) {
+      positiveInt('version', options.version)
+      const stored = await replica.storedVersion(key, options.version)
+      if (stored === undefined) throw new CredregError('NOT_FOUND', `${key} has no retained version ${options.version}`, { key })
+      return replica.toEntity(key, stored)
+    }
+    const head = await replica.head(key)
+    if (head === undefined || head.op === 'delete') throw new CredregError('NOT_FOUND', `${key} does not exist`, { key })
+    return replica.toEntity(key, head)
+  }
+
+  async put (key: string, value: JsonObject, options: PutOptions = {}): Promise<WriteResult> {
+    if (options.ifVersion !== undefined && options.ifAbsent === true) throw new CredregError('BAD_REQUEST', 'ifVersion and ifAbsent exclude each other', { key })
+    return await this.#write(key, { ...conditions(options), ...(options.ifAbsent === true ? { ifAbsent: true } : {}), op: 'put', apply: () => value })
+  }
+
+  async patch (key: string, ops: PatchOperation[], options: ConditionalOptions = {}): Promise<WriteResult> {
+    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyJsonPatch(current ?? {}, ops, key) })
+  }
+
+  async merge (key: string, patch: JsonObject, options: ConditionalOptions = {}): Promise<WriteResult> {
+    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyMergePatch(current ?? {}, patch, key) })
+  }
+
+  async delete (key: string, options: ConditionalOptions = {}): Promise<WriteResult> {
+    return await this.#write(key, { ...conditions(options), op: 'delete' })
+  }
+
+  async #write (key: string, intent: WriteIntent): Promise<WriteResult> {
+    const { writer } = this.#open()
+    assertKey(key)
+    if (intent.ifVersion !== undefined) positiveInt('ifVersion', intent.ifVersion, 0)
+    const write = writer.write(key, intent)
+    this.#inFlight.add(write)
+    try {
+      return await write
+    } finally {
+      this.#inFlight.delete(write)
+    }
+  }
+
+  async list (prefix = '', options: ListOptions = {}): Promise<ListPage> {
+    const { replica } = this.#open()
+    assertPrefix(prefix)
+    const limit = options.limit ?? 100
+    positiveInt('limit', limit)
+    if (limit > MAX_LIST_LIMIT) throw new CredregError('BAD_REQUEST', `limit must be at most ${MAX_LIST_LIMIT}`)
+    if (options.after !== undefined) assertKey(options.after)
+    return await replica.list(prefix, { limit, ...(options.after !== undefined ? { after: options.after } : {}) })
+  }
+
+  async history (key: string): Promise<HistoryEntry[]> {
+    const { replica } = this.#open()
+    assertKey(key)
+    const entries = await historyOf(replica, key)
+    if (entries.length === 0) throw new CredregError('NOT_FOUND', `${key} has no history here`, { key })
+    return entries
+  }
+
+  watch (prefix = '', options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+    const { replica } = this.#open()
+    assertPrefix(prefix)
+    if (options.since !== undefined) positiveInt('since', options.since, 0)
+    const controller = new AbortController()
+    const onAbort = (): void => controller.abort()
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    if (options.signal?.aborted === true) controller.abort()
+    this.#watchers.add(controller)
+    const events = watchReplica(replica, prefix, options.since, controller.signal)
+    const done = (): void => {
+      this.#watchers.delete(controller)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+    return (async function * () {
+      try {
+        yield * events
+      } finally {
+        done()
+      }
+    })()
+  }
+
+  async waitForApplied (seq: number, timeoutMs = this.#timeoutMs): Promise<void> {
+    const { replica } = this.#open()
+    positiveInt('seq', seq, 0)
+    await replica.waitForApplied(seq, timeoutMs)
+  }
+
+  async nodeStatus (): Promise<NodeStatus> {
+    const { replica } = this.#open()
+    const log = this.#log as AbstractLog
+    const follower = this.#follower as Follower
+    const logSeq = follower.logSeq
+    const server = log instanceof JetStreamLog ? log.server : undefined
+    return {
+      nodeId: this.#nodeId,
+      mode: this.#options.nats === undefined ? 'standalone' : 'cluster',
+      namespace: this.namespace,
+      status: this.#status,
+      appliedSeq: replica.appliedSeq,
+      logSeq,
+      lag: Math.max(0, logSeq - replica.appliedSeq),
+      connected: log.connected,
+      ...(server !== undefined ? { server } : {}),
+      entities: replica.liveCount,
+      rejected: { ...replica.rejected },
+      ...(follower.diverged !== undefined ? { diverged: { ...follower.diverged } } : {})
+    }
+  }
+
+  /** The log's NATS connection in cluster mode (for heartbeats); `undefined` standalone or before connecting. */
+  get natsConnection (): JetStreamLog['connection'] {
+    return this.#log instanceof JetStreamLog ? this.#log.connection : undefined
+  }
+
+  async close (): Promise<void> {
+    if (this.#status !== 'open') return
+    this.#status = 'closing'
+    // Writes under way finish (or fail) first: a caller never sees a write vanish mid-flight.
+    await Promise.allSettled([...this.#inFlight])
+    for (const watcher of this.#watchers) watcher.abort()
+    await this.#follower?.stop()
+    await this.#log?.close()
+    await this.#db?.close()
+    this.#status = 'closed'
+  }
+
+  async [Symbol.asyncDispose] (): Promise<void> {
+    await this.close()
+  }
+}
+
+function conditions (options: ConditionalOptions): Pick<WriteIntent, 'ifVersion' | 'correlationId'> {
+  return {
+    ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
+    ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {})
+  }
+}
+
+function positiveInt (name: string, value: unknown, min = 1): void {
+  if (!Number.isSafeInteger(value) || (value as number) < min) {
+    throw new CredregError('BAD_REQUEST', `${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`)
+  }
+}
+
+function intOption (name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new CredregError('INVALID_CONFIG', `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}

@@ -1,0 +1,95 @@
+/**
+ * Follows the change log into the replica: checks that the log is the one the
+ * replica was built from, then reads from applied + 1 and applies in order.
+ * Any connection change ends the read, so identity is checked again before a
+ * single record of a possibly recreated log is applied (docs/follower.md).
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { isCredregError } from '../errors.js'
+import type { AbstractLog } from '../log/abstract-log.js'
+import type { Logger } from '../types.js'
+import type { Replica } from './replica.js'
+
+/** Why and since when the node refuses the log. */
+export interface Divergence { reason: string, since: string }
+
+const RECHECK_MS = 2000
+
+export class Follower {
+  readonly #log: AbstractLog
+  readonly #replica: Replica
+  readonly #logger: Logger | undefined
+  readonly #stop = new AbortController()
+  #running: Promise<void> | undefined
+  #read: AbortController | undefined
+  #diverged: Divergence | undefined
+  #logSeq = 0
+
+  constructor (log: AbstractLog, replica: Replica, logger?: Logger) {
+    this.#log = log
+    this.#replica = replica
+    this.#logger = logger
+  }
+
+  get diverged (): Divergence | undefined { return this.#diverged }
+  /** The newest log sequence seen (from the log's info or the records read). */
+  get logSeq (): number { return Math.max(this.#logSeq, this.#replica.appliedSeq) }
+
+  start (): void {
+    // A reconnect may lead to another server or a recreated stream: read again, from a fresh identity check.
+    this.#log.onConnection(() => this.#read?.abort())
+    this.#running = this.#loop()
+  }
+
+  async stop (): Promise<void> {
+    this.#stop.abort()
+    this.#read?.abort()
+    await this.#running
+  }
+
+  async #loop (): Promise<void> {
+    const stop = this.#stop.signal
+    while (!stop.aborted) {
+      try {
+        await this.#log.whenConnected(stop)
+        await this.#checkIdentity()
+        if (this.#diverged !== undefined) {
+          await sleep(RECHECK_MS, undefined, { signal: stop })
+          continue
+        }
+        this.#read = new AbortController()
+        for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, this.#read.signal)) {
+          await this.#replica.apply(batch)
+          this.#logSeq = Math.max(this.#logSeq, batch.at(-1)?.seq ?? 0)
+        }
+      } catch (err) {
+        if (stop.aborted) return
+        if (isCredregError(err, 'LOG_DIVERGED')) this.#diverge(err.message)
+        else this.#logger?.warn({ err }, 'reading the change log failed; retrying')
+        await sleep(this.#diverged === undefined ? 250 : RECHECK_MS, undefined, { signal: stop }).catch(() => {})
+      }
+    }
+  }
+
+  async #checkIdentity (): Promise<void> {
+    const known = this.#replica.identity
+    const info = await this.#log.info({ create: known === undefined })
+    this.#logSeq = info.lastSeq
+    if (known === undefined) {
+      await this.#replica.setIdentity(info.identity)
+    } else if (known !== info.identity) {
+      return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
+    } else if (info.lastSeq < this.#replica.appliedSeq) {
+      return this.#diverge(`the change log ends at sequence ${info.lastSeq}, but this replica has applied ${this.#replica.appliedSeq}: the stream lost records`)
+    }
+    if (this.#diverged !== undefined) this.#logger?.info({ identity: info.identity }, 'the change log matches this replica again')
+    this.#diverged = undefined
+  }
+
+  #diverge (reason: string): void {
+    if (this.#diverged?.reason !== reason) {
+      this.#logger?.error({ reason }, 'refusing the change log: it is not the one this replica was built from; writes are refused, reads serve the replica')
+      this.#diverged = { reason, since: new Date().toISOString() }
+    }
+  }
+}

@@ -1,0 +1,22 @@
+/** A key's retained history, each version with the patch from the one before. */
+import jsonpatch from 'fast-json-patch'
+import type { HistoryEntry, JsonObject } from '../types.js'
+import type { Replica } from './replica.js'
+
+export async function historyOf (replica: Replica, key: string): Promise<HistoryEntry[]> {
+  const versions = await replica.storedHistory(key)
+  let previous: JsonObject = {}
+  return versions.map(stored => {
+    const value = replica.open(key, stored)
+    const entry: HistoryEntry = {
+      version: stored.version,
+      seq: stored.seq,
+      op: stored.op,
+      meta: { ...stored.meta, op: stored.op },
+      value,
+      patch: jsonpatch.compare(previous, value ?? {})
+    }
+    previous = value ?? {}
+    return entry
+  })
+}

@@ -1,0 +1,70 @@
+/**
+ * Sealing of values with AES-256-GCM under the namespace data key.
+ *
+ * The namespace, key and version are the additional authenticated data, so a
+ * sealed value cannot be replayed under another key, version or namespace.
+ * The key id names the data key (for rotation) without revealing it.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { CredregError } from './errors.js'
+
+/** Length of a data key in bytes. */
+export const DATA_KEY_BYTES = 32
+
+const IV_BYTES = 12
+const TAG_BYTES = 16
+
+/** A sealed value as it travels in a record. */
+export interface Sealed {
+  /** Key id: the first 16 hex digits of a SHA-256 of the data key. */
+  kid: string
+  /** base64 of the 12-byte nonce. */
+  iv: string
+  /** base64 of the ciphertext followed by the 16-byte GCM tag. */
+  ct: string
+}
+
+/** What a sealed value is bound to. */
+export interface SealContext {
+  namespace: string
+  key: string
+  version: number
+}
+
+/** Seals and opens values under one data key. */
+export class Sealer {
+  readonly kid: string
+  readonly #key: Buffer
+
+  constructor (dataKey: Uint8Array) {
+    if (dataKey.length !== DATA_KEY_BYTES) {
+      throw new CredregError('INVALID_CONFIG', `a data key must be exactly ${DATA_KEY_BYTES} bytes, got ${dataKey.length}`)
+    }
+    this.#key = Buffer.from(dataKey)
+    this.kid = createHash('sha256').update('credreg key id\0').update(this.#key).digest('hex').slice(0, 16)
+  }
+
+  seal (plaintext: Uint8Array, context: SealContext): Sealed {
+    const iv = randomBytes(IV_BYTES)
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv)
+    cipher.setAAD(aad(context))
+    const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
+    return { kid: this.kid, iv: iv.toString('base64'), ct: ct.toString('base64') }
+  }
+
+  /** The plaintext, or throws when the key id, the context or the ciphertext do not authenticate. */
+  open (sealed: Sealed, context: SealContext): Buffer {
+    if (sealed.kid !== this.kid) throw new Error(`sealed under key id ${sealed.kid}, this node has ${this.kid}`)
+    const iv = Buffer.from(sealed.iv, 'base64')
+    const data = Buffer.from(sealed.ct, 'base64')
+    if (iv.length !== IV_BYTES || data.length < TAG_BYTES) throw new Error('malformed sealed value')
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, iv)
+    decipher.setAAD(aad(context))
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES))
+    return Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()])
+  }
+}
+
+function aad ({ namespace, key, version }: SealContext): Buffer {
+  return Buffer.from(`credreg/v1\0${namespace}\0${key}\0${version}`)
+}

@@ -1,0 +1,155 @@
+/**
+ * The write path: every write is a conditional append of version N+1 on top
+ * of version N, checked by the log itself, then awaited in the local replica
+ * (read-your-writes). The first attempt trusts the replica (no network read);
+ * after a refusal the log says what is latest and the replica catches up to it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { v7 as uuidv7, validate as isUuid } from 'uuid'
+import { CredregError, VersionConflictError } from './errors.js'
+import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
+import { encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from './record.js'
+import type { Replica } from './replica/replica.js'
+import type { StoredEntity } from './replica/store.js'
+import type { Sealer } from './seal.js'
+import type { JsonObject, WriteOp, WriteResult } from './types.js'
+import { serializeValue } from './value.js'
+
+/** What a write does to the current value: `undefined` current means absent or deleted. */
+export interface WriteIntent {
+  op: WriteOp
+  /** The new value from the current one; not called for a delete. */
+  apply?: (current: JsonObject | undefined) => JsonObject
+  ifVersion?: number
+  ifAbsent?: boolean
+  correlationId?: string
+}
+
+export interface WriterOptions {
+  log: AbstractLog
+  replica: Replica
+  sealer: Sealer
+  namespace: string
+  nodeId: string
+  maxValueBytes: number
+  timeoutMs: number
+  /** Set when the log must not be written to. */
+  diverged: () => string | undefined
+}
+
+const RETRY_PAUSE_MS = 50
+
+export class Writer {
+  readonly #o: WriterOptions
+
+  constructor (options: WriterOptions) {
+    this.#o = options
+  }
+
+  async write (key: string, intent: WriteIntent): Promise<WriteResult> {
+    const { log, replica } = this.#o
+    const correlationId = intent.correlationId ?? uuidv7()
+    if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`, { key })
+    const deadline = Date.now() + this.#o.timeoutMs
+    let head = await replica.head(key)
+    let expectedSeq = head?.seq ?? 0
+    // True once `head` comes from the log's own answer, not just the replica's view.
+    let confirmed = false
+
+    const refresh = async (): Promise<void> => {
+      this.#assertWritable(deadline, key)
+      const lastSeq = await log.lastSeqOf(key)
+      await replica.waitForApplied(lastSeq, Math.max(1, deadline - Date.now()))
+      head = await replica.head(key)
+      // The latest record may have been refused by the replica (forged, malformed): build on it anyway.
+      expectedSeq = lastSeq
+      confirmed = true
+    }
+
+    for (;;) {
+      this.#assertWritable(deadline, key)
+      const current = live(head)
+      const currentVersion = head?.version ?? 0
+      const unmet = unmetCondition(intent, currentVersion, current !== undefined)
+      if (unmet !== undefined) {
+        // The replica may lag behind the log: only the log's answer makes a refusal final.
+        if (confirmed || unmet === 'older') throw refusal(key, intent, unmet, currentVersion)
+        await refresh()
+        continue
+      }
+      const version = currentVersion + 1
+      const record = this.#record(key, version, intent, current === undefined ? undefined : replica.open(key, current), correlationId)
+      let seq: number
+      try {
+        seq = await this.#appendWithRetry(key, record, expectedSeq, `${correlationId}:${version}`, deadline)
+      } catch (err) {
+        if (!(err instanceof StaleAppendError)) throw err
+        await refresh()
+        continue
+      }
+      await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
+      return { key, version, seq, created: current === undefined, correlationId }
+    }
+  }
+
+  #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {
+    const common = {
+      v: RECORD_SCHEMA_VERSION,
+      ns: this.#o.namespace,
+      key,
+      version,
+      meta: { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }
+    } as const
+    if (intent.op === 'delete') return { ...common, op: 'delete' }
+    const value = (intent.apply as NonNullable<WriteIntent['apply']>)(current)
+    const bytes = serializeValue(value, this.#o.maxValueBytes, key)
+    return { ...common, op: intent.op, value: this.#o.sealer.seal(bytes, { namespace: this.#o.namespace, key, version }) }
+  }
+
+  // A publish that timed out may have landed: retrying the same record with the
+  // same message id either lands it once or returns the first landing.
+  async #appendWithRetry (key: string, record: LogRecord, expectedLastSeq: number, msgId: string, deadline: number): Promise<number> {
+    const data = encodeRecord(record)
+    for (;;) {
+      try {
+        return await this.#o.log.append(key, data, { expectedLastSeq, msgId })
+      } catch (err) {
+        const retry = err instanceof CredregError && err.retryable && this.#o.log.connected && Date.now() + RETRY_PAUSE_MS < deadline
+        if (!retry) throw err
+        await sleep(RETRY_PAUSE_MS)
+      }
+    }
+  }
+
+  #assertWritable (deadline: number, key: string): void {
+    const diverged = this.#o.diverged()
+    if (diverged !== undefined) throw new CredregError('LOG_DIVERGED', `writes are refused: ${diverged}`, { key })
+    if (!this.#o.log.connected) throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable; reads still work from the local replica', { key })
+    if (Date.now() >= deadline) throw new CredregError('TIMEOUT', `the write did not land within ${this.#o.timeoutMs} ms`, { key })
+  }
+
+}
+
+function refusal (key: string, intent: WriteIntent, unmet: Unmet, currentVersion: number): CredregError {
+  if (unmet === 'missing') return new CredregError('NOT_FOUND', `${key} does not exist${currentVersion > 0 ? ` (deleted at version ${currentVersion})` : ''}`, { key })
+  return new VersionConflictError(key, intent.ifVersion, currentVersion)
+}
+
+/** The head if it holds a value (not absent, not a tombstone). */
+function live (head: StoredEntity | undefined): StoredEntity | undefined {
+  return head !== undefined && head.op !== 'delete' ? head : undefined
+}
+
+/**
+ * How the current state fails the write, if it does. `older`: the caller's
+ * version is already superseded, final without asking the log; `conflict`:
+ * another version or presence was expected; `missing`: nothing to patch or delete.
+ */
+type Unmet = 'older' | 'conflict' | 'missing'
+
+function unmetCondition (intent: WriteIntent, currentVersion: number, exists: boolean): Unmet | undefined {
+  if (intent.ifVersion !== undefined && intent.ifVersion !== currentVersion) return intent.ifVersion < currentVersion ? 'older' : 'conflict'
+  if (intent.ifAbsent === true && exists) return 'conflict'
+  if ((intent.op === 'patch' || intent.op === 'delete') && !exists) return 'missing'
+  return undefined
+}
