@@ -11,10 +11,20 @@ import type { ChangeEvent, JsonObject } from '../types.js'
 import type { AppliedChange, Replica } from './replica.js'
 import { seqKey, type StoredVersion } from './store.js'
 
-export async function * watchReplica (replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal): AsyncGenerator<ChangeEvent> {
+/**
+ * Starts watching at once (not at the first `next()`), so every change
+ * applied after this call is delivered.
+ */
+export function watchReplica (replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal): AsyncGenerator<ChangeEvent> {
   // Subscribe before reading the backlog, so nothing applied in between is lost.
   const live = on(replica, 'applied', { signal }) as AsyncIterableIterator<[AppliedChange[]]>
-  const replayedThrough = replica.appliedSeq
+  return follow(replica, prefix, since, signal, live, replica.appliedSeq)
+}
+
+async function * follow (
+  replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal,
+  live: AsyncIterableIterator<[AppliedChange[]]>, replayedThrough: number
+): AsyncGenerator<ChangeEvent> {
   try {
     if (since !== undefined && since < replayedThrough) {
       yield * backlog(replica, prefix, since, replayedThrough)
