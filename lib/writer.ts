@@ -38,6 +38,9 @@ export interface WriterOptions {
 }
 
 const RETRY_PAUSE_MS = 50
+// How long a write waits for a (re)connecting log before it fails UNAVAILABLE:
+// long enough to ride out a connect or a fail-over, short enough to never hang.
+const CONNECT_GRACE_MS = 2000
 
 export class Writer {
   readonly #o: WriterOptions
@@ -57,7 +60,7 @@ export class Writer {
     let confirmed = false
 
     const refresh = async (): Promise<void> => {
-      this.#assertWritable(deadline, key)
+      await this.#writable(deadline, key)
       const lastSeq = await log.lastSeqOf(key)
       await replica.waitForApplied(lastSeq, Math.max(1, deadline - Date.now()))
       head = await replica.head(key)
@@ -67,7 +70,7 @@ export class Writer {
     }
 
     for (;;) {
-      this.#assertWritable(deadline, key)
+      await this.#writable(deadline, key)
       const current = live(head)
       const currentVersion = head?.version ?? 0
       const unmet = unmetCondition(intent, currentVersion, current !== undefined)
@@ -121,11 +124,17 @@ export class Writer {
     }
   }
 
-  #assertWritable (deadline: number, key: string): void {
+  async #writable (deadline: number, key: string): Promise<void> {
     const diverged = this.#o.diverged()
     if (diverged !== undefined) throw new CredregError('LOG_DIVERGED', `writes are refused: ${diverged}`, { key })
-    if (!this.#o.log.connected) throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable; reads still work from the local replica', { key })
     if (Date.now() >= deadline) throw new CredregError('TIMEOUT', `the write did not land within ${this.#o.timeoutMs} ms`, { key })
+    if (this.#o.log.connected) return
+    const grace = Math.min(CONNECT_GRACE_MS, deadline - Date.now())
+    try {
+      await this.#o.log.whenConnected(AbortSignal.timeout(Math.max(1, grace)))
+    } catch {
+      throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable; reads still work from the local replica', { key })
+    }
   }
 
 }

@@ -20,6 +20,9 @@ export interface LocalLogOptions {
 }
 
 const READ_BATCH = 1000
+// Message ids remembered for deduplication (JetStream keeps a time window; a
+// bounded count serves the same purpose for retries within one process).
+const DEDUPE_IDS = 10_000
 
 export class LocalLog extends AbstractLog {
   readonly supports = { shared: false }
@@ -30,6 +33,7 @@ export class LocalLog extends AbstractLog {
   readonly #appended = new EventEmitter()
   #identity = ''
   #lastSeq = 0
+  readonly #recentIds = new Map<string, number>()
   // Appends are serialized: the conditional check and the write must not interleave.
   #queue: Promise<unknown> = Promise.resolve()
 
@@ -70,7 +74,9 @@ export class LocalLog extends AbstractLog {
     return await run
   }
 
-  async #appendNow (key: string, data: Uint8Array, { expectedLastSeq }: AppendOptions): Promise<number> {
+  async #appendNow (key: string, data: Uint8Array, { expectedLastSeq, msgId }: AppendOptions): Promise<number> {
+    const duplicate = this.#recentIds.get(msgId)
+    if (duplicate !== undefined) return duplicate
     const seqs = await this.#seqsOf(key)
     if ((seqs.at(-1) ?? 0) !== expectedLastSeq) throw new StaleAppendError(key)
     const seq = this.#lastSeq + 1
@@ -83,6 +89,8 @@ export class LocalLog extends AbstractLog {
     }
     await batch.write()
     this.#lastSeq = seq
+    this.#recentIds.set(msgId, seq)
+    if (this.#recentIds.size > DEDUPE_IDS) this.#recentIds.delete(this.#recentIds.keys().next().value as string)
     this.#appended.emit('append')
     return seq
   }

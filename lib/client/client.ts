@@ -1,0 +1,176 @@
+/**
+ * The client library: the HTTP API of a credregd daemon, with the method
+ * names, options, results and typed errors of an in-process node.
+ */
+import { assertKey, assertPrefix } from '../key.js'
+import type { ChangeEvent, ConditionalOptions, Entity, JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, WatchOptions } from '../types.js'
+import { Http } from './http.js'
+import type { HttpRequest } from './http.js'
+import type { ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo } from './types.js'
+import { watchChanges } from './watch.js'
+
+const DEFAULT_TIMEOUT_MS = 15_000
+
+/**
+ * Connects to a credregd daemon through its unix socket (`{ socket }`) or its
+ * TCP listener (`{ url, token }`). Nothing is sent until the first call: a
+ * daemon that is not there shows up as `UNAVAILABLE` on that call.
+ */
+export function connect (options: ConnectOptions): CredregClient {
+  return new CredregClient(options)
+}
+
+/**
+ * A connection to one daemon. Every method rejects with a {@link CredregError}:
+ * the daemon's own code (`NOT_FOUND`, `VERSION_CONFLICT` as a
+ * `VersionConflictError` with `currentVersion`, `INVALID_KEY`, `PATCH_FAILED`…),
+ * `UNAVAILABLE` when the daemon cannot be reached, `TIMEOUT` past `timeoutMs`,
+ * and `CLOSED` after {@link CredregClient.close}.
+ */
+export class CredregClient implements AsyncDisposable {
+  readonly #http: Http
+  readonly #reconnect: Required<NonNullable<ConnectOptions['reconnect']>>
+
+  constructor (options: ConnectOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('connect() takes { socket } or { url, token }')
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new TypeError('timeoutMs must be a non-negative integer')
+    if ('socket' in options && typeof options.socket === 'string' && options.socket !== '') {
+      this.#http = new Http({ socket: options.socket }, timeoutMs)
+    } else if ('url' in options && typeof options.url === 'string' && typeof options.token === 'string') {
+      if (!/^https?:$/.test(new URL(options.url).protocol)) throw new TypeError(`url must be http: or https:, got ${options.url}`)
+      this.#http = new Http({ url: options.url, token: options.token }, timeoutMs)
+    } else {
+      throw new TypeError('connect() takes { socket } or { url, token }')
+    }
+    this.#reconnect = { initialDelayMs: 250, maxDelayMs: 5000, idleTimeoutMs: 45_000, ...options.reconnect }
+  }
+
+  /** The latest version of `key`, or `options.version` from its history. Rejects with `NOT_FOUND`. */
+  async get (key: string, options: { version?: number } = {}): Promise<Entity> {
+    const query = options.version !== undefined ? `?version=${integer(options.version, 'version')}` : ''
+    const { json } = await this.#http.request({ method: 'GET', path: entityPath(key) + query, key })
+    return json as Entity
+  }
+
+  /**
+   * Writes `value` as the next version of `key`. `ifVersion` makes it
+   * conditional (`If-Match`), `ifAbsent` makes it create-only (`If-None-Match: *`);
+   * a lost condition rejects with `VersionConflictError`.
+   */
+  async put (key: string, value: JsonObject, options: PutOptions = {}): Promise<ClientWriteResult> {
+    const headers = writeHeaders(options)
+    if (options.ifAbsent === true) headers['if-none-match'] = '*'
+    return await this.#write({ method: 'PUT', path: entityPath(key), key, headers, body: JSON.stringify(value) })
+  }
+
+  /** Applies RFC 6902 operations to the latest version. A patch that cannot apply rejects with `PATCH_FAILED`. */
+  async patch (key: string, ops: PatchOperation[], options: ConditionalOptions = {}): Promise<ClientWriteResult> {
+    const headers = { ...writeHeaders(options), 'content-type': 'application/json-patch+json' }
+    return await this.#write({ method: 'PATCH', path: entityPath(key), key, headers, body: JSON.stringify(ops) })
+  }
+
+  /** Applies an RFC 7396 merge patch (`null` removes a member) to the latest version. */
+  async merge (key: string, patch: JsonObject, options: ConditionalOptions = {}): Promise<ClientWriteResult> {
+    const headers = { ...writeHeaders(options), 'content-type': 'application/merge-patch+json' }
+    return await this.#write({ method: 'PATCH', path: entityPath(key), key, headers, body: JSON.stringify(patch) })
+  }
+
+  /** Deletes `key`: the result's version is its tombstone. */
+  async delete (key: string, options: ConditionalOptions = {}): Promise<ClientWriteResult> {
+    return await this.#write({ method: 'DELETE', path: entityPath(key), key, headers: writeHeaders(options) })
+  }
+
+  /** Live keys starting with `prefix`, in key order, one page at a time (pass `next` back as `after`). */
+  async list (prefix = '', options: ListOptions = {}): Promise<ListPage> {
+    assertPrefix(prefix)
+    const query = new URLSearchParams()
+    if (prefix !== '') query.set('prefix', prefix)
+    if (options.limit !== undefined) query.set('limit', String(integer(options.limit, 'limit')))
+    if (options.after !== undefined) query.set('after', options.after)
+    const q = query.toString()
+    const { json } = await this.#http.request({ method: 'GET', path: `/v1/entities${q === '' ? '' : `?${q}`}` })
+    return json as ListPage
+  }
+
+  /** The retained versions of `key`, oldest first. Rejects with `NOT_FOUND` for a key never seen. */
+  async history (key: string): Promise<ClientHistoryEntry[]> {
+    const { json } = await this.#http.request({ method: 'GET', path: `/v1/history/${encodeKey(key)}`, key })
+    return (json as { versions: ClientHistoryEntry[] }).versions
+  }
+
+  /**
+   * Changes to keys starting with `prefix`, in log order: after `since` when
+   * given, else from now on. The iterator reconnects on its own (with backoff)
+   * and resumes where it stopped, so a daemon restart neither loses nor repeats
+   * a change. It ends when `signal` aborts, when the loop breaks, or when the
+   * client closes; it throws only errors that retrying cannot fix (e.g. `UNAUTHORIZED`).
+   */
+  watch (prefix = '', options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
+    const since = options.since === undefined ? undefined : integer(options.since, 'since')
+    const closed = this.#http.closed
+    if (closed.aborted) return failed(closed.reason)
+    try {
+      assertPrefix(prefix)
+    } catch (err) {
+      return failed(err)
+    }
+    const signal = options.signal === undefined ? closed : AbortSignal.any([closed, options.signal])
+    return watchChanges({ http: this.#http, prefix, since, signal, ...this.#reconnect })
+  }
+
+  /** The daemon's view of itself: node id, mode, applied and log sequence, NATS connection. */
+  async status (): Promise<DaemonStatus> {
+    return (await this.#http.request({ method: 'GET', path: '/v1/status' })).json as DaemonStatus
+  }
+
+  /** Every daemon of the namespace heard from; with `key`, the version of it each one holds. */
+  async nodes (options: { key?: string } = {}): Promise<NodeInfo[]> {
+    if (options.key !== undefined) assertKey(options.key)
+    const query = options.key !== undefined ? `?${new URLSearchParams({ key: options.key }).toString()}` : ''
+    return (await this.#http.request({ method: 'GET', path: `/v1/nodes${query}` })).json as NodeInfo[]
+  }
+
+  /** Ends every request and watch in flight and closes the connections; later calls reject with `CLOSED`. Idempotent. */
+  async close (): Promise<void> {
+    await this.#http.close()
+  }
+
+  async [Symbol.asyncDispose] (): Promise<void> {
+    await this.close()
+  }
+
+  async #write (req: HttpRequest): Promise<ClientWriteResult> {
+    const { status, headers, json } = await this.#http.request(req)
+    const { key, version } = json as { key: string, version: number }
+    const correlationId = headers['x-correlation-id']
+    return { key, version, created: status === 201, ...(typeof correlationId === 'string' ? { correlationId } : {}) }
+  }
+}
+
+async function * failed (err: unknown): AsyncGenerator<never, void, undefined> {
+  throw err
+}
+
+/** `/v1/entities/` and the key. */
+function entityPath (key: string): string {
+  return `/v1/entities/${encodeKey(key)}`
+}
+
+/** A valid key (else `INVALID_KEY`, as the daemon would answer) with each `/`-separated segment percent-encoded. */
+function encodeKey (key: string): string {
+  assertKey(key)
+  return key.split('/').map(encodeURIComponent).join('/')
+}
+
+function writeHeaders (options: ConditionalOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (options.ifVersion !== undefined) headers['if-match'] = `"${integer(options.ifVersion, 'ifVersion')}"`
+  if (options.correlationId !== undefined) headers['x-correlation-id'] = options.correlationId
+  return headers
+}
+
+function integer (n: number, name: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TypeError(`${name} must be a non-negative integer, got ${String(n)}`)
+  return n
+}

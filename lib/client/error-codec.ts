@@ -1,0 +1,73 @@
+/**
+ * Turns what went wrong on the wire into the typed errors of lib/errors.ts:
+ * an HTTP error response through `errorFromJSON`, a transport failure into
+ * `UNAVAILABLE` or `TIMEOUT`.
+ */
+import { CredregError, ERROR_CODES, errorFromJSON } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
+
+/** An error response: its status, its raw body, and the key the request was about. */
+export interface ErrorResponse {
+  status: number
+  body: string
+  key?: string
+}
+
+/**
+ * Rebuilds the typed error of an HTTP error response. A JSON `{ code, message, ... }`
+ * body keeps its code and details; anything else falls back to the code of the status.
+ */
+export function errorFromResponse ({ status, body, key }: ErrorResponse): CredregError {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    parsed = undefined
+  }
+  const json = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined
+  const message = typeof json?.message === 'string' ? json.message : `HTTP ${status}${body.trim() === '' ? '' : `: ${body.trim().slice(0, 200)}`}`
+  const code = typeof json?.code === 'string' && json.code in ERROR_CODES ? json.code : FALLBACK_CODES[status]
+  return errorFromJSON({ ...(key !== undefined ? { key } : {}), ...json, message, ...(code !== undefined ? { code } : {}) }, status)
+}
+
+/** For a body without a known code: statuses that several codes share map to their most general code. */
+const FALLBACK_CODES: Record<number, ErrorCode> = { 400: 'BAD_REQUEST', 500: 'INTERNAL', 503: 'UNAVAILABLE' }
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES', 'ENOTSOCK', 'EHOSTUNREACH', 'ENETUNREACH',
+  'ENETDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'
+])
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+
+/**
+ * Maps a failure of the transport (no HTTP response) to `UNAVAILABLE` or
+ * `TIMEOUT`, keeping the original as `cause`. `target` names the daemon in the message.
+ */
+export function errorFromTransport (err: unknown, target: string): CredregError {
+  if (err instanceof CredregError) return err
+  const code = transportCode(err)
+  const detail = err instanceof Error ? err.message : String(err)
+  if (code !== undefined && TIMEOUT_CODES.has(code)) {
+    return new CredregError('TIMEOUT', `credregd at ${target} did not answer in time (${detail})`, { cause: err })
+  }
+  if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
+    return new CredregError('UNAVAILABLE', `credregd at ${target} cannot be reached (${code}: ${detail})`, { cause: err })
+  }
+  return new CredregError('INTERNAL', `request to credregd at ${target} failed: ${detail}`, { cause: err })
+}
+
+/** The `code` of an error or, for wrapped errors (AggregateError, `cause`), of the first one that has one. */
+function transportCode (err: unknown): string | undefined {
+  const seen = new Set<unknown>()
+  const queue: unknown[] = [err]
+  while (queue.length > 0) {
+    const e = queue.shift()
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue
+    seen.add(e)
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || TIMEOUT_CODES.has(code))) return code
+    if (e instanceof AggregateError) queue.push(...e.errors)
+    queue.push((e as { cause?: unknown }).cause)
+  }
+  return undefined
+}

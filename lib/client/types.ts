@@ -1,0 +1,54 @@
+/**
+ * The contract of the client library: how to reach a daemon and what its
+ * HTTP API answers. Entities, change events, listings and history are the
+ * shapes of lib/types.ts.
+ */
+import type { NodeRow, StatusBody } from '../http/schemas.js'
+import type { HistoryEntry } from '../types.js'
+import type { ReconnectOptions } from './watch.js'
+
+export type { ReconnectOptions }
+
+/** Options shared by both ways of connecting. */
+export interface ClientOptions {
+  /** Bound of each request, in milliseconds (default 15000; 0 for none). A request over it fails with `TIMEOUT`. */
+  timeoutMs?: number
+  /** How `watch` reconnects after the daemon goes away. */
+  reconnect?: ReconnectOptions
+}
+
+/** Reach the daemon of this host through its unix socket (no token needed: the socket's mode guards it). */
+export interface SocketConnectOptions extends ClientOptions {
+  /** Path of the daemon's socket, e.g. `/var/lib/credreg/credregd.sock`. */
+  socket: string
+}
+
+/** Reach a daemon's TCP listener (`credregd --listen`), with the bearer token of its `--token-file`. */
+export interface UrlConnectOptions extends ClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:7420`. */
+  url: string
+  token: string
+}
+
+/** Options of {@link connect}: a unix socket or a URL plus token. */
+export type ConnectOptions = SocketConnectOptions | UrlConnectOptions
+
+/** The result of every write through the client. */
+export interface ClientWriteResult {
+  key: string
+  /** The version the write created (for a delete: its tombstone version). */
+  version: number
+  /** Whether the key was absent (or deleted) before this write (the daemon answered 201). */
+  created: boolean
+  /** The correlation id the daemon recorded the write under (the echoed `X-Correlation-Id`). */
+  correlationId?: string
+}
+
+/** What `GET /v1/status` reports about the daemon and its replica (the daemon's response schema). */
+export type DaemonStatus = StatusBody
+
+/** One daemon of the namespace as heard through its heartbeats (`GET /v1/nodes`), this one first. */
+export type NodeInfo = NodeRow
+
+/** One retained version as `GET /v1/history/{key}` reports it: no value (read it with `get(key, { version })`). */
+export type ClientHistoryEntry = Omit<HistoryEntry, 'value'>

@@ -1,0 +1,126 @@
+/**
+ * The client side of `GET /v1/watch`: an async iterator over the SSE stream
+ * that reconnects on its own and resumes from the last sequence it delivered.
+ *
+ *   start ──► (no `since`: read `appliedSeq` from /v1/status) ──► connect
+ *   connect ──200──► read events; deliver those with seq > cursor; cursor = seq
+ *   stream ends, socket error, 503, timeout, retryable `error` event
+ *     ──► wait (the server's `retry:`, else backoff) ──► connect with Last-Event-ID: cursor
+ *   any other error status or `error` event ──► the iterator throws it
+ *   signal aborts, iterator returns, client closes ──► the iterator ends
+ *
+ * Because every connection after the first resumes from the cursor, a daemon
+ * restart neither loses nor repeats a change: the cursor only moves forward
+ * and a replayed sequence at or below it is dropped. `resync` events carry a
+ * key's state rather than a change (their seq is that key's latest, ahead of
+ * the changes that follow them), so they leave the cursor alone and may be
+ * sent again after a reconnect.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { CredregError, errorFromJSON } from '../errors.js'
+import type { ChangeEvent } from '../types.js'
+import { errorFromTransport } from './error-codec.js'
+import type { Http } from './http.js'
+import { createSseParser } from './sse-parser.js'
+import type { SseEvent } from './sse-parser.js'
+
+/** How a watch reconnects. */
+export interface ReconnectOptions {
+  /** First delay after a lost connection, unless the server sent `retry:` (default 250 ms). */
+  initialDelayMs?: number
+  /** Upper bound of the doubling delay (default 5000 ms). */
+  maxDelayMs?: number
+  /** A connection silent for this long is dropped and reopened (default 45000 ms: three missed heartbeats). */
+  idleTimeoutMs?: number
+}
+
+interface WatchParams extends Required<ReconnectOptions> {
+  http: Http
+  prefix: string
+  since: number | undefined
+  signal: AbortSignal
+}
+
+const OPS = new Set(['put', 'patch', 'delete', 'resync'])
+
+/** Changes to keys under `params.prefix`, in log order, across reconnects. */
+export async function * watchChanges (params: WatchParams): AsyncGenerator<ChangeEvent, void, undefined> {
+  const { http, prefix, signal } = params
+  let cursor = params.since
+  let delay = params.initialDelayMs
+  let serverRetry: number | undefined
+  while (!signal.aborted) {
+    try {
+      if (cursor === undefined) cursor = await startingPoint(http, signal)
+      const query = new URLSearchParams({ ...(prefix !== '' ? { prefix } : {}), since: String(cursor) })
+      const res = await http.stream({
+        method: 'GET',
+        path: `/v1/watch?${query.toString()}`,
+        headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
+        idleTimeoutMs: params.idleTimeoutMs,
+        signal
+      })
+      delay = serverRetry ?? params.initialDelayMs
+      const events: SseEvent[] = []
+      const parser = createSseParser({
+        onEvent: (e) => events.push(e),
+        onRetry: (ms) => { serverRetry = delay = ms }
+      })
+      try {
+        for await (const chunk of res.body) {
+          parser.feed(chunk as Buffer)
+          for (const e of events.splice(0)) {
+            const change = toChange(e)
+            if (change === undefined) continue
+            if (change.op !== 'resync') {
+              if (change.seq <= cursor) continue
+              cursor = change.seq
+            }
+            yield change
+          }
+        }
+      } finally {
+        res.body.destroy()
+      }
+    } catch (err) {
+      if (signal.aborted) return
+      const error = errorFromTransport(err, http.target)
+      if (error.code === 'CLOSED') return
+      if (!error.retryable) throw error
+    }
+    try {
+      await sleep(jitter(delay), undefined, { signal })
+    } catch {
+      return
+    }
+    delay = Math.min(delay * 2, params.maxDelayMs)
+  }
+}
+
+/** The daemon's applied sequence: a watch without `since` starts there, so later reconnects lose nothing. */
+async function startingPoint (http: Http, signal: AbortSignal): Promise<number> {
+  const res = await http.request({ method: 'GET', path: '/v1/status', signal })
+  const appliedSeq = (res.json as { appliedSeq?: unknown } | undefined)?.appliedSeq
+  if (typeof appliedSeq !== 'number') throw new CredregError('INTERNAL', 'GET /v1/status answered without appliedSeq')
+  return appliedSeq
+}
+
+/** The change an event carries; an `error` event (the daemon's watch failed) throws its typed error. */
+function toChange (e: SseEvent): ChangeEvent | undefined {
+  if (!OPS.has(e.event) && e.event !== 'message' && e.event !== 'error') return undefined
+  let change: ChangeEvent
+  try {
+    change = JSON.parse(e.data) as ChangeEvent
+  } catch (err) {
+    throw new CredregError('INTERNAL', `the watch stream sent an event that is not JSON (id ${e.id})`, { cause: err })
+  }
+  if (e.event === 'error') throw errorFromJSON(change, 500)
+  if (typeof change !== 'object' || change === null || typeof change.seq !== 'number' || !OPS.has(change.op)) {
+    throw new CredregError('INTERNAL', `the watch stream sent an event that is not a change (id ${e.id})`)
+  }
+  return change
+}
+
+function jitter (ms: number): number {
+  return Math.round(ms * (0.75 + Math.random() * 0.5))
+}

@@ -1,0 +1,162 @@
+/**
+ * The daemon's configuration: flags, their `CREDREG_*` environment twins,
+ * and the TypeBox schema every configuration is validated against.
+ */
+import { isAbsolute, join, resolve } from 'node:path'
+import { Command, Option } from 'commander'
+import { Type, type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { CredregError } from '../errors.js'
+import { isLoopback, parseListen } from './listen.js'
+
+const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)))
+
+/** A validated daemon configuration. */
+export const DaemonConfigSchema = Type.Object({
+  dataDir: Type.String({ minLength: 1 }),
+  /** Unix socket path; at most 107 bytes, the limit of `sun_path`. */
+  socket: Type.String({ minLength: 1, maxLength: 107 }),
+  /** NATS server URLs; absent means standalone. */
+  nats: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+  namespace: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+  history: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  maxValueBytes: Type.Integer({ minimum: 2, maximum: 1024 * 1024 }),
+  nodeId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' })),
+  logLevel: LogLevel,
+  keyFile: Type.Optional(Type.String({ minLength: 1 })),
+  natsCreds: Type.Optional(Type.String({ minLength: 1 })),
+  natsUser: Type.Optional(Type.String({ minLength: 1 })),
+  natsPass: Type.Optional(Type.String()),
+  natsToken: Type.Optional(Type.String({ minLength: 1 })),
+  natsTlsCa: Type.Optional(Type.String({ minLength: 1 })),
+  natsTlsCert: Type.Optional(Type.String({ minLength: 1 })),
+  natsTlsKey: Type.Optional(Type.String({ minLength: 1 })),
+  listen: Type.Optional(Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) })),
+  tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+  allowRemote: Type.Boolean(),
+  heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
+  writeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 }))
+})
+
+export type DaemonConfig = Static<typeof DaemonConfigSchema>
+
+type Kind = 'string' | 'int' | 'bool' | 'list' | 'listen'
+interface Flag { flag: string, key: keyof DaemonConfig, kind: Kind, help: string }
+
+/** Every flag; the environment twin is `CREDREG_` + the flag in upper snake case. */
+const FLAGS: Flag[] = [
+  { flag: '--data-dir <dir>', key: 'dataDir', kind: 'string', help: 'directory of the replica (required)' },
+  { flag: '--socket <path>', key: 'socket', kind: 'string', help: 'unix socket of the HTTP API (default: <data-dir>/credregd.sock)' },
+  { flag: '--nats <urls>', key: 'nats', kind: 'list', help: 'NATS server URL(s), comma-separated; absent: standalone with an embedded log' },
+  { flag: '--namespace <name>', key: 'namespace', kind: 'string', help: 'namespace, [A-Za-z0-9_-]{1,64} (default: default)' },
+  { flag: '--history <n>', key: 'history', kind: 'int', help: 'versions kept per key, 1-100 (default: 10)' },
+  { flag: '--replicas <n>', key: 'replicas', kind: 'int', help: 'JetStream stream replicas, cluster mode only (default: 1)' },
+  { flag: '--max-value-bytes <n>', key: 'maxValueBytes', kind: 'int', help: 'largest serialized value in bytes (default: 65536)' },
+  { flag: '--node-id <id>', key: 'nodeId', kind: 'string', help: 'node id (default: generated once and kept in the replica)' },
+  { flag: '--log-level <level>', key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default: info)' },
+  { flag: '--key-file <path>', key: 'keyFile', kind: 'string', help: '32-byte data key, mode 0600; required with --nats (standalone default: <data-dir>/credregd.key, created on first start)' },
+  { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed)' },
+  { flag: '--nats-user <user>', key: 'natsUser', kind: 'string', help: 'NATS user (with --nats-pass)' },
+  { flag: '--nats-pass <pass>', key: 'natsPass', kind: 'string', help: 'NATS password (prefer the environment twin)' },
+  { flag: '--nats-token <token>', key: 'natsToken', kind: 'string', help: 'NATS token (prefer the environment twin)' },
+  { flag: '--nats-tls-ca <file>', key: 'natsTlsCa', kind: 'string', help: 'CA certificate to verify the NATS server' },
+  { flag: '--nats-tls-cert <file>', key: 'natsTlsCert', kind: 'string', help: 'client certificate for NATS (with --nats-tls-key)' },
+  { flag: '--nats-tls-key <file>', key: 'natsTlsKey', kind: 'string', help: 'client key for NATS' },
+  { flag: '--listen <host:port>', key: 'listen', kind: 'listen', help: 'also serve the API over TCP, bearer token required (loopback only unless --allow-remote)' },
+  { flag: '--token-file <path>', key: 'tokenFile', kind: 'string', help: 'file holding the bearer token of the TCP listener (required with --listen)' },
+  { flag: '--allow-remote', key: 'allowRemote', kind: 'bool', help: 'let --listen bind a non-loopback address' },
+  { flag: '--heartbeat-ms <ms>', key: 'heartbeatMs', kind: 'int', help: 'interval of the heartbeats to peers (default: 5000)' },
+  { flag: '--sse-heartbeat-ms <ms>', key: 'sseHeartbeatMs', kind: 'int', help: 'interval of the comment heartbeat on watch streams (default: 15000)' },
+  { flag: '--write-timeout-ms <ms>', key: 'writeTimeoutMs', kind: 'int', help: 'bound of a write, including the local apply (default: 5000)' }
+]
+
+const DEFAULTS = { namespace: 'default', maxValueBytes: 65536, logLevel: 'info', allowRemote: false, heartbeatMs: 5000, sseHeartbeatMs: 15000 }
+
+const checkConfig = Compile(DaemonConfigSchema)
+
+/** `--data-dir` → `CREDREG_DATA_DIR`. */
+export function envName (flag: string): string {
+  return 'CREDREG_' + (flag.split(' ')[0] ?? '').slice(2).replaceAll('-', '_').toUpperCase()
+}
+
+/** The commander program of `credregd`, with `--help` listing every flag and its environment twin. */
+export function daemonProgram (version: string): Command {
+  const program = new Command('credregd')
+    .description('credreg daemon: a local replica of the credential register, served over HTTP on a unix socket')
+    .version(version)
+    .exitOverride()
+    .allowExcessArguments(false)
+  for (const f of FLAGS) program.addOption(new Option(f.flag, `${f.help} [env: ${envName(f.flag)}]`))
+  return program
+}
+
+/**
+ * Reads flags (over their environment twins) into a validated
+ * {@link DaemonConfig}. Throws a commander error for `--help`/`--version` or
+ * an unknown flag, and `INVALID_CONFIG` for anything that does not validate.
+ */
+export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version: string): DaemonConfig {
+  const program = daemonProgram(version)
+  program.parse(argv, { from: 'user' })
+  const cli = program.opts<Record<string, unknown>>()
+  const raw: Record<string, unknown> = { ...DEFAULTS }
+  for (const f of FLAGS) {
+    const fromEnv = env[envName(f.flag)]
+    const value = cli[f.key] ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined)
+    if (value !== undefined) raw[f.key] = convert(f, value)
+  }
+  return finish(raw)
+}
+
+function convert (f: Flag, value: unknown): unknown {
+  if (f.kind === 'bool') return value === true || parseBool(f, String(value))
+  if (typeof value !== 'string') return value
+  switch (f.kind) {
+    case 'int': {
+      if (!/^\d+$/.test(value)) throw invalid(`${f.flag.split(' ')[0]} must be a whole number, not ${JSON.stringify(value)}`)
+      return Number(value)
+    }
+    case 'list': return value.split(',').map(s => s.trim()).filter(s => s !== '')
+    case 'listen': return parseListen(value)
+    default: return value
+  }
+}
+
+function parseBool (f: Flag, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true
+  if (/^(0|false|no|off)$/i.test(value)) return false
+  throw invalid(`${envName(f.flag)} must be true or false, not ${JSON.stringify(value)}`)
+}
+
+function finish (raw: Record<string, unknown>): DaemonConfig {
+  if (typeof raw.dataDir !== 'string') throw invalid(`--data-dir is required (or ${envName('--data-dir')})`)
+  raw.dataDir = resolve(raw.dataDir)
+  raw.socket = typeof raw.socket === 'string' ? resolve(raw.socket) : join(raw.dataDir as string, 'credregd.sock')
+  for (const k of ['keyFile', 'tokenFile'] as const) {
+    if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
+  }
+  if (!checkConfig.Check(raw)) {
+    const first = checkConfig.Errors(raw)[0]
+    const where = first?.instancePath.replace(/^\//, '') ?? ''
+    const flag = FLAGS.find(f => f.key === where.split('/')[0])?.flag.split(' ')[0] ?? where
+    throw invalid(`${flag}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(raw[where.split('/')[0] ?? ''])})`)
+  }
+  const config = raw as DaemonConfig
+  if (config.nats !== undefined && config.keyFile === undefined) throw invalid('--key-file is required with --nats: every daemon of a namespace must share the same data key')
+  if (config.nats === undefined && config.replicas !== undefined) throw invalid('--replicas applies only with --nats')
+  if ((config.natsUser === undefined) !== (config.natsPass === undefined)) throw invalid('--nats-user and --nats-pass go together')
+  if ((config.natsTlsCert === undefined) !== (config.natsTlsKey === undefined)) throw invalid('--nats-tls-cert and --nats-tls-key go together')
+  if (config.listen !== undefined) {
+    if (config.tokenFile === undefined) throw invalid('--listen needs --token-file: the TCP listener always requires a bearer token')
+    if (!config.allowRemote && !isLoopback(config.listen.host)) {
+      throw invalid(`--listen ${config.listen.host} is not a loopback address; pass --allow-remote to serve other hosts`)
+    }
+  }
+  return config
+}
+
+function invalid (message: string): CredregError {
+  return new CredregError('INVALID_CONFIG', message)
+}

@@ -1,0 +1,169 @@
+/**
+ * The daemon's lifecycle: open the node (which locks the data directory),
+ * start heartbeats in cluster mode, serve the HTTP API on the unix socket and
+ * optionally on TCP; on close, stop accepting, finish the requests in flight,
+ * close the node and remove the socket.
+ */
+import { mkdir, readFile, stat } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { CredregError } from '../errors.js'
+import type { DaemonInfo } from '../http/context.js'
+import { Metrics } from '../http/metrics.js'
+import { createHttpServer } from '../http/server.js'
+import { readKeyFile, writeNewKeyFile } from '../key-file.js'
+import { openNode } from '../node.js'
+import type { CredregNode, NatsOptions } from '../types.js'
+import { followApplied } from './applied-log.js'
+import type { DaemonConfig } from './config.js'
+import { Heartbeat } from './heartbeat.js'
+import { answerKeyQueries } from './key-query.js'
+import type { ListenAddress } from './listen.js'
+import { NatsLink } from './nats-link.js'
+import { DaemonNodesView } from './nodes-view.js'
+import { claimSocketPath, listenOnSocket, removeSocket } from './unix-socket.js'
+import { credregVersion } from './version.js'
+
+/** Request bodies may exceed the value limit by this much (JSON whitespace, patch envelopes). */
+const BODY_SLACK_BYTES = 16 * 1024
+
+/** A running daemon. */
+export interface Daemon extends AsyncDisposable {
+  readonly nodeId: string
+  readonly socket: string
+  /** The TCP listener's bound address, with `--listen`. */
+  readonly tcp: ListenAddress | undefined
+  /** Stops accepting, finishes requests in flight, closes the node, removes the socket. Idempotent. */
+  close: () => Promise<void>
+}
+
+/**
+ * Starts a daemon. Fails with `INVALID_CONFIG` (key file, token file, socket
+ * in use) or `DATA_DIR_LOCKED` (another process has the data directory), and
+ * then leaves nothing running and touches nothing of the other process.
+ */
+export async function startDaemon (config: DaemonConfig, logger: Logger): Promise<Daemon> {
+  const closers: Array<() => Promise<void>> = []
+  const close = async (): Promise<void> => {
+    for (const closer of closers.splice(0).reverse()) {
+      await closer().catch((err: unknown) => logger.error({ err }, 'error while shutting down'))
+    }
+  }
+  try {
+    const info: DaemonInfo = { hostname: hostname(), startedAt: new Date(), version: credregVersion() }
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+    const dataKey = await loadDataKey(config, logger)
+    const token = config.listen === undefined ? undefined : await readToken(config.tokenFile as string, logger)
+
+    const node = await openNode({
+      dataDir: config.dataDir,
+      dataKey,
+      namespace: config.namespace,
+      ...(config.nats !== undefined ? { nats: natsOptions(config) } : {}),
+      ...(config.history !== undefined ? { historyDepth: config.history } : {}),
+      maxValueBytes: config.maxValueBytes,
+      ...(config.nodeId !== undefined ? { nodeId: config.nodeId } : {}),
+      ...(config.writeTimeoutMs !== undefined ? { writeTimeoutMs: config.writeTimeoutMs } : {}),
+      logger: logger.child({ component: 'node' })
+    })
+    closers.push(async () => await node.close())
+    const log = logger.child({ nodeId: node.nodeId, namespace: node.namespace })
+
+    const metrics = new Metrics()
+    const following = new AbortController()
+    const followed = followApplied(node, metrics, log, following.signal)
+    closers.push(async () => { following.abort(); await followed })
+
+    const nodesView = new DaemonNodesView(node, info)
+    if (config.nats !== undefined) closers.push(startPeering(config, node, nodesView, info, log))
+
+    const context = { node, nodes: nodesView, metrics, info, sseHeartbeatMs: config.sseHeartbeatMs }
+    const bodyLimit = config.maxValueBytes + BODY_SLACK_BYTES
+    await claimSocketPath(config.socket)
+    const unixApp = await createHttpServer({ context, logger: log, bodyLimit })
+    closers.push(async () => { await unixApp.close(); await removeSocket(config.socket) })
+    await listenOnSocket(unixApp, config.socket)
+
+    let tcp: ListenAddress | undefined
+    if (config.listen !== undefined) {
+      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, ...(token !== undefined ? { token } : {}) })
+      closers.push(async () => await tcpApp.close())
+      await tcpApp.listen({ host: config.listen.host, port: config.listen.port })
+      const address = tcpApp.server.address()
+      tcp = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : config.listen
+    }
+
+    log.info({ socket: config.socket, tcp, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
+    return { nodeId: node.nodeId, socket: config.socket, tcp, close, [Symbol.asyncDispose]: close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+/** Connects for heartbeats and peer queries in the background; returns the closer. */
+function startPeering (config: DaemonConfig, node: CredregNode, view: DaemonNodesView, info: DaemonInfo, logger: Logger): () => Promise<void> {
+  const link = new NatsLink({ ...natsOptions(config), name: `credregd ${node.nodeId} heartbeat` }, logger)
+  const started = link.connected.then(nc => {
+    if (nc === undefined) return undefined
+    const heartbeat = new Heartbeat({ nc, node, self: info, intervalMs: config.heartbeatMs, logger })
+    const queries = answerKeyQueries(nc, node, logger)
+    view.attach({ heartbeat, nc })
+    return { heartbeat, queries }
+  })
+  return async () => {
+    view.attach(undefined)
+    // Closing the link first ends a connect loop still waiting for NATS, which settles `started`.
+    const closingLink = link.close()
+    const peering = await started
+    peering?.queries.unsubscribe()
+    await peering?.heartbeat.close()
+    await closingLink
+  }
+}
+
+/** The data key: `--key-file`, or in standalone mode `<data-dir>/credregd.key`, created on first start. */
+async function loadDataKey (config: DaemonConfig, logger: Logger): Promise<Uint8Array> {
+  if (config.keyFile !== undefined) return await readKeyFile(config.keyFile)
+  const path = join(config.dataDir, 'credregd.key')
+  const exists = await stat(path).then(() => true, () => false)
+  if (!exists) {
+    try {
+      await writeNewKeyFile(path)
+      logger.info({ keyFile: path }, 'generated a data key for standalone mode')
+    } catch (err) {
+      // Another process may have created it in between: that key is as good.
+      if (!await stat(path).then(() => true, () => false)) throw err
+    }
+  }
+  return await readKeyFile(path)
+}
+
+/** The bearer token of the TCP listener: the token file's content, surrounding white space removed. */
+async function readToken (path: string, logger: Logger): Promise<string> {
+  const [token, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch((err: Error) => {
+    throw new CredregError('INVALID_CONFIG', `token file ${path} cannot be read: ${err.message}`, { cause: err })
+  })
+  if (token.trim() === '') throw new CredregError('INVALID_CONFIG', `token file ${path} is empty`)
+  if ((info.mode & 0o077) !== 0) logger.warn({ tokenFile: path, mode: (info.mode & 0o777).toString(8) }, 'the token file is accessible by group or others')
+  return token.trim()
+}
+
+/** NATS options from the `--nats*` flags. */
+function natsOptions (config: DaemonConfig): NatsOptions {
+  const tls = {
+    ...(config.natsTlsCa !== undefined ? { caFile: config.natsTlsCa } : {}),
+    ...(config.natsTlsCert !== undefined ? { certFile: config.natsTlsCert } : {}),
+    ...(config.natsTlsKey !== undefined ? { keyFile: config.natsTlsKey } : {})
+  }
+  return {
+    servers: config.nats ?? [],
+    ...(config.natsUser !== undefined ? { user: config.natsUser } : {}),
+    ...(config.natsPass !== undefined ? { pass: config.natsPass } : {}),
+    ...(config.natsToken !== undefined ? { token: config.natsToken } : {}),
+    ...(config.natsCreds !== undefined ? { credsFile: config.natsCreds } : {}),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...(config.replicas !== undefined ? { replicas: config.replicas } : {})
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The daemon's own NATS connection (for heartbeats and peer queries),
+ * established in the background so the daemon starts while NATS is
+ * unreachable; once up, nats.js reconnects on its own.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { NatsConnection } from '@nats-io/nats-core'
+import { connectNats } from '../log/connect.js'
+import type { Logger, NatsOptions } from '../types.js'
+
+const MAX_DELAY_MS = 2000
+
+export class NatsLink {
+  readonly #stop = new AbortController()
+  readonly #connected: Promise<NatsConnection | undefined>
+  #nc: NatsConnection | undefined
+
+  /** Starts connecting with `options`; failures are logged (once per distinct reason) and retried. */
+  constructor (options: NatsOptions, logger: Logger) {
+    this.#connected = this.#connect(options, logger)
+  }
+
+  /** Resolves with the connection once established, or `undefined` if closed first. */
+  get connected (): Promise<NatsConnection | undefined> {
+    return this.#connected
+  }
+
+  async #connect (options: NatsOptions, logger: Logger): Promise<NatsConnection | undefined> {
+    const signal = this.#stop.signal
+    let delay = 100
+    let lastReason = ''
+    while (!signal.aborted) {
+      try {
+        const nc = await connectNats(options)
+        if (signal.aborted) {
+          await nc.close()
+          return undefined
+        }
+        this.#nc = nc
+        logger.info({ server: nc.getServer() }, 'heartbeat connection to NATS established')
+        return nc
+      } catch (err) {
+        const reason = (err as Error).message
+        if (reason !== lastReason) logger.warn({ err }, 'cannot connect to NATS yet; retrying in the background')
+        lastReason = reason
+        await sleep(delay, undefined, { signal }).catch(() => {})
+        delay = Math.min(delay * 2, MAX_DELAY_MS)
+      }
+    }
+    return undefined
+  }
+
+  /** Stops connecting and drains the connection (pending publishes are flushed). */
+  async close (): Promise<void> {
+    this.#stop.abort()
+    const nc = this.#nc
+    if (nc !== undefined && !nc.isClosed()) await nc.drain().catch(async () => await nc.close())
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * `/v1/entities`: read, write (PUT, PATCH, DELETE) and list entities.
+ * Writes answer `{ key, version }` with the new `ETag`, once the local replica
+ * applied them.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { CredregError, isCredregError } from '../../errors.js'
+import { assertKey } from '../../key.js'
+import type { WriteResult } from '../../types.js'
+import { etag, parseIfMatch, parseIfNoneMatch } from '../conditional.js'
+import type { HttpApp, HttpContext } from '../context.js'
+import { ACCEPT_PATCH } from '../error-handler.js'
+import type { WriteResultLabel } from '../metrics.js'
+import {
+  EntitySchema, ErrorSchema, GetQuerySchema, JsonObjectSchema, KeyParamsSchema, ListPageSchema, ListQuerySchema, WriteResultSchema
+} from '../schemas.js'
+
+const errors = { '4xx': ErrorSchema, '5xx': ErrorSchema }
+const writeResponse = { 200: WriteResultSchema, 201: WriteResultSchema, ...errors }
+
+/** Registers the entity routes. */
+export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
+  const { node } = ctx
+
+  app.get('/v1/entities/*', {
+    schema: { params: KeyParamsSchema, querystring: GetQuerySchema, response: { 200: EntitySchema, ...errors } },
+    preValidation: checkKey
+  }, async (request, reply) => {
+    const { version } = request.query
+    const entity = await node.get(request.params['*'], version === undefined ? undefined : { version })
+    reply.header('etag', etag(entity.version))
+    return entity
+  })
+
+  app.put('/v1/entities/*', {
+    schema: { params: KeyParamsSchema, body: JsonObjectSchema, response: writeResponse },
+    preValidation: [checkKey, requireJsonBody]
+  }, async (request, reply) => {
+    const key = request.params['*']
+    const ifVersion = parseIfMatch(header(request, 'if-match'))
+    const ifAbsent = parseIfNoneMatch(header(request, 'if-none-match'))
+    if (ifVersion !== undefined && ifAbsent) throw new CredregError('BAD_REQUEST', 'If-Match and If-None-Match exclude each other')
+    const result = await write(ctx, request, 'put', key, () => node.put(key, request.body, { ifVersion, ifAbsent, correlationId: request.id }))
+    return answerWrite(reply, result)
+  })
+
+  app.patch('/v1/entities/*', {
+    schema: { params: KeyParamsSchema, response: writeResponse },
+    preValidation: checkKey
+  }, async (request, reply) => {
+    const key = request.params['*']
+    const options = { ifVersion: conditionOnly(request), correlationId: request.id }
+    const type = mediaType(request)
+    const body = request.body as never
+    let result: WriteResult
+    if (type === 'application/json-patch+json') {
+      result = await write(ctx, request, 'patch', key, () => node.patch(key, body, options))
+    } else if (type === 'application/merge-patch+json') {
+      result = await write(ctx, request, 'patch', key, () => node.merge(key, body, options))
+    } else {
+      reply.header('accept-patch', ACCEPT_PATCH)
+      throw new CredregError('UNSUPPORTED_MEDIA_TYPE', `PATCH takes ${ACCEPT_PATCH}, not ${type === '' ? 'a body without a content type' : type}`)
+    }
+    return answerWrite(reply, result)
+  })
+
+  app.delete('/v1/entities/*', {
+    schema: { params: KeyParamsSchema, response: { 200: WriteResultSchema, ...errors } },
+    preValidation: checkKey
+  }, async (request, reply) => {
+    const key = request.params['*']
+    const result = await write(ctx, request, 'delete', key, () => node.delete(key, { ifVersion: conditionOnly(request), correlationId: request.id }))
+    reply.header('etag', etag(result.version))
+    return { key: result.key, version: result.version }
+  })
+
+  app.get('/v1/entities', {
+    schema: { querystring: ListQuerySchema, response: { 200: ListPageSchema, ...errors } }
+  }, async (request) => {
+    const { prefix, limit, after } = request.query
+    return await node.list(prefix ?? '', { ...(limit !== undefined ? { limit } : {}), ...(after !== undefined ? { after } : {}) })
+  })
+}
+
+/** Runs a write, counts it in the metrics and logs its outcome (with the request's correlation id). */
+async function write (ctx: HttpContext, request: FastifyRequest, op: 'put' | 'patch' | 'delete', key: string, run: () => Promise<WriteResult>): Promise<WriteResult> {
+  const started = performance.now()
+  const seconds = (): number => (performance.now() - started) / 1000
+  try {
+    const result = await run()
+    ctx.metrics.write(op, 'ok', seconds())
+    request.log.info({ op, key, version: result.version, seq: result.seq, created: result.created }, 'write applied')
+    return result
+  } catch (err) {
+    const label = resultLabel(err)
+    ctx.metrics.write(op, label, seconds())
+    request.log.info({ op, key, result: label, code: isCredregError(err) ? err.code : 'INTERNAL' }, 'write refused')
+    throw err
+  }
+}
+
+function resultLabel (err: unknown): WriteResultLabel {
+  if (!isCredregError(err)) return 'error'
+  if (err.code === 'VERSION_CONFLICT') return 'conflict'
+  if (err.retryable || err.code === 'LOG_DIVERGED' || err.code === 'CLOSED') return 'unavailable'
+  return err.status < 500 ? 'rejected' : 'error'
+}
+
+function answerWrite (reply: FastifyReply, result: WriteResult): { key: string, version: number } {
+  reply.code(result.created ? 201 : 200).header('etag', etag(result.version))
+  return { key: result.key, version: result.version }
+}
+
+/** PATCH and DELETE take `If-Match` only. */
+function conditionOnly (request: FastifyRequest): number | undefined {
+  if (request.headers['if-none-match'] !== undefined) throw new CredregError('BAD_REQUEST', `${request.method} takes If-Match only, not If-None-Match`)
+  return parseIfMatch(header(request, 'if-match'))
+}
+
+/** Refuses an invalid key (400 `INVALID_KEY`) before the body is looked at. */
+async function checkKey (request: FastifyRequest): Promise<void> {
+  assertKey((request.params as { '*': string })['*'])
+}
+
+async function requireJsonBody (request: FastifyRequest): Promise<void> {
+  const type = mediaType(request)
+  if (type !== 'application/json') throw new CredregError('UNSUPPORTED_MEDIA_TYPE', `PUT takes application/json, not ${type === '' ? 'a body without a content type' : type}`)
+}
+
+function mediaType (request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+}
+
+function header (request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  if (Array.isArray(value)) throw new CredregError('BAD_REQUEST', `send ${name} once`)
+  return value
+}

@@ -1,0 +1,12 @@
+/**
+ * `GET /metrics`: Prometheus text exposition.
+ */
+import type { HttpApp, HttpContext } from '../context.js'
+
+/** Registers the metrics route. */
+export function metricsRoutes (app: HttpApp, ctx: HttpContext): void {
+  app.get('/metrics', async (_request, reply) => {
+    const text = await ctx.metrics.render(await ctx.node.nodeStatus())
+    return await reply.type(ctx.metrics.contentType).send(text)
+  })
+}
