@@ -15,7 +15,9 @@ export interface ErrorResponse {
 
 /**
  * Rebuilds the typed error of an HTTP error response. A JSON `{ code, message, ... }`
- * body keeps its code and details; anything else falls back to the code of the status.
+ * body keeps its code and details (except `CLOSED`, which becomes `UNAVAILABLE`:
+ * `CLOSED` from a client means the client was closed); anything else falls back
+ * to the code of the status.
  */
 export function errorFromResponse ({ status, body, key }: ErrorResponse): CredregError {
   let parsed: unknown
@@ -26,7 +28,9 @@ export function errorFromResponse ({ status, body, key }: ErrorResponse): Credre
   }
   const json = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined
   const message = typeof json?.message === 'string' ? json.message : `HTTP ${status}${body.trim() === '' ? '' : `: ${body.trim().slice(0, 200)}`}`
-  const code = typeof json?.code === 'string' && json.code in ERROR_CODES ? json.code : FALLBACK_CODES[status]
+  let code = typeof json?.code === 'string' && json.code in ERROR_CODES ? json.code : FALLBACK_CODES[status]
+  // The daemon's node is closing (it is shutting down): for the caller, whose client is open, the daemon is unavailable.
+  if (code === 'CLOSED') code = 'UNAVAILABLE'
   return errorFromJSON({ ...(key !== undefined ? { key } : {}), ...json, message, ...(code !== undefined ? { code } : {}) }, status)
 }
 

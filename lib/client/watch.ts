@@ -17,9 +17,9 @@
  * sent again after a reconnect.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CredregError, errorFromJSON } from '../errors.js'
+import { CredregError } from '../errors.js'
 import type { ChangeEvent } from '../types.js'
-import { errorFromTransport } from './error-codec.js'
+import { errorFromResponse, errorFromTransport } from './error-codec.js'
 import type { Http } from './http.js'
 import { createSseParser } from './sse-parser.js'
 import type { SseEvent } from './sse-parser.js'
@@ -85,7 +85,6 @@ export async function * watchChanges (params: WatchParams): AsyncGenerator<Chang
     } catch (err) {
       if (signal.aborted) return
       const error = errorFromTransport(err, http.target)
-      if (error.code === 'CLOSED') return
       if (!error.retryable) throw error
     }
     try {
@@ -114,7 +113,7 @@ function toChange (e: SseEvent): ChangeEvent | undefined {
   } catch (err) {
     throw new CredregError('INTERNAL', `the watch stream sent an event that is not JSON (id ${e.id})`, { cause: err })
   }
-  if (e.event === 'error') throw errorFromJSON(change, 500)
+  if (e.event === 'error') throw errorFromResponse({ status: 500, body: e.data })
   if (typeof change !== 'object' || change === null || typeof change.seq !== 'number' || !OPS.has(change.op)) {
     throw new CredregError('INTERNAL', `the watch stream sent an event that is not a change (id ${e.id})`)
   }

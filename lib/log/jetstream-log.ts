@@ -10,6 +10,7 @@ import {
   type JetStreamClient, type JetStreamManager
 } from '@nats-io/jetstream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
@@ -195,19 +196,48 @@ export class JetStreamLog extends AbstractLog {
     const messages = await consumer.consume({ max_messages: READ_BATCH })
     const stop = (): void => { messages.stop() }
     signal.addEventListener('abort', stop, { once: true })
-    try {
-      let batch: LogEntry[] = []
-      for await (const m of messages) {
-        const tokens = m.subject.startsWith(this.#prefix) ? m.subject.slice(this.#prefix.length) : ''
-        batch.push({ seq: m.seq, key: subjectTokensToKey(tokens), data: m.data })
-        if (batch.length >= READ_BATCH || messages.getPending() === 0) {
-          yield batch
-          batch = []
+    // A pump moves messages into `ready`, so the reader takes whatever has
+    // arrived as one batch (one LevelDB write) instead of one at a time.
+    let ready: LogEntry[] = []
+    let wake = deferred()
+    let drained = deferred()
+    let ended = false
+    let failure: unknown
+    const pump = (async () => {
+      try {
+        for await (const m of messages) {
+          const tokens = m.subject.startsWith(this.#prefix) ? m.subject.slice(this.#prefix.length) : ''
+          ready.push({ seq: m.seq, key: subjectTokensToKey(tokens), data: m.data })
+          wake.resolve()
+          if (ready.length >= READ_BATCH) await drained.promise
         }
+      } catch (err) {
+        failure = err
+      } finally {
+        ended = true
+        wake.resolve()
       }
+    })()
+    try {
+      for (;;) {
+        if (ready.length === 0) {
+          if (ended) break
+          await wake.promise
+          wake = deferred()
+          continue
+        }
+        const batch = ready
+        ready = []
+        drained.resolve()
+        drained = deferred()
+        yield batch
+      }
+      if (failure !== undefined && !signal.aborted) throw unavailable(failure, 'reading the stream failed')
     } finally {
       signal.removeEventListener('abort', stop)
       messages.stop()
+      drained.resolve()
+      await pump
     }
   }
 }
