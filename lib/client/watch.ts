@@ -106,14 +106,14 @@ async function startingPoint (http: Http, signal: AbortSignal): Promise<number> 
 
 /** The change an event carries; an `error` event (the daemon's watch failed) throws its typed error. */
 function toChange (e: SseEvent): ChangeEvent | undefined {
-  if (!OPS.has(e.event) && e.event !== 'message' && e.event !== 'error') return undefined
+  if (e.event === 'error') throw errorFromResponse({ status: 500, body: e.data })
+  if (!OPS.has(e.event) && e.event !== 'message') return undefined
   let change: ChangeEvent
   try {
     change = JSON.parse(e.data) as ChangeEvent
   } catch (err) {
     throw new CredregError('INTERNAL', `the watch stream sent an event that is not JSON (id ${e.id})`, { cause: err })
   }
-  if (e.event === 'error') throw errorFromResponse({ status: 500, body: e.data })
   if (typeof change !== 'object' || change === null || typeof change.seq !== 'number' || !OPS.has(change.op)) {
     throw new CredregError('INTERNAL', `the watch stream sent an event that is not a change (id ${e.id})`)
   }

@@ -137,6 +137,9 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   for (const k of ['keyFile', 'tokenFile'] as const) {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
+  if (Buffer.byteLength(raw.socket as string) > 107) {
+    throw invalid(`--socket ${raw.socket as string} is longer than 107 bytes, the limit of a unix socket path; choose a shorter path`)
+  }
   if (!checkConfig.Check(raw)) {
     const first = checkConfig.Errors(raw)[0]
     const where = first?.instancePath.replace(/^\//, '') ?? ''

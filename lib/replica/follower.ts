@@ -58,7 +58,8 @@ export class Follower {
           continue
         }
         this.#read = new AbortController()
-        for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, this.#read.signal)) {
+        const signal = AbortSignal.any([stop, this.#read.signal])
+        for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, signal)) {
           await this.#replica.apply(batch)
           this.#logSeq = Math.max(this.#logSeq, batch.at(-1)?.seq ?? 0)
         }

@@ -1,0 +1,118 @@
+import t from 'tap'
+import { chmod, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { openNode } from '../lib/node.js'
+import { VersionConflictError } from '../lib/errors.js'
+import { writeNewKeyFile } from '../lib/key-file.js'
+import { newDataKey, tempDir, testNode } from './fixtures/nodes.js'
+
+t.test('versions count per key, across deletes; ifAbsent re-creates a deleted key', async t => {
+  const node = await testNode(t, { dataKey: newDataKey() })
+  t.match(await node.put('a', { v: 1 }, { ifAbsent: true }), { key: 'a', version: 1, created: true })
+  await t.rejects(node.put('a', { v: 2 }, { ifAbsent: true }), VersionConflictError)
+  t.match(await node.put('a', { v: 2 }), { version: 2, created: false })
+  t.match(await node.delete('a', { ifVersion: 2 }), { version: 3 })
+  await t.rejects(node.get('a'), { code: 'NOT_FOUND' })
+  await t.rejects(node.delete('a'), { code: 'NOT_FOUND' }, 'a deleted key cannot be deleted again')
+  await t.rejects(node.patch('a', [{ op: 'add', path: '/x', value: 1 }], { ifVersion: 3 }), { code: 'NOT_FOUND' }, 'nor patched')
+  t.match(await node.put('a', { v: 4 }, { ifAbsent: true }), { version: 4, created: true })
+  t.same((await node.get('a', { version: 2 })).value, { v: 2 }, 'an older version from history')
+  t.equal((await node.get('a', { version: 3 })).value, undefined, 'a tombstone in history has no value')
+  await t.rejects(node.get('a', { version: 9 }), { code: 'NOT_FOUND' })
+})
+
+t.test('a version conflict names the key, the expected and the current version', async t => {
+  const node = await testNode(t, { dataKey: newDataKey() })
+  await node.put('k', { v: 1 })
+  await node.put('k', { v: 2 })
+  const err = await node.put('k', { v: 3 }, { ifVersion: 1 }).catch((e: unknown) => e)
+  t.type(err, VersionConflictError)
+  t.match(err, { code: 'VERSION_CONFLICT', key: 'k', expectedVersion: 1, currentVersion: 2, status: 412 })
+  const ahead = await node.put('k', { v: 3 }, { ifVersion: 7 }).catch((e: unknown) => e)
+  t.match(ahead, { code: 'VERSION_CONFLICT', expectedVersion: 7, currentVersion: 2 })
+  t.equal((await node.get('k')).version, 2)
+})
+
+t.test('patch, merge, history with patches, meta and correlation ids', async t => {
+  const node = await testNode(t, { dataKey: newDataKey(), nodeId: 'host-1' })
+  const correlationId = '01a2161d-5664-7789-8297-92a0604defb4'
+  await node.put('svc/db', { user: 'app', pass: 'a' }, { correlationId })
+  await node.patch('svc/db', [{ op: 'replace', path: '/pass', value: 'b' }])
+  await node.merge('svc/db', { user: null, port: 5432 })
+  const entity = await node.get('svc/db')
+  t.same(entity.value, { pass: 'b', port: 5432 })
+  t.match(entity.meta, { nodeId: 'host-1', op: 'patch' })
+  t.ok(!Number.isNaN(Date.parse(entity.meta.updatedAt)))
+  const history = await node.history('svc/db')
+  t.same(history.map(h => h.version), [1, 2, 3])
+  t.equal(history[0]?.meta.correlationId, correlationId, 'the caller\'s correlation id is kept')
+  t.same(history[1]?.patch, [{ op: 'replace', path: '/pass', value: 'b' }])
+  t.same(history[2]?.patch.map(p => p.op).sort(), ['add', 'remove'])
+  await t.rejects(node.history('nope'), { code: 'NOT_FOUND' })
+})
+
+t.test('list pages through live keys under a prefix', async t => {
+  const node = await testNode(t, { dataKey: newDataKey() })
+  for (let i = 0; i < 7; i++) await node.put(`svc/${i}`, { i })
+  await node.put('other', { x: 1 })
+  await node.delete('svc/3')
+  const first = await node.list('svc/', { limit: 3 })
+  t.same(first.items.map(i => i.key), ['svc/0', 'svc/1', 'svc/2'])
+  const second = await node.list('svc/', { limit: 3, after: first.next as string })
+  t.same(second.items.map(i => i.key), ['svc/4', 'svc/5', 'svc/6'], 'deleted keys are not listed')
+  t.equal(second.next, undefined, 'the last page has no next')
+  t.equal((await node.nodeStatus()).entities, 7)
+})
+
+t.test('history keeps the configured depth', async t => {
+  const node = await testNode(t, { dataKey: newDataKey(), historyDepth: 3 })
+  for (let i = 1; i <= 6; i++) await node.put('k', { i })
+  t.same((await node.history('k')).map(h => h.version), [4, 5, 6])
+})
+
+t.test('lifecycle: every method after close fails with CLOSED; a second open of a data dir is refused', async t => {
+  const dir = await tempDir(t)
+  const dataKey = newDataKey()
+  const node = await openNode({ dataDir: dir, dataKey })
+  await t.rejects(openNode({ dataDir: dir, dataKey }), { code: 'DATA_DIR_LOCKED' })
+  t.equal(node.status, 'open')
+  await node.put('k', { v: 1 })
+  await node.close()
+  t.equal(node.status, 'closed')
+  await node.close()
+  await t.rejects(node.get('k'), { code: 'CLOSED' })
+  await t.rejects(node.put('k', { v: 1 }), { code: 'CLOSED' })
+  await t.rejects(node.list(), { code: 'CLOSED' })
+  await t.rejects(node.history('k'), { code: 'CLOSED' })
+  await t.rejects(node.nodeStatus(), { code: 'CLOSED' })
+  t.throws(() => node.watch(), { code: 'CLOSED' })
+  const again = await openNode({ dataDir: dir, dataKey })
+  t.same((await again.get('k')).value, { v: 1 }, 'the data survives a reopen')
+  t.equal(again.nodeId, node.nodeId, 'the node id is persisted')
+  await again[Symbol.asyncDispose]()
+  t.equal(again.status, 'closed', 'disposing closes')
+  const third = await openNode({ dataDir: dir, dataKey })
+  t.equal(third.status, 'open', 'and releases the data dir')
+  await third.close()
+})
+
+t.test('options and key files are checked', async t => {
+  const dir = await tempDir(t)
+  const dataKey = newDataKey()
+  await t.rejects(openNode({ dataDir: dir, dataKey, namespace: 'a.b' }), { code: 'INVALID_CONFIG' })
+  await t.rejects(openNode({ dataDir: dir, dataKey, historyDepth: 0 }), { code: 'INVALID_CONFIG' })
+  await t.rejects(openNode({ dataDir: dir, dataKey, maxValueBytes: -1 }), { code: 'INVALID_CONFIG' })
+  await t.rejects(openNode({ dataDir: dir, dataKey, nodeId: 'has space' }), { code: 'INVALID_CONFIG' })
+  await t.rejects(openNode({ dataDir: dir, dataKey: newDataKey().subarray(0, 16) }), { code: 'INVALID_CONFIG' })
+  const keyFile = join(dir, 'key')
+  await writeNewKeyFile(keyFile)
+  await t.rejects(writeNewKeyFile(keyFile), { code: 'INVALID_CONFIG', message: /refusing to overwrite/ })
+  const node = await openNode({ dataDir: join(dir, 'd'), dataKey: { file: keyFile } })
+  await node.close()
+  await chmod(keyFile, 0o644)
+  await t.rejects(openNode({ dataDir: join(dir, 'd'), dataKey: { file: keyFile } }), { code: 'INVALID_CONFIG', message: /readable by group or others/ })
+  const short = join(dir, 'short')
+  await writeFile(short, 'abc', { mode: 0o600 })
+  await t.rejects(openNode({ dataDir: join(dir, 'd'), dataKey: { file: short } }), { code: 'INVALID_CONFIG', message: /exactly 32/ })
+  await t.rejects(openNode({ dataDir: join(dir, 'd'), dataKey: { file: join(dir, 'none') } }), { code: 'INVALID_CONFIG' })
+})
