@@ -33,6 +33,7 @@ export interface JetStreamLogOptions {
 const READ_BATCH = 1000
 // JetStream's err_code for "stream name already in use" (not in the client's table).
 const STREAM_NAME_IN_USE = 10058
+const PUMP_STOP_GRACE_MS = 1000
 
 /** Stream name of a namespace. */
 export function streamName (namespace: string): string {
@@ -195,6 +196,8 @@ export class JetStreamLog extends AbstractLog {
     const consumer = await js.consumers.get(this.#stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq })
     const messages = await consumer.consume({ max_messages: READ_BATCH })
     const stop = (): void => { messages.stop() }
+    // The signal may have fired while the consumer was being set up.
+    if (signal.aborted) stop()
     signal.addEventListener('abort', stop, { once: true })
     // A pump moves messages into `ready`, so the reader takes whatever has
     // arrived as one batch (one LevelDB write) instead of one at a time.
@@ -237,7 +240,8 @@ export class JetStreamLog extends AbstractLog {
       signal.removeEventListener('abort', stop)
       messages.stop()
       drained.resolve()
-      await pump
+      // The client's iterator ends once stopped; never let a close wait on it for long.
+      await Promise.race([pump, sleep(PUMP_STOP_GRACE_MS)])
     }
   }
 }
