@@ -111,7 +111,12 @@ export function errorFromJSON (body: unknown, fallbackStatus?: number): CredregE
   return new CredregError(code, message, key !== undefined ? { key } : undefined)
 }
 
+// Statuses that several codes share map to their most general code.
+const GENERAL_CODES: Partial<Record<number, ErrorCode>> = { 400: 'BAD_REQUEST', 500: 'INTERNAL', 503: 'UNAVAILABLE' }
+
 function codeForStatus (status: number | undefined): ErrorCode {
+  const general = status === undefined ? undefined : GENERAL_CODES[status]
+  if (general !== undefined) return general
   for (const [code, spec] of Object.entries(ERROR_CODES)) {
     if (spec.status === status) return code as ErrorCode
   }

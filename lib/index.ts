@@ -3,6 +3,8 @@
  * process; `connect` (the client) talks to the host's `credregd`.
  */
 export { openNode } from './node.js'
+export { connect, CredregClient } from './client/client.js'
+export type { ConnectOptions, ClientWriteResult, ClientHistoryEntry, DaemonStatus, NodeInfo, ReconnectOptions } from './client/types.js'
 export { CredregError, VersionConflictError, isCredregError, ERROR_CODES } from './errors.js'
 export type { ErrorCode, ErrorSpec } from './errors.js'
 export type * from './types.js'

@@ -235,7 +235,7 @@ class Node implements CredregNode {
     const { replica } = this.#open()
     const log = this.#log as AbstractLog
     const follower = this.#follower as Follower
-    const logSeq = follower.logSeq
+    const logSeq = await follower.refreshLogSeq()
     const server = log instanceof JetStreamLog ? log.server : undefined
     return {
       nodeId: this.#nodeId,

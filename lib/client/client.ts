@@ -103,8 +103,11 @@ export class CredregClient implements AsyncDisposable {
    * Changes to keys starting with `prefix`, in log order: after `since` when
    * given, else from now on. The iterator reconnects on its own (with backoff)
    * and resumes where it stopped, so a daemon restart neither loses nor repeats
-   * a change. It ends when `signal` aborts, when the loop breaks, or when the
-   * client closes; it throws only errors that retrying cannot fix (e.g. `UNAUTHORIZED`).
+   * a change. A `resync` event (a key whose missed changes are no longer
+   * retained) carries the key's current state and may come again after a
+   * reconnect. It ends when `signal` aborts, when the loop breaks or `return()`
+   * is called, or when the client closes; it throws only errors that retrying
+   * cannot fix (e.g. `UNAUTHORIZED`, `LOG_DIVERGED`).
    */
   watch (prefix = '', options: WatchOptions = {}): AsyncIterableIterator<ChangeEvent> {
     const since = options.since === undefined ? undefined : integer(options.since, 'since')

@@ -4,7 +4,6 @@
  * `UNAVAILABLE` or `TIMEOUT`.
  */
 import { CredregError, ERROR_CODES, errorFromJSON } from '../errors.js'
-import type { ErrorCode } from '../errors.js'
 
 /** An error response: its status, its raw body, and the key the request was about. */
 export interface ErrorResponse {
@@ -17,7 +16,7 @@ export interface ErrorResponse {
  * Rebuilds the typed error of an HTTP error response. A JSON `{ code, message, ... }`
  * body keeps its code and details (except `CLOSED`, which becomes `UNAVAILABLE`:
  * `CLOSED` from a client means the client was closed); anything else falls back
- * to the code of the status.
+ * to the most general code of the status.
  */
 export function errorFromResponse ({ status, body, key }: ErrorResponse): CredregError {
   let parsed: unknown
@@ -28,14 +27,11 @@ export function errorFromResponse ({ status, body, key }: ErrorResponse): Credre
   }
   const json = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined
   const message = typeof json?.message === 'string' ? json.message : `HTTP ${status}${body.trim() === '' ? '' : `: ${body.trim().slice(0, 200)}`}`
-  let code = typeof json?.code === 'string' && json.code in ERROR_CODES ? json.code : FALLBACK_CODES[status]
+  let code = typeof json?.code === 'string' && json.code in ERROR_CODES ? json.code : undefined
   // The daemon's node is closing (it is shutting down): for the caller, whose client is open, the daemon is unavailable.
   if (code === 'CLOSED') code = 'UNAVAILABLE'
   return errorFromJSON({ ...(key !== undefined ? { key } : {}), ...json, message, ...(code !== undefined ? { code } : {}) }, status)
 }
-
-/** For a body without a known code: statuses that several codes share map to their most general code. */
-const FALLBACK_CODES: Record<number, ErrorCode> = { 400: 'BAD_REQUEST', 500: 'INTERNAL', 503: 'UNAVAILABLE' }
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES', 'ENOTSOCK', 'EHOSTUNREACH', 'ENETUNREACH',

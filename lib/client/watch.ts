@@ -43,8 +43,25 @@ interface WatchParams extends Required<ReconnectOptions> {
 
 const OPS = new Set(['put', 'patch', 'delete', 'resync'])
 
-/** Changes to keys under `params.prefix`, in log order, across reconnects. */
-export async function * watchChanges (params: WatchParams): AsyncGenerator<ChangeEvent, void, undefined> {
+/**
+ * Changes to keys under `params.prefix`, in log order, across reconnects.
+ * Unlike a bare async generator, `return()` also ends a `next()` that is
+ * waiting for the daemon.
+ */
+export function watchChanges (params: WatchParams): AsyncIterableIterator<ChangeEvent> {
+  const stop = new AbortController()
+  const changes = follow({ ...params, signal: AbortSignal.any([params.signal, stop.signal]) })
+  return {
+    next: async () => await changes.next(),
+    return: async () => {
+      stop.abort()
+      return await changes.return()
+    },
+    [Symbol.asyncIterator] () { return this }
+  }
+}
+
+async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void, undefined> {
   const { http, prefix, signal } = params
   let cursor = params.since
   let delay = params.initialDelayMs

@@ -6,7 +6,6 @@ import { once } from 'node:events'
 import { CommanderError } from 'commander'
 import { exitCodeFor, isCredregError } from '../errors.js'
 import { parseConfig, type DaemonConfig } from './config.js'
-import { startDaemon } from './daemon.js'
 import { createLogger } from './logger.js'
 import { credregVersion } from './version.js'
 
@@ -32,6 +31,8 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<num
   const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]) as Promise<[NodeJS.Signals]>
   let daemon
   try {
+    // Loaded only now: --help and configuration errors need none of the server's modules.
+    const { startDaemon } = await import('./daemon.js')
     daemon = await startDaemon(config, logger)
   } catch (err) {
     logger.fatal({ err }, 'cannot start')

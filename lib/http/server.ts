@@ -53,9 +53,16 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
     else request.log.info(line, 'request')
   })
 
+  // Closing: open watch streams end, and a request still in flight is answered with
+  // `Connection: close`, so its keep-alive socket does not hold the server open afterwards.
   const streams = new Set<SseStream>()
+  let closing = false
   app.addHook('preClose', async () => {
+    closing = true
     for (const stream of streams) stream.end()
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
   })
 
   const ctx = options.context

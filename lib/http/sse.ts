@@ -20,7 +20,8 @@ export class SseStream {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      connection: 'keep-alive',
+      // The connection serves this stream only: when it ends (client gone, daemon closing), the socket closes too.
+      connection: 'close',
       'x-accel-buffering': 'no'
     })
     res.write(`retry: ${SSE_RETRY_MS}\n\n`)

@@ -14,6 +14,8 @@ import type { Replica } from './replica.js'
 export interface Divergence { reason: string, since: string }
 
 const RECHECK_MS = 2000
+// A status call must answer promptly even when the log is slow: past this, the last known sequence stands.
+const STATUS_INFO_MS = 500
 
 export class Follower {
   readonly #log: AbstractLog
@@ -34,6 +36,19 @@ export class Follower {
   get diverged (): Divergence | undefined { return this.#diverged }
   /** The newest log sequence seen (from the log's info or the records read). */
   get logSeq (): number { return Math.max(this.#logSeq, this.#replica.appliedSeq) }
+
+  /** Asks the log for its last sequence (when reachable), so lag is current rather than as of the last read. */
+  async refreshLogSeq (): Promise<number> {
+    if (this.#log.connected && this.#diverged === undefined) {
+      try {
+        const info = await Promise.race([this.#log.info(), sleep(STATUS_INFO_MS).then(() => undefined)])
+        if (info !== undefined) this.#logSeq = Math.max(this.#logSeq, info.lastSeq)
+      } catch {
+        // Unreachable right now: the last known sequence stands.
+      }
+    }
+    return this.logSeq
+  }
 
   start (): void {
     // A reconnect may lead to another server or a recreated stream: read again, from a fresh identity check.

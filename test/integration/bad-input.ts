@@ -57,7 +57,7 @@ t.test('garbage and forged records on the stream are rejected; replicas are unch
   const nc = await connect(nats)
   t.teardown(async () => await nc.close())
   const subject = entitySubjectPrefix('forge') + keyToSubjectTokens('db/pass')
-  const base = (version: number, sealer = new Sealer(dataKey)): LogRecord => ({
+  const base = (version: number, sealer = new Sealer(dataKey)): Extract<LogRecord, { op: 'put' | 'patch' }> => ({
     v: 1,
     ns: 'forge',
     key: 'db/pass',

@@ -2,6 +2,9 @@
  * `GET /v1/watch?prefix=&since=`: change events as server-sent events. Each
  * event's `id` is its log sequence and its `event` the change's op (or
  * `resync`); `Last-Event-ID` resumes exactly like `since`.
+ *
+ * A `resync` event carries no `id`: its seq is its key's latest, possibly
+ * ahead of changes still to come, so it must not move a client's resume point.
  */
 import { CredregError } from '../../errors.js'
 import { assertPrefix } from '../../key.js'
@@ -14,6 +17,7 @@ import { SseStream } from '../sse.js'
 /** Registers the watch route; `streams` holds the open streams, so a closing server can end them. */
 export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStream>): void {
   app.get('/v1/watch', {
+    exposeHeadRoute: false,
     schema: { querystring: WatchQuerySchema, response: { '4xx': ErrorSchema, '5xx': ErrorSchema } }
   }, async (request, reply) => {
     const prefix = request.query.prefix ?? ''
@@ -29,7 +33,7 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
     request.log.debug({ prefix, since }, 'watch opened')
     try {
       for await (const change of changes) {
-        await stream.send(change.seq, change.op, change)
+        await stream.send(change.op === 'resync' ? undefined : change.seq, change.op, change)
         if (stream.closed) break
       }
     } catch (err) {

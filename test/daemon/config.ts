@@ -1,0 +1,89 @@
+import t, { type Test } from 'tap'
+import { parseConfig } from '../../lib/daemon/config.js'
+import { isLoopback, parseListen } from '../../lib/daemon/listen.js'
+import { isCredregError } from '../../lib/errors.js'
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof parseConfig> => parseConfig(argv, env, '0.0.0-test')
+const invalid = (t: Test, argv: string[], env: NodeJS.ProcessEnv, pattern: RegExp): void => {
+  let error: unknown
+  try {
+    parse(argv, env)
+  } catch (err) {
+    error = err
+  }
+  t.ok(isCredregError(error, 'INVALID_CONFIG'), `INVALID_CONFIG: ${pattern.source}`)
+  t.match((error as Error | undefined)?.message, pattern)
+}
+
+t.test('defaults', async t => {
+  const c = parse(['--data-dir', '/var/lib/credreg'])
+  t.match(c, { dataDir: '/var/lib/credreg', socket: '/var/lib/credreg/credregd.sock', namespace: 'default', maxValueBytes: 65536, logLevel: 'info', allowRemote: false, heartbeatMs: 5000, sseHeartbeatMs: 15000 })
+  t.equal(c.nats, undefined)
+})
+
+t.test('every flag has a CREDREG_* twin; a flag wins over its twin', async t => {
+  const env = {
+    CREDREG_DATA_DIR: '/d',
+    CREDREG_SOCKET: '/run/c.sock',
+    CREDREG_NATS: 'nats://a:4222, nats://b:4222',
+    CREDREG_NAMESPACE: 'prod',
+    CREDREG_HISTORY: '20',
+    CREDREG_REPLICAS: '3',
+    CREDREG_MAX_VALUE_BYTES: '4096',
+    CREDREG_NODE_ID: 'n1',
+    CREDREG_LOG_LEVEL: 'warn',
+    CREDREG_KEY_FILE: '/etc/credreg/key',
+    CREDREG_NATS_USER: 'u',
+    CREDREG_NATS_PASS: 'p',
+    CREDREG_LISTEN: '127.0.0.1:8470',
+    CREDREG_TOKEN_FILE: '/etc/credreg/token',
+    CREDREG_ALLOW_REMOTE: 'false'
+  }
+  t.match(parse([], env), {
+    dataDir: '/d',
+    socket: '/run/c.sock',
+    nats: ['nats://a:4222', 'nats://b:4222'],
+    namespace: 'prod',
+    history: 20,
+    replicas: 3,
+    maxValueBytes: 4096,
+    nodeId: 'n1',
+    logLevel: 'warn',
+    keyFile: '/etc/credreg/key',
+    natsUser: 'u',
+    natsPass: 'p',
+    listen: { host: '127.0.0.1', port: 8470 },
+    tokenFile: '/etc/credreg/token',
+    allowRemote: false
+  })
+  t.match(parse(['--namespace', 'flag', '--history', '5'], env), { namespace: 'flag', history: 5 })
+  t.equal(parse(['--data-dir', '/d'], { CREDREG_ALLOW_REMOTE: 'true' }).allowRemote, true)
+  invalid(t, ['--data-dir', '/d'], { CREDREG_ALLOW_REMOTE: 'maybe' }, /CREDREG_ALLOW_REMOTE must be true or false/)
+})
+
+t.test('invalid values are INVALID_CONFIG with the flag named', async t => {
+  invalid(t, [], {}, /--data-dir is required/)
+  invalid(t, ['--data-dir', '/d', '--history', 'ten'], {}, /--history must be a whole number/)
+  invalid(t, ['--data-dir', '/d', '--history', '0'], {}, /--history/)
+  invalid(t, ['--data-dir', '/d', '--namespace', 'a.b'], {}, /--namespace/)
+  invalid(t, ['--data-dir', '/d', '--log-level', 'loud'], {}, /--log-level/)
+  invalid(t, ['--data-dir', '/d', '--socket', '/' + 'x'.repeat(120)], {}, /longer than 107 bytes/)
+  invalid(t, ['--data-dir', '/d', '--replicas', '3'], {}, /--replicas applies only with --nats/)
+  invalid(t, ['--data-dir', '/d', '--nats', 'nats://a'], {}, /--key-file is required with --nats/)
+  invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--nats-user', 'u'], {}, /--nats-user and --nats-pass go together/)
+  invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--nats-tls-cert', '/c'], {}, /--nats-tls-cert and --nats-tls-key go together/)
+  invalid(t, ['--data-dir', '/d', '--listen', '127.0.0.1:1'], {}, /--listen needs --token-file/)
+  invalid(t, ['--data-dir', '/d', '--listen', '10.0.0.1:1', '--token-file', '/t'], {}, /not a loopback address/)
+  invalid(t, ['--data-dir', '/d', '--listen', 'nonsense', '--token-file', '/t'], {}, /--listen must be HOST:PORT/)
+  t.ok(parse(['--data-dir', '/d', '--listen', '10.0.0.1:1', '--token-file', '/t', '--allow-remote']).allowRemote)
+})
+
+t.test('--listen addresses and the loopback rule', async t => {
+  t.same(parseListen('127.0.0.1:8470'), { host: '127.0.0.1', port: 8470 })
+  t.same(parseListen('[::1]:8470'), { host: '::1', port: 8470 })
+  t.same(parseListen(':8470'), { host: '127.0.0.1', port: 8470 })
+  t.same(parseListen('localhost:0'), { host: 'localhost', port: 0 })
+  for (const bad of ['8470', '127.0.0.1', '127.0.0.1:99999', '[nope]:1', 'a:b']) t.throws(() => parseListen(bad), bad)
+  for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) t.ok(isLoopback(host), host)
+  for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.1', 'example.com', '128.0.0.1']) t.notOk(isLoopback(host), host)
+})

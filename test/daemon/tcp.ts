@@ -1,0 +1,61 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { request } from 'undici'
+import { runDaemon, shortTempDir, startDaemon } from '../fixtures/daemon.js'
+
+const dir = await shortTempDir(t)
+const tokenFile = join(dir, 'token')
+await writeFile(tokenFile, 's3cret-token\n', { mode: 0o600 })
+
+t.test('the TCP listener wants the bearer token: none → 401, wrong → 401, right → 200', async t => {
+  const daemon = await startDaemon({ args: ['--listen', '127.0.0.1:0', '--token-file', tokenFile] })
+  t.teardown(() => daemon.stop())
+  const base = `http://127.0.0.1:${daemon.tcpPort ?? 0}`
+  const call = async (path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number, json: any, headers: Record<string, unknown> }> => {
+    const res = await request(base + path, { method: method as 'GET', headers, body })
+    return { status: res.statusCode, json: await res.body.json(), headers: res.headers }
+  }
+  const none = await call('/v1/status')
+  t.equal(none.status, 401)
+  t.equal(none.json.code, 'UNAUTHORIZED')
+  t.equal(none.headers['www-authenticate'], 'Bearer')
+  const wrong = await call('/v1/status', { authorization: 'Bearer s3cret-tokem' })
+  t.equal(wrong.status, 401)
+  t.equal(wrong.json.code, 'UNAUTHORIZED')
+  t.equal((await call('/v1/status', { authorization: 'Basic czNjcmV0LXRva2Vu' })).status, 401)
+  t.equal((await call('/metrics', {})).status, 401, 'metrics too')
+  const right = await call('/v1/status', { authorization: 'Bearer s3cret-token' })
+  t.equal(right.status, 200)
+  t.equal(right.json.nodeId, daemon.nodeId)
+  const written = await call('/v1/entities/tcp/a', { authorization: 'Bearer s3cret-token', 'content-type': 'application/json' }, 'PUT', '{"a":1}')
+  t.equal(written.status, 201)
+  t.equal((await daemon.request('GET', '/v1/entities/tcp/a')).status, 200, 'the unix socket needs no token')
+  t.equal((await call('/v1/entities/tcp/b', { 'content-type': 'application/json' }, 'PUT', '{"a":1}')).status, 401)
+  t.equal((await daemon.request('GET', '/v1/entities/tcp/b')).status, 404, 'the unauthorized write wrote nothing')
+})
+
+t.test('a non-loopback --listen is refused without --allow-remote', async t => {
+  const listens = ['0.0.0.0:0', '[::]:0']
+  const runs = await Promise.all(listens.map(listen => runDaemon(['--data-dir', join(dir, 'refused'), '--listen', listen, '--token-file', tokenFile])))
+  runs.forEach((res, i) => {
+    t.equal(res.code, 2, `${listens[i] ?? ''} exits 2`)
+    t.match(res.stderr, /not a loopback address; pass --allow-remote/)
+  })
+})
+
+t.test('with --allow-remote, a wildcard --listen starts (and still wants the token)', async t => {
+  const daemon = await startDaemon({ args: ['--listen', '0.0.0.0:0', '--token-file', tokenFile, '--allow-remote'] })
+  t.teardown(() => daemon.stop())
+  const res = await request(`http://127.0.0.1:${daemon.tcpPort ?? 0}/v1/status`)
+  t.equal(res.statusCode, 401)
+  await res.body.dump()
+})
+
+t.test('an empty --token-file is refused', async t => {
+  const empty = join(dir, 'empty')
+  await writeFile(empty, '\n', { mode: 0o600 })
+  const blank = await runDaemon(['--data-dir', join(dir, 'y'), '--listen', '127.0.0.1:0', '--token-file', empty])
+  t.equal(blank.code, 2)
+  t.match(blank.stderr, /is empty/)
+})
