@@ -2,14 +2,16 @@
  * The daemon's configuration: flags, their `CREDREG_*` environment twins,
  * and the TypeBox schema every configuration is validated against.
  */
-import { isAbsolute, join, resolve } from 'node:path'
+import { isAbsolute, resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { CredregError } from '../errors.js'
 import { isLoopback, parseListen } from './listen.js'
+import { defaultSocketPath } from './paths.js'
 
-const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)))
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const LogLevel = Type.Union(LOG_LEVELS.map(l => Type.Literal(l)))
 
 /** A validated daemon configuration. */
 export const DaemonConfigSchema = Type.Object({
@@ -133,7 +135,7 @@ function parseBool (f: Flag, value: string): boolean {
 function finish (raw: Record<string, unknown>): DaemonConfig {
   if (typeof raw.dataDir !== 'string') throw invalid(`--data-dir is required (or ${envName('--data-dir')})`)
   raw.dataDir = resolve(raw.dataDir)
-  raw.socket = typeof raw.socket === 'string' ? resolve(raw.socket) : join(raw.dataDir as string, 'credregd.sock')
+  raw.socket = typeof raw.socket === 'string' ? resolve(raw.socket) : defaultSocketPath(raw.dataDir as string)
   for (const k of ['keyFile', 'tokenFile'] as const) {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
@@ -144,7 +146,9 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
     const first = checkConfig.Errors(raw)[0]
     const where = first?.instancePath.replace(/^\//, '') ?? ''
     const flag = FLAGS.find(f => f.key === where.split('/')[0])?.flag.split(' ')[0] ?? where
-    throw invalid(`${flag}: ${first?.message ?? 'invalid'} (got ${JSON.stringify(raw[where.split('/')[0] ?? ''])})`)
+    const got = JSON.stringify(raw[where.split('/')[0] ?? ''])
+    if (flag === '--log-level') throw invalid(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got ${got})`)
+    throw invalid(`${flag}: ${first?.message ?? 'invalid'} (got ${got})`)
   }
   const config = raw as DaemonConfig
   if (config.nats !== undefined && config.keyFile === undefined) throw invalid('--key-file is required with --nats: every daemon of a namespace must share the same data key')

@@ -1,0 +1,74 @@
+/**
+ * `credreg dev [--data-dir DIR] [--socket PATH]`: the daemon's own
+ * `startDaemon`, in this process, standalone (an embedded log, no NATS),
+ * until SIGINT or SIGTERM; then a graceful shutdown that removes the socket.
+ * Its defaults are the ones every other command looks at, so `credreg dev`
+ * in one terminal and `credreg status` in another just work.
+ */
+import { resolve } from 'node:path'
+import { CredregError } from '../../errors.js'
+import type { CommandContext } from '../context.js'
+import { devDataDir, resolveSocket } from '../target.js'
+
+export interface DevInput {
+  dataDir?: string
+  logLevel: string
+}
+
+/** A shutdown that takes longer than this ends the process with exit code 1 (as for credregd). */
+const SHUTDOWN_TIMEOUT_MS = 20_000
+
+export async function run (ctx: CommandContext, { dataDir, logLevel }: DevInput): Promise<void> {
+  const { env } = ctx.io
+  if (ctx.globals.url !== undefined || ctx.globals.tokenFile !== undefined) {
+    throw new CredregError('BAD_REQUEST', 'credreg dev serves a unix socket; --url and --token-file do not apply (use --socket)')
+  }
+  const [{ parseConfig }, { credregVersion }, { startDaemon }, { createLogger }, { pino }] = await Promise.all([
+    import('../../daemon/config.js'), import('../../daemon/version.js'), import('../../daemon/daemon.js'), import('../../daemon/logger.js'), import('pino')
+  ])
+  const socket = ctx.globals.socket ?? (env.CREDREG_SOCKET !== '' ? env.CREDREG_SOCKET : undefined)
+  const config = parseConfig([
+    '--data-dir', resolve(dataDir ?? devDataDir(env)),
+    ...(socket !== undefined ? ['--socket', socket] : []),
+    '--log-level', logLevel
+  ], {}, credregVersion())
+  // Listen before starting, so a signal during start-up still ends in a graceful shutdown.
+  const stop = ctx.interrupted()
+  // The daemon's JSON logs go to stderr: stdout carries the banner (or the --json line).
+  const daemon = await startDaemon(config, createLogger(config.logLevel, pino.destination(2)))
+  try {
+    const lookedAt = (await resolveSocket(undefined, env)).socket
+    const info = { socket: daemon.socket, dataDir: config.dataDir, nodeId: daemon.nodeId, mode: 'standalone', pid: process.pid }
+    ctx.out.result(info, () => banner(ctx, info, lookedAt === daemon.socket))
+    if (!stop.aborted) await new Promise(resolve => stop.addEventListener('abort', resolve, { once: true }))
+  } finally {
+    const timer = setTimeout(() => {
+      ctx.out.note(`the daemon did not stop within ${SHUTDOWN_TIMEOUT_MS} ms; exiting`)
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS)
+    timer.unref()
+    await daemon.close()
+    clearTimeout(timer)
+  }
+  ctx.out.note('stopped')
+}
+
+function banner (ctx: CommandContext, info: { socket: string, dataDir: string, nodeId: string }, isDefault: boolean): void {
+  const cli = isDefault ? 'credreg' : `credreg --socket ${info.socket}`
+  const lines = [
+    'credreg dev: a standalone daemon (no NATS) is running.',
+    `  data dir  ${info.dataDir}`,
+    `  socket    ${info.socket}`,
+    `  node      ${info.nodeId}`,
+    '',
+    'Talk to it from another terminal:',
+    ...isDefault ? [] : [`  export CREDREG_SOCKET=${info.socket}    # or pass --socket to every command`],
+    `  ${cli} status`,
+    `  ${cli} put app/db '{"user":"app","password":"s3cret"}'`,
+    `  ${cli} get app/db`,
+    `  ${cli} watch`,
+    '',
+    'Stop it with Ctrl-C.'
+  ]
+  for (const line of lines) ctx.out.line(line)
+}

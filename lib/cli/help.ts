@@ -1,0 +1,37 @@
+/** The help texts every `--help` ends with: exit codes (from the error catalogue) and the environment. */
+import { ERROR_CODES } from '../errors.js'
+
+const MEANING: Record<number, string> = {
+  0: 'ok',
+  1: 'other failure',
+  2: 'usage or invalid input: bad flag or argument, bad key, bad JSON, bad patch',
+  3: 'version conflict: --if-version or --if-absent no longer holds',
+  4: 'not found: no such key, version or field',
+  5: 'unavailable: the daemon cannot be reached (or NATS, for a write)'
+}
+
+/** The exit codes, each with the error codes that end in it. */
+export function exitCodesHelp (): string {
+  const lines = Object.entries(MEANING).map(([exit, meaning]) => {
+    const codes = Object.entries(ERROR_CODES).filter(([, spec]) => spec.exit === Number(exit)).map(([code]) => code)
+    return `  ${exit}  ${meaning}${codes.length > 0 ? `\n     ${codes.join(', ')}` : ''}`
+  })
+  return [
+    '',
+    'Exit codes:',
+    ...lines,
+    'Errors go to stderr as one line, "credreg: <message> (<CODE>)"; with --json as {"code","message"}.'
+  ].join('\n')
+}
+
+/** The environment variables the CLI reads. */
+export function environmentHelp (): string {
+  return [
+    '',
+    'Environment:',
+    '  CREDREG_SOCKET  the daemon\'s unix socket when --socket is not given (credregd reads it too)',
+    '  XDG_DATA_HOME   the default socket is that of credreg dev: $XDG_DATA_HOME/credreg/dev/credregd.sock',
+    '                  (~/.local/share/credreg/dev/credregd.sock when unset)',
+    '  NO_COLOR        no colour in human output (none either when stdout is not a terminal)'
+  ].join('\n')
+}

@@ -1,0 +1,54 @@
+/** Reading what the user typed: whole numbers for commander, and JSON from an argument, a file or stdin. */
+import { readFile } from 'node:fs/promises'
+import { InvalidArgumentError } from 'commander'
+import { CredregError } from '../errors.js'
+
+/** A commander argument parser for a whole number (0, 1, 2…). */
+export function wholeNumber (value: string): number {
+  const n = Number(value)
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number.')
+  return n
+}
+
+/** A commander argument parser for a version: a whole number from 1 on. */
+export function versionNumber (value: string): number {
+  const n = wholeNumber(value)
+  if (n === 0) throw new InvalidArgumentError('versions start at 1.')
+  return n
+}
+
+/** Where a JSON document comes from: the argument (`-` for stdin) or `--file PATH` (`-` for stdin). */
+export interface JsonSource {
+  text?: string
+  file?: string
+}
+
+/**
+ * Reads and parses the JSON document of `source`. `what` names it in errors
+ * (`value`, `patch`). Fails with `BAD_REQUEST` when there is none or two
+ * sources, when the file cannot be read, or when the text is not JSON.
+ */
+export async function readJson (source: JsonSource, stdin: NodeJS.ReadableStream, what: string): Promise<unknown> {
+  if (source.text !== undefined && source.file !== undefined) throw bad(`give the ${what} either as an argument or with --file, not both`)
+  const from = source.text ?? source.file
+  if (from === undefined) throw bad(`no ${what}: give it as a JSON argument, with --file PATH, or as - to read stdin`)
+  let text: string
+  if (from === '-') text = await readAll(stdin)
+  else if (source.file !== undefined) text = await readFile(source.file, 'utf8').catch((err: Error) => { throw bad(`cannot read ${source.file as string}: ${err.message}`, err) })
+  else text = from
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw bad(`the ${what} is not valid JSON: ${(err as Error).message}`, err)
+  }
+}
+
+async function readAll (stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function bad (message: string, cause?: unknown): CredregError {
+  return new CredregError('BAD_REQUEST', message, cause === undefined ? undefined : { cause })
+}

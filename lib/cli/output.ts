@@ -1,0 +1,103 @@
+/**
+ * Everything the CLI prints. Human output: pretty JSON, borderless tables
+ * (cli-table3) and aligned fields, coloured only when stdout is a terminal
+ * and `NO_COLOR` is not set. With `--json`: one compact JSON document per
+ * line on stdout. Errors: one line on stderr, `credreg: <message> (<CODE>)`,
+ * or `{"code","message",...}` with `--json`.
+ */
+import Table from 'cli-table3'
+import { CredregError, exitCodeFor, isCredregError } from '../errors.js'
+import type { CliIo, OutStream } from './io.js'
+
+/** Whether human output may use colour: stdout is a terminal, `NO_COLOR` is unset or empty, `TERM` is not `dumb`. */
+export function colorEnabled (io: CliIo): boolean {
+  return io.stdout.isTTY === true && (io.env.NO_COLOR ?? '') === '' && io.env.TERM !== 'dumb'
+}
+
+/** A cell of a table. */
+export type Cell = string | number
+
+const BORDERLESS = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '
+}
+
+/** The printer of one CLI run. */
+export class Output {
+  /** Machine output (`--json`). */
+  readonly json: boolean
+  /** Colour in human output. */
+  readonly color: boolean
+  readonly #stdout: OutStream
+  readonly #stderr: OutStream
+
+  constructor (io: CliIo, json: boolean) {
+    this.json = json
+    this.color = !json && colorEnabled(io)
+    this.#stdout = io.stdout
+    this.#stderr = io.stderr
+  }
+
+  /** `machine` as one JSON line with `--json`, else whatever `human` prints. */
+  result (machine: unknown, human: () => void): void {
+    if (this.json) this.data(machine)
+    else human()
+  }
+
+  /** One compact JSON document on one line. */
+  data (value: unknown): void {
+    this.line(JSON.stringify(value))
+  }
+
+  /** Indented JSON, for people. */
+  pretty (value: unknown): void {
+    this.line(JSON.stringify(value, null, 2))
+  }
+
+  /** One line on stdout. */
+  line (text: string): void {
+    this.#stdout.write(text + '\n')
+  }
+
+  /** The answer of every write: `KEY version N`, or `{"key","version"}`. */
+  written ({ key, version }: { key: string, version: number }): void {
+    this.result({ key, version }, () => this.line(`${key} version ${version}`))
+  }
+
+  /** A borderless table with a header row. */
+  table (head: string[], rows: Cell[][]): void {
+    // Colour is applied here, not by cli-table3's own colour library, which decides by itself from the process.
+    const table = new Table({
+      head: this.color ? head.map(bold) : head,
+      chars: BORDERLESS,
+      style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] }
+    })
+    table.push(...rows)
+    // cli-table3 pads the last column too; trailing blanks only get in the way of grep and diff.
+    this.line(table.toString().split('\n').map(l => l.trimEnd()).join('\n'))
+  }
+
+  /** `name  value` lines, the names aligned. */
+  fields (rows: Array<[string, Cell]>): void {
+    const width = Math.max(0, ...rows.map(([name]) => name.length))
+    for (const [name, value] of rows) this.line(`${(this.color ? bold(name.padEnd(width)) : name.padEnd(width))}  ${value}`)
+  }
+
+  /** A remark for people on stderr; silent with `--json`. */
+  note (text: string): void {
+    if (!this.json) this.#stderr.write(`credreg: ${text}\n`)
+  }
+
+  /** Reports `err` on stderr and returns the exit code of its error code. */
+  error (err: unknown): number {
+    const e = isCredregError(err) ? err : new CredregError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err })
+    if (this.json) this.#stderr.write(JSON.stringify(e.toJSON()) + '\n')
+    else this.#stderr.write(`credreg: ${e.message.replaceAll('\n', ' ')} (${e.code})\n`)
+    return exitCodeFor(e)
+  }
+}
+
+function bold (text: string): string {
+  return `\u001b[1m${text}\u001b[22m`
+}

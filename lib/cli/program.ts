@@ -1,0 +1,112 @@
+/**
+ * The commander program of `credreg`: the global options, every command with
+ * its operands and flags, and the help texts. Commands are only described
+ * here; each one's module is imported when it runs.
+ */
+import { Argument, Command, Option, type OutputConfiguration } from 'commander'
+import type { Runner } from './context.js'
+import { environmentHelp, exitCodesHelp } from './help.js'
+import { versionNumber, wholeNumber } from './input.js'
+
+/** A command's module, loaded on demand. */
+export type Loader = () => Promise<{ run: Runner<any> }>
+
+/** Runs the command `command` (its options and operands parsed) with the module `load` yields. */
+export type Dispatch = (load: Loader, command: Command) => Promise<void>
+
+/** The options every command takes, before or after the command name; `group` heads them in a command's help. */
+function addGlobalOptions (command: Command, group?: string): Command {
+  const options = [
+    new Option('--socket <path>', 'unix socket of the daemon (default: $CREDREG_SOCKET, else the socket of credreg dev)'),
+    new Option('--url <url>', 'reach a daemon\'s TCP listener (credregd --listen) instead, e.g. http://127.0.0.1:7420').conflicts('socket'),
+    new Option('--token-file <path>', 'file holding the bearer token of that listener (with --url)'),
+    new Option('--json', 'machine output: one JSON document per line on stdout, errors as {"code","message"} on stderr')
+  ]
+  for (const option of options) command.addOption(group === undefined ? option : option.helpGroup(group))
+  return command
+}
+
+/** The options of a conditional write. */
+const ifVersion = (): Option => new Option('--if-version <n>', 'write only if N is still the latest version').argParser(wholeNumber)
+
+/** The `credreg` program; every action goes through `dispatch`, everything commander prints through `output`. */
+export function buildProgram (version: string, dispatch: Dispatch, output: OutputConfiguration): Command {
+  const program = new Command('credreg')
+    .description('credreg: read, write and watch the shared credential register through the credregd daemon of this host')
+    .version(version, '-V, --version', 'print the credreg version')
+    .enablePositionalOptions()
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput(output)
+  addGlobalOptions(program)
+  program.addHelpText('after', exitCodesHelp() + '\n' + environmentHelp())
+
+  const command = (name: string, description: string, load: Loader): Command => {
+    const cmd = program.command(name).description(description)
+    cmd.addHelpText('after', exitCodesHelp())
+    cmd.action(async (...args: unknown[]) => { await dispatch(load, args.at(-1) as Command) })
+    return cmd
+  }
+
+  command('get', 'print the value of KEY as JSON (--json: the whole entity {key, version, value, meta})', async () => await import('./commands/get.js'))
+    .argument('<key>', 'the key, e.g. app/db/password')
+    .addOption(new Option('--version <n>', 'a retained version instead of the latest').argParser(versionNumber))
+    .option('--field <name>', 'print one top-level field of the value (a string raw, anything else as JSON)')
+    .addHelpText('after', '\nExample:\n  credreg get app/db --field password')
+
+  command('put', 'write VALUE as the next version of KEY; prints "KEY version N"', async () => await import('./commands/put.js'))
+    .argument('<key>', 'the key')
+    .argument('[value]', 'the value: a JSON object, or - to read it from stdin')
+    .option('--file <path>', 'read the value from this file (- for stdin)')
+    .addOption(ifVersion())
+    .addOption(new Option('--if-absent', 'write only if KEY does not exist (or is deleted)').conflicts('ifVersion'))
+    .addHelpText('after', '\nExamples:\n  credreg put app/db \'{"user":"app","password":"s3cret"}\'\n  credreg put app/db --file db.json --if-version 3\n  jq .db secrets.json | credreg put app/db -')
+
+  command('patch', 'apply an RFC 6902 JSON Patch (or with --merge an RFC 7396 merge patch) to KEY', async () => await import('./commands/patch.js'))
+    .argument('<key>', 'the key')
+    .argument('[ops]', 'the patch as JSON (an array of operations; with --merge an object), or - to read it from stdin')
+    .option('--file <path>', 'read the patch from this file (- for stdin)')
+    .option('--merge', 'the patch is an RFC 7396 merge patch: members replace, null removes')
+    .addOption(ifVersion())
+    .addHelpText('after', '\nExamples:\n  credreg patch app/db \'[{"op":"replace","path":"/password","value":"n3w"}]\'\n  credreg patch app/db --merge \'{"password":"n3w","old":null}\'')
+
+  command('delete', 'delete KEY (the delete is a version too; history keeps the older ones)', async () => await import('./commands/delete.js'))
+    .argument('<key>', 'the key')
+    .addOption(ifVersion())
+
+  command('ls', 'list the live keys starting with PREFIX: key, version, updated', async () => await import('./commands/ls.js'))
+    .argument('[prefix]', 'only keys starting with this', '')
+
+  command('versions', 'list the retained versions of KEY, oldest first', async () => await import('./commands/versions.js'))
+    .argument('<key>', 'the key')
+
+  command('diff', 'print the RFC 6902 patch that turns version FROM of KEY into version TO', async () => await import('./commands/diff.js'))
+    .argument('<key>', 'the key')
+    .addArgument(new Argument('<from>', 'the older version').argParser(versionNumber))
+    .addArgument(new Argument('<to>', 'the newer version').argParser(versionNumber))
+
+  command('rollback', 'write the value of version N of KEY as a new version (history is never rewritten)', async () => await import('./commands/rollback.js'))
+    .argument('<key>', 'the key')
+    .addOption(new Option('--to <n>', 'the version whose value to restore').argParser(versionNumber).makeOptionMandatory())
+    .addOption(new Option('--if-version <n>', 'write only if N is still the latest version (default: the latest version as read just before)').argParser(wholeNumber))
+
+  command('watch', 'print every change under PREFIX as one JSON line (NDJSON) until interrupted; survives daemon restarts', async () => await import('./commands/watch.js'))
+    .argument('[prefix]', 'only keys starting with this', '')
+    .addOption(new Option('--since <seq>', 'first replay every change after this log sequence (default: live changes only)').argParser(wholeNumber))
+
+  command('status', 'show the daemon: node, mode, namespace, applied sequence, lag, NATS connection, entities', async () => await import('./commands/status.js'))
+
+  command('nodes', 'list every daemon of the namespace: applied sequence, lag, last seen (with --key: the version of KEY each holds)', async () => await import('./commands/nodes.js'))
+    .option('--key <key>', 'also show the version of this key on each host, and which hosts are behind')
+
+  command('keygen', 'write a new random 32-byte data key file with mode 0600 (never overwrites)', async () => await import('./commands/keygen.js'))
+    .requiredOption('--out <path>', 'the key file to create')
+
+  command('dev', 'run a standalone daemon (no NATS) in the foreground until Ctrl-C, and print how to talk to it', async () => await import('./commands/dev.js'))
+    .option('--data-dir <dir>', 'its data directory (default: $XDG_DATA_HOME/credreg/dev, else ~/.local/share/credreg/dev); the socket is <dir>/credregd.sock unless --socket')
+    .option('--log-level <level>', 'the daemon\'s log level, as for credregd --log-level; its log is JSON lines on stdout', 'warn')
+
+  // Last, so each command's help lists its own options first.
+  for (const cmd of program.commands) addGlobalOptions(cmd, 'Global options:')
+  return program
+}

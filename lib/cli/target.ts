@@ -1,0 +1,88 @@
+/**
+ * Where the CLI finds its daemon. `--url` with `--token-file` reaches a TCP
+ * listener; otherwise the unix socket is, in this order:
+ *
+ *   1. `--socket PATH`
+ *   2. `CREDREG_SOCKET` (the daemon's own environment twin of `--socket`, so
+ *      one environment file can serve `credregd` and `credreg` alike)
+ *   3. the socket `credregd` uses by default for the data dir of `credreg dev`
+ *      (`$XDG_DATA_HOME/credreg/dev`, else `~/.local/share/credreg/dev`)
+ *
+ * so `credreg dev` in one terminal and `credreg status` in another just work.
+ */
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import type { ConnectOptions } from '../client/types.js'
+import { defaultSocketPath } from '../daemon/paths.js'
+import { CredregError } from '../errors.js'
+
+/** The global options that say where the daemon is. */
+export interface TargetOptions {
+  socket?: string
+  url?: string
+  tokenFile?: string
+}
+
+/** How to connect, and whether the socket was the default one (nothing chosen). */
+export interface Target {
+  connect: ConnectOptions
+  /** True when neither `--socket`, `CREDREG_SOCKET` nor `--url` chose the daemon. */
+  isDefault: boolean
+}
+
+/** The default data dir of `credreg dev`: `$XDG_DATA_HOME/credreg/dev`, else `~/.local/share/credreg/dev`. */
+export function devDataDir (env: NodeJS.ProcessEnv): string {
+  const xdg = env.XDG_DATA_HOME
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(env.HOME ?? homedir(), '.local', 'share')
+  return join(base, 'credreg', 'dev')
+}
+
+/** The unix socket to use: `--socket`, else `CREDREG_SOCKET`, else the socket of `credreg dev`'s default data dir. */
+export async function resolveSocket (socket: string | undefined, env: NodeJS.ProcessEnv): Promise<{ socket: string, isDefault: boolean }> {
+  const chosen = socket ?? nonEmpty(env.CREDREG_SOCKET)
+  if (chosen !== undefined) return { socket: resolve(chosen), isDefault: false }
+  return { socket: defaultSocketPath(devDataDir(env)), isDefault: true }
+}
+
+/**
+ * Resolves the global options into client connect options. Fails with
+ * `BAD_REQUEST` for options that do not go together and `INVALID_CONFIG`
+ * for a token file that cannot be read or is empty.
+ */
+export async function resolveTarget (options: TargetOptions, env: NodeJS.ProcessEnv): Promise<Target> {
+  if (options.url === undefined) {
+    if (options.tokenFile !== undefined) throw usage('--token-file goes with --url')
+    const { socket, isDefault } = await resolveSocket(options.socket, env)
+    return { connect: { socket }, isDefault }
+  }
+  if (options.socket !== undefined) throw usage('--socket and --url exclude each other')
+  if (options.tokenFile === undefined) throw usage('--url needs --token-file: the TCP listener of credregd always requires its bearer token')
+  let url: URL
+  try {
+    url = new URL(options.url)
+  } catch {
+    throw usage(`--url ${options.url} is not a URL; expected e.g. http://127.0.0.1:7420`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--url must be http: or https:, not ${url.protocol}`)
+  return { connect: { url: url.href, token: await readToken(options.tokenFile) }, isDefault: false }
+}
+
+async function readToken (path: string): Promise<string> {
+  let token: string
+  try {
+    token = (await readFile(path, 'utf8')).trim()
+  } catch (err) {
+    throw new CredregError('INVALID_CONFIG', `token file ${path} cannot be read: ${(err as Error).message}`, { cause: err })
+  }
+  if (token === '') throw new CredregError('INVALID_CONFIG', `token file ${path} is empty`)
+  return token
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}
+
+function usage (message: string): CredregError {
+  return new CredregError('BAD_REQUEST', message)
+}

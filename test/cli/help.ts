@@ -1,0 +1,41 @@
+/**
+ * The help of every command, read in-process through `main` (spawning the
+ * CLI thirteen times would only be slower): each documents its own flags,
+ * the global options and the exit codes.
+ */
+import t from 'tap'
+import { runMain as run } from '../fixtures/cli.js'
+
+const FLAGS: Record<string, string[]> = {
+  get: ['--version <n>', '--field <name>'],
+  put: ['--file <path>', '--if-version <n>', '--if-absent'],
+  patch: ['--file <path>', '--merge', '--if-version <n>'],
+  delete: ['--if-version <n>'],
+  ls: [],
+  versions: [],
+  diff: [],
+  rollback: ['--to <n>', '--if-version <n>'],
+  watch: ['--since <seq>'],
+  status: [],
+  nodes: ['--key <key>'],
+  keygen: ['--out <path>'],
+  dev: ['--data-dir <dir>', '--log-level <level>']
+}
+
+for (const [command, flags] of Object.entries(FLAGS)) {
+  t.test(`credreg ${command} --help`, async t => {
+    const { code, stdout, stderr } = await run([command, '--help'])
+    t.equal(code, 0)
+    t.equal(stderr, '')
+    t.match(stdout, new RegExp(`^Usage: credreg ${command} `))
+    for (const flag of [...flags, '--socket <path>', '--url <url>', '--token-file <path>', '--json', '-h, --help']) t.match(stdout, `  ${flag}`, `documents ${flag}`)
+    t.match(stdout, /\nExit codes:\n {2}0 {2}ok\n {2}1 {2}other failure\n[^]* {2}5 {2}unavailable/, 'lists the exit codes')
+  })
+}
+
+t.test('credreg help get is credreg get --help; credreg -V prints the version', async t => {
+  t.same(await run(['help', 'get']), await run(['get', '--help']))
+  const version = await run(['-V'])
+  t.equal(version.code, 0)
+  t.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+})
