@@ -14,6 +14,8 @@ import type { Replica } from './replica.js'
 export interface Divergence { reason: string, since: string }
 
 const RECHECK_MS = 2000
+const STOP_GRACE_MS = 3000
+const STALL_CHECK_MS = 2000
 // A status call must answer promptly even when the log is slow: past this, the last known sequence stands.
 const STATUS_INFO_MS = 500
 
@@ -26,6 +28,9 @@ export class Follower {
   #read: AbortController | undefined
   #diverged: Divergence | undefined
   #logSeq = 0
+  #watchdog: NodeJS.Timeout | undefined
+  #lastCheckedApplied = -1
+  #stalls = 0
 
   constructor (log: AbstractLog, replica: Replica, logger?: Logger) {
     this.#log = log
@@ -54,12 +59,38 @@ export class Follower {
     // A reconnect may lead to another server or a recreated stream: read again, from a fresh identity check.
     this.#log.onConnection(() => this.#read?.abort())
     this.#running = this.#loop()
+    this.#watchdog = setInterval(() => { void this.#checkProgress() }, STALL_CHECK_MS)
+    this.#watchdog.unref()
+  }
+
+  // A read can stall without any connection change: a consumer lost with the
+  // server that held it (a cluster fail-over) is not always noticed by the
+  // client. When the log is ahead and nothing was applied for two checks in a
+  // row, the read starts over from the replica's own cursor.
+  async #checkProgress (): Promise<void> {
+    const applied = this.#replica.appliedSeq
+    const behind = (await this.refreshLogSeq()) > applied
+    if (behind && applied === this.#lastCheckedApplied) {
+      this.#stalls++
+      if (this.#stalls >= 2) {
+        this.#logger?.warn({ appliedSeq: applied, logSeq: this.logSeq }, 'reading the change log stalled; starting the read again')
+        this.#stalls = 0
+        this.#read?.abort()
+      }
+    } else {
+      this.#stalls = 0
+    }
+    this.#lastCheckedApplied = applied
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.#watchdog)
     this.#stop.abort()
     this.#read?.abort()
-    await this.#running
+    // A read stuck in the NATS client (a consumer being set up against a cluster
+    // without a leader) must not hold a close hostage; a batch arriving later fails
+    // against the closed database and the loop ends (it checks the stop signal).
+    await Promise.race([this.#running, sleep(STOP_GRACE_MS)])
   }
 
   async #loop (): Promise<void> {

@@ -16,8 +16,10 @@ t.test('3-node NATS cluster, R3 stream: writes continue after a server is killed
   const acknowledged = new Map<string, number>()
   const failures: string[] = []
   let killed = false
+  // Bounded in time too: under heavy load each failing write may take its whole timeout.
+  const deadline = Date.now() + 90_000
   const writeLoop = async (node: typeof nodes[number], w: number): Promise<void> => {
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 60 && Date.now() < deadline; i++) {
       const key = `w${w}/k${i % 10}`
       try {
         const r = await node.put(key, { i })

@@ -1,0 +1,58 @@
+/**
+ * Scenario 1, get: keys read one at a time in a scattered order by an
+ * in-process node (`openNode`), a client through the daemon's unix socket,
+ * NATS KV `get` and etcd's serializable get. Every reader parses the value.
+ */
+import { connect } from '../lib/client/client.js'
+import { dropNamespace, discardNode, loadNode, openBenchNode } from './support/credreg.js'
+import { key, spread } from './support/data.js'
+import { loadEtcd, etcdGet } from './support/etcd.js'
+import { loadBucket, openBucket } from './support/nats-kv.js'
+import { progress } from './support/progress.js'
+import { measuredRow } from './support/rows.js'
+import { runIfMain } from './support/cli.js'
+import { withDaemon, withEtcd, type Scenario } from './support/scenario.js'
+import { measure } from './support/stats.js'
+
+const ID = 'get'
+const NAMESPACE = 'bget'
+
+export const scenario: Scenario = {
+  id: ID,
+  run: async (env, rows) => {
+    const { getKeys, getOps } = env.sizes
+    const pick = (i: number): string => key(spread(i, getKeys))
+
+    const node = await openBenchNode(env, NAMESPACE, 'get-node')
+    let lastSeq: number
+    try {
+      lastSeq = (await loadNode(node, getKeys)).lastSeq
+      progress(`${ID}: credreg node`)
+      rows.push(measuredRow(ID, 'credreg node', 'node.get from the in-process replica', await measure(getOps, async i => await node.get(pick(i)))))
+    } finally {
+      await discardNode(node)
+    }
+    await withDaemon(env, rows, ID, NAMESPACE, lastSeq, async (daemon) => {
+      progress(`${ID}: credreg daemon`)
+      // A client of its own, as an application would hold one.
+      await using client = connect({ socket: daemon.socket })
+      rows.push(measuredRow(ID, 'credreg daemon', 'client.get over the unix socket', await measure(getOps, async i => await client.get(pick(i)))))
+    })
+    await dropNamespace(env, NAMESPACE)
+
+    progress(`${ID}: NATS KV`)
+    {
+      await using bucket = await openBucket(env, NAMESPACE)
+      await loadBucket(bucket.kv, getKeys)
+      rows.push(measuredRow(ID, 'NATS KV', 'kv.get (direct get), value parsed', await measure(getOps, async i => (await bucket.kv.get(pick(i)))?.json())))
+    }
+
+    await withEtcd(env, rows, ID, NAMESPACE, async ({ ns }) => {
+      progress(`${ID}: etcd`)
+      await loadEtcd(ns, getKeys)
+      rows.push(measuredRow(ID, 'etcd', 'serializable get, value parsed', await measure(getOps, async i => await etcdGet(ns, pick(i)))))
+    })
+  }
+}
+
+await runIfMain(import.meta, scenario)
