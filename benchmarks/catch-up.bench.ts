@@ -6,17 +6,17 @@
  * all history (the bucket keeps every change); etcd: a watch from the
  * revision before the changes.
  */
-import { openBucket } from './support/nats-kv.js'
 import { bulkLoad } from './support/bulk-load.js'
 import { runIfMain } from './support/cli.js'
 import { discardNode, dropNamespace, openBenchNode, openRawNode, scratchDir } from './support/credreg.js'
 import { startBenchDaemon } from './support/daemon.js'
 import { key, valueBytes } from './support/data.js'
 import type { BenchEnv } from './support/env.js'
+import { loadEtcd, type EtcdSpace } from './support/etcd.js'
+import { openBucket } from './support/nats-kv.js'
 import { counter, progress } from './support/progress.js'
 import type { Row } from './support/results.js'
 import { missingRow, rateRow, round } from './support/rows.js'
-import { loadEtcd } from './support/etcd.js'
 import { withEtcd, type Scenario } from './support/scenario.js'
 import { pipelined } from './support/stats.js'
 
@@ -28,21 +28,7 @@ export const scenario: Scenario = {
   run: async (env, rows) => {
     await credreg(env, rows)
     await natsKv(env, rows)
-    await withEtcd(env, rows, ID, NAMESPACE, async (space) => {
-      const { catchUpChanges: changes, catchUpKeys: keys } = env.sizes
-      const before = Number((await space.ns.put('start').value('').exec()).header.revision)
-      await loadEtcd(space.ns, keys, changes, counter(`${ID}: etcd changes landing`, changes))
-      progress(`${ID}: etcd watcher catching up`)
-      const started = performance.now()
-      const watcher = await space.remote().watch().prefix('svc/').startRevision(String(before + 1)).create()
-      await new Promise<void>(resolve => {
-        let seen = 0
-        watcher.on('put', () => { if (++seen === changes) resolve() })
-      })
-      const seconds = (performance.now() - started) / 1000
-      await watcher.cancel()
-      rows.push(rateRow(ID, 'etcd', 'watch from the revision before the changes, until all were received', changes, changes / seconds, { seconds: round(seconds) }))
-    })
+    await withEtcd(env, rows, ID, NAMESPACE, async space => await etcd(env, space, rows))
   }
 }
 
@@ -119,6 +105,22 @@ async function natsKv (env: BenchEnv, rows: Row[]): Promise<void> {
   const seconds = (performance.now() - started) / 1000
   watcher.stop()
   rows.push(rateRow(ID, 'NATS KV', 'kv.watch of all history on a new connection, until all were received', changes, changes / seconds, { seconds: round(seconds) }))
+}
+
+async function etcd (env: BenchEnv, space: EtcdSpace, rows: Row[]): Promise<void> {
+  const { catchUpChanges: changes, catchUpKeys: keys } = env.sizes
+  const before = Number((await space.ns.put('start').value('').exec()).header.revision)
+  await loadEtcd(space.ns, keys, changes, counter(`${ID}: etcd changes landing`, changes))
+  progress(`${ID}: etcd watcher catching up`)
+  const started = performance.now()
+  const watcher = await space.remote().watch().prefix('svc/').startRevision(String(before + 1)).create()
+  await new Promise<void>(resolve => {
+    let seen = 0
+    watcher.on('put', () => { if (++seen === changes) resolve() })
+  })
+  const seconds = (performance.now() - started) / 1000
+  await watcher.cancel()
+  rows.push(rateRow(ID, 'etcd', 'watch from the revision before the changes, until all were received', changes, changes / seconds, { seconds: round(seconds) }))
 }
 
 await runIfMain(import.meta, scenario)

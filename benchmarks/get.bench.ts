@@ -4,13 +4,13 @@
  * NATS KV `get` and etcd's serializable get. Every reader parses the value.
  */
 import { connect } from '../lib/client/client.js'
-import { dropNamespace, discardNode, loadNode, openBenchNode } from './support/credreg.js'
+import { runIfMain } from './support/cli.js'
+import { discardNode, dropNamespace, loadNode, openBenchNode } from './support/credreg.js'
 import { key, spread } from './support/data.js'
-import { loadEtcd, etcdGet } from './support/etcd.js'
+import { etcdGet, loadEtcd } from './support/etcd.js'
 import { loadBucket, openBucket } from './support/nats-kv.js'
 import { progress } from './support/progress.js'
 import { measuredRow } from './support/rows.js'
-import { runIfMain } from './support/cli.js'
 import { withDaemon, withEtcd, type Scenario } from './support/scenario.js'
 import { measure } from './support/stats.js'
 

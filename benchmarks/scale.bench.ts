@@ -7,14 +7,15 @@
  * time for a new reader to receive them all (a KV watch of last values, an
  * etcd paged range read) and their get latency at that size.
  */
+import { rm } from 'node:fs/promises'
 import { Range } from 'etcd3'
 import { connect } from '../lib/client/client.js'
 import { bulkLoad } from './support/bulk-load.js'
 import { runIfMain } from './support/cli.js'
-import { discardNode, dropNamespace, openBenchNode, openRawNode, scratchDir } from './support/credreg.js'
+import { discardNode, dropNamespace, openBenchNode, openRawNode, scratchDir, type BenchNode } from './support/credreg.js'
 import { startBenchDaemon } from './support/daemon.js'
 import { key, spread } from './support/data.js'
-import { etcdGet, loadEtcd } from './support/etcd.js'
+import { etcdGet, loadEtcd, type EtcdSpace } from './support/etcd.js'
 import type { BenchEnv } from './support/env.js'
 import { loadBucket, openBucket } from './support/nats-kv.js'
 import { counter, progress } from './support/progress.js'
@@ -22,7 +23,6 @@ import type { Row } from './support/results.js'
 import { missingRow, rateRow, round } from './support/rows.js'
 import { withEtcd, type Scenario } from './support/scenario.js'
 import { measure } from './support/stats.js'
-import { rm } from 'node:fs/promises'
 
 const ID = 'scale'
 const NAMESPACE = 'bscale'
@@ -33,26 +33,7 @@ export const scenario: Scenario = {
   run: async (env, rows) => {
     await credreg(env, rows)
     await natsKv(env, rows)
-    await withEtcd(env, rows, ID, NAMESPACE, async (space) => {
-      const { scaleEntities: entities, scaleGets } = env.sizes
-      await loadEtcd(space.ns, entities, entities, counter(`${ID}: etcd loading`, entities))
-      progress(`${ID}: etcd paged read of every key`)
-      const started = performance.now()
-      const remote = space.remote()
-      let seen = 0
-      let from = 'svc/'
-      for (;;) {
-        const page = await remote.getAll().inRange(new Range(from, 'svc0')).sort('Key', 'Ascend').limit(ETCD_PAGE).exec()
-        seen += page.kvs.length
-        const last = page.kvs.at(-1)
-        if (last === undefined || page.kvs.length < ETCD_PAGE) break
-        from = `${last.key.toString()}\0`
-      }
-      const seconds = (performance.now() - started) / 1000
-      if (seen !== entities) throw new Error(`etcd paged read saw ${seen} keys, not ${entities}`)
-      const gets = await measure(scaleGets, async i => await etcdGet(space.ns, key(spread(i, entities))))
-      rows.push(rateRow(ID, 'etcd', 'new client reads every key (paged range, 10,000 a page); then serializable gets', entities, entities / seconds, { 'build s': round(seconds) }, gets))
-    })
+    await withEtcd(env, rows, ID, NAMESPACE, async space => await etcd(env, space, rows))
   }
 }
 
@@ -104,7 +85,7 @@ async function credreg (env: BenchEnv, rows: Row[]): Promise<void> {
   }
 }
 
-async function waitWithProgress (node: Awaited<ReturnType<typeof openRawNode>>, lastSeq: number): Promise<void> {
+async function waitWithProgress (node: BenchNode, lastSeq: number): Promise<void> {
   const report = counter(`${ID}: credreg node applied`, lastSeq)
   const done = node.waitForApplied(lastSeq, 3_600_000)
   const timer = setInterval(() => { void node.nodeStatus().then(s => report(s.appliedSeq), () => {}) }, 1000)
@@ -132,6 +113,27 @@ async function natsKv (env: BenchEnv, rows: Row[]): Promise<void> {
   watcher.stop()
   const gets = await measure(scaleGets, async i => (await bucket.kv.get(key(spread(i, entities))))?.json())
   rows.push(rateRow(ID, 'NATS KV', 'new connection: kv.watch delivers every last value; then kv.get', entities, entities / seconds, { 'build s': round(seconds) }, gets))
+}
+
+async function etcd (env: BenchEnv, space: EtcdSpace, rows: Row[]): Promise<void> {
+  const { scaleEntities: entities, scaleGets } = env.sizes
+  await loadEtcd(space.ns, entities, entities, counter(`${ID}: etcd loading`, entities))
+  progress(`${ID}: etcd paged read of every key`)
+  const started = performance.now()
+  const remote = space.remote()
+  let seen = 0
+  let from = 'svc/'
+  for (;;) {
+    const page = await remote.getAll().inRange(new Range(from, 'svc0')).sort('Key', 'Ascend').limit(ETCD_PAGE).exec()
+    seen += page.kvs.length
+    const last = page.kvs.at(-1)
+    if (last === undefined || page.kvs.length < ETCD_PAGE) break
+    from = `${last.key.toString()}\0`
+  }
+  const seconds = (performance.now() - started) / 1000
+  if (seen !== entities) throw new Error(`etcd paged read saw ${seen} keys, not ${entities}`)
+  const gets = await measure(scaleGets, async i => await etcdGet(space.ns, key(spread(i, entities))))
+  rows.push(rateRow(ID, 'etcd', 'new client reads every key (paged range, 10,000 a page); then serializable gets', entities, entities / seconds, { 'build s': round(seconds) }, gets))
 }
 
 await runIfMain(import.meta, scenario)

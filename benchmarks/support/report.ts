@@ -42,6 +42,8 @@ export function report (results: Results): string {
     `${results.date} · ${m.nproc} × ${m.cpu} · ${Math.round(m.memoryMB / 1024)} GB · load ${m.loadBefore.toFixed(2)} → ${m.loadAfter.toFixed(2)} · ` +
       Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(' · ') + ` · ${Math.round(results.durationSec)} s`,
     '',
+    `1-minute load average per scenario (start → end): ${Object.entries(results.load).map(([id, [a, b]]) => `${id} ${a.toFixed(1)} → ${b.toFixed(1)}`).join(' · ')}`,
+    '',
     table(results.rows),
     '',
     'Ratios are credreg ÷ peer: below 1 is better for latencies, above 1 is better for ops/s.',
@@ -75,7 +77,8 @@ function extras (r: Row): string {
 }
 
 function fig (x: number | undefined): string {
-  return x === undefined ? '' : x.toPrecision(3)
+  if (x === undefined) return ''
+  return x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3)
 }
 
 function row (cells: string[]): string {

@@ -45,6 +45,8 @@ export const ResultsSchema = Type.Object({
     loadBefore: Type.Number({ minimum: 0 }),
     loadAfter: Type.Number({ minimum: 0 })
   }),
+  /** 1-minute load average at the start and end of each scenario, by scenario id. */
+  load: Type.Record(Type.String(), Type.Tuple([Type.Number({ minimum: 0 }), Type.Number({ minimum: 0 })])),
   versions: Type.Record(Type.String(), Type.String()),
   sizes: Type.Record(Type.String(), Type.Integer({ minimum: 1 })),
   rows: Type.Array(RowSchema, { minItems: 1 }),

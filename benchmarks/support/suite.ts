@@ -18,10 +18,12 @@ export async function runSuite (scenarios: Scenario[], quick: boolean, save: (re
   const loadBefore = loadavg()[0] as number
   const env = await startEnv(quick)
   const rows: Row[] = []
-  const assemble = (): Results => results(env, rows, { date, quick, loadBefore, durationSec: (performance.now() - started) / 1000 })
+  const load: Results['load'] = {}
+  const assemble = (): Results => results(env, rows, { date, quick, loadBefore, load, durationSec: (performance.now() - started) / 1000 })
   try {
     for (const scenario of scenarios) {
       progress(`${scenario.id}: start`)
+      const loadAtStart = loadavg()[0] as number
       const mine: Row[] = []
       try {
         await scenario.run(env, mine)
@@ -32,6 +34,7 @@ export async function runSuite (scenarios: Scenario[], quick: boolean, save: (re
         progress(`${scenario.id}: FAILED: ${(err as Error).message}`)
       }
       rows.push(...mine)
+      load[scenario.id] = [loadAtStart, loadavg()[0] as number]
       await save(assemble())
       progress(`${scenario.id}: done`)
     }
@@ -41,9 +44,9 @@ export async function runSuite (scenarios: Scenario[], quick: boolean, save: (re
   return assemble()
 }
 
-interface RunFacts { date: string, quick: boolean, loadBefore: number, durationSec: number }
+interface RunFacts { date: string, quick: boolean, loadBefore: number, load: Results['load'], durationSec: number }
 
-function results (env: BenchEnv, rows: Row[], { date, quick, loadBefore, durationSec }: RunFacts): Results {
+function results (env: BenchEnv, rows: Row[], { date, quick, loadBefore, load, durationSec }: RunFacts): Results {
   return {
     schema: 1,
     date,
@@ -57,6 +60,7 @@ function results (env: BenchEnv, rows: Row[], { date, quick, loadBefore, duratio
       loadBefore,
       loadAfter: loadavg()[0] as number
     },
+    load: { ...load },
     versions: env.versions,
     sizes: { ...env.sizes },
     rows: [...rows],

@@ -20,6 +20,8 @@ export interface LogEntry {
   /** The key of the subject, or `undefined` when the subject maps to no valid key. */
   key: string | undefined
   data: Uint8Array
+  /** The log's own bookkeeping (its identity record): not applied, but the reader's position moves past it. */
+  control?: boolean
 }
 
 /** Where the log stands. */

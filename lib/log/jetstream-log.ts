@@ -9,6 +9,7 @@ import {
   DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
   type JetStreamClient, type JetStreamManager
 } from '@nats-io/jetstream'
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
@@ -50,6 +51,7 @@ export class JetStreamLog extends AbstractLog {
   readonly #options: JetStreamLogOptions
   readonly #stream: string
   readonly #prefix: string
+  readonly #identitySubject: string
   readonly #stop = new AbortController()
   #nc: NatsConnection | undefined
   #js: JetStreamClient | undefined
@@ -61,6 +63,7 @@ export class JetStreamLog extends AbstractLog {
     this.#options = options
     this.#stream = streamName(options.namespace)
     this.#prefix = entitySubjectPrefix(options.namespace)
+    this.#identitySubject = `credreg.${options.namespace}.identity`
   }
 
   get connected (): boolean {
@@ -171,14 +174,37 @@ export class JetStreamLog extends AbstractLog {
       if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
       si = await this.#create(jsm)
     }
-    return { identity: `${this.#stream}@${si.created}`, lastSeq: si.state.last_seq }
+    const identity = await this.#identity(jsm)
+    return { identity: `${this.#stream}@${identity}`, lastSeq: si.state.last_seq }
+  }
+
+  // The stream's creation time is not one value in a cluster (each member
+  // stamps its own), so the identity is a record in the stream itself: the
+  // first node to find none writes a random id, conditionally, so exactly one wins.
+  async #identity (jsm: JetStreamManager): Promise<string> {
+    const { js } = this.#clients()
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#identitySubject })
+        if (m !== null) return m.string()
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound)) throw unavailable(err, 'reading the stream identity failed')
+      }
+      try {
+        await js.publish(this.#identitySubject, randomUUID(), { expect: { lastSubjectSequence: 0 } })
+      } catch (err) {
+        // Another node wrote it first: read theirs.
+        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence)) throw unavailable(err, 'writing the stream identity failed')
+      }
+    }
+    throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} could not be read`)
   }
 
   async #create (jsm: JetStreamManager): ReturnType<JetStreamManager['streams']['info']> {
     try {
       return await jsm.streams.add({
         name: this.#stream,
-        subjects: [`${this.#prefix}>`],
+        subjects: [`${this.#prefix}>`, this.#identitySubject],
         max_msgs_per_subject: this.#options.maxPerKey,
         storage: StorageType.File,
         num_replicas: this.#options.replicas,
@@ -209,8 +235,13 @@ export class JetStreamLog extends AbstractLog {
     const pump = (async () => {
       try {
         for await (const m of messages) {
-          const tokens = m.subject.startsWith(this.#prefix) ? m.subject.slice(this.#prefix.length) : ''
-          ready.push({ seq: m.seq, key: subjectTokensToKey(tokens), data: m.data })
+          if (m.subject === this.#identitySubject) {
+            // Not a record: only the reader's position moves past it.
+            ready.push({ seq: m.seq, key: undefined, data: m.data, control: true })
+          } else {
+            const tokens = m.subject.startsWith(this.#prefix) ? m.subject.slice(this.#prefix.length) : ''
+            ready.push({ seq: m.seq, key: subjectTokensToKey(tokens), data: m.data })
+          }
           wake.resolve()
           if (ready.length >= READ_BATCH) await drained.promise
         }

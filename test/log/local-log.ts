@@ -1,13 +1,16 @@
 import t from 'tap'
+import { join } from 'node:path'
 import { Level } from 'level'
 import { LocalLog } from '../../lib/log/local-log.js'
 import type { Db } from '../../lib/replica/store.js'
 import { logSuite } from '../fixtures/log-suite.js'
+import { tempDir } from '../fixtures/nodes.js'
 
 logSuite(t, {
   name: 'LocalLog',
   async make (t, maxPerKey) {
-    let dir = t.testdir()
+    const base = await tempDir(t)
+    let dir = join(base, 'first')
     const dbs: Db[] = []
     const fresh = async (): Promise<LocalLog> => {
       await Promise.all(dbs.map(async db => await db.close()))
@@ -21,7 +24,7 @@ logSuite(t, {
       log: await fresh(),
       reopen: fresh,
       recreate: async () => {
-        dir = `${dir}-new`
+        dir = join(base, 'recreated')
         return await fresh()
       }
     }
