@@ -23,7 +23,7 @@ import { historyOf } from './replica/history.js'
 import { Sealer } from './seal.js'
 import type {
   ChangeEvent, ConditionalOptions, CredregNode, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
-  NodeStatus, PatchOperation, PutOptions, Status, WatchOptions, WriteResult
+  NodeStatus, PatchOperation, PutOptions, ReseedResult, Status, WatchOptions, WriteResult
 } from './types.js'
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
 import { Writer, type WriteIntent } from './writer.js'
@@ -116,7 +116,7 @@ class Node implements CredregNode {
         nodeId: this.#nodeId,
         maxValueBytes: this.#maxValueBytes,
         timeoutMs: this.#timeoutMs,
-        diverged: () => follower.diverged?.reason
+        refusal: () => follower.writeRefusal
       })
     } catch (err) {
       await db.close()
@@ -251,6 +251,11 @@ class Node implements CredregNode {
       rejected: { ...replica.rejected },
       ...(follower.diverged !== undefined ? { diverged: { ...follower.diverged } } : {})
     }
+  }
+
+  async reseed (): Promise<ReseedResult> {
+    this.#open()
+    return await (this.#follower as Follower).reseed()
   }
 
   /** The log's NATS connection in cluster mode (for heartbeats); `undefined` standalone or before connecting. */

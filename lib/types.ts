@@ -212,6 +212,20 @@ export interface NodeStatus {
   diverged?: { reason: string, since: string }
 }
 
+/** What {@link CredregNode.reseed} did. */
+export interface ReseedResult {
+  /** The identity of the reseeded log, which this replica now follows. */
+  identity: string
+  /** The identity this replica was built from, which the new log continues. */
+  previous: string
+  /** Keys this replica compared with the new log. */
+  keys: number
+  /** Versions this replica appended to it (its own newer ones). */
+  versions: number
+  /** Writes resume once the replica has re-read the new log up to this sequence. */
+  rebaseUntil: number
+}
+
 /**
  * A node: a local replica plus a change log plus the write path. Reads are
  * local; writes go through the log and resolve once applied locally.
@@ -235,5 +249,14 @@ export interface CredregNode extends AsyncDisposable {
   /** Resolves once the replica has applied through `seq` (or rejects with `TIMEOUT`). */
   waitForApplied: (seq: number, timeoutMs?: number) => Promise<void>
   nodeStatus: () => Promise<NodeStatus>
+  /**
+   * Restores the change log from this replica after the log lost its store:
+   * only when the node has refused the log (`diverged`). Starts a new history
+   * continuing this replica's, appends every version the replica holds, and
+   * follows it; every other replica of the same history adopts it by itself
+   * and contributes what it has that is newer. Throws `RESEED_REFUSED` when the
+   * log matches the replica, holds another history, or the node is standalone.
+   */
+  reseed: () => Promise<ReseedResult>
   close: () => Promise<void>
 }

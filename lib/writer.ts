@@ -9,6 +9,7 @@ import { v7 as uuidv7, validate as isUuid } from 'uuid'
 import { CredregError, VersionConflictError } from './errors.js'
 import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
 import { encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from './record.js'
+import type { WriteRefusal } from './replica/follower.js'
 import type { Replica } from './replica/replica.js'
 import type { StoredEntity } from './replica/store.js'
 import type { Sealer } from './seal.js'
@@ -33,8 +34,8 @@ export interface WriterOptions {
   nodeId: string
   maxValueBytes: number
   timeoutMs: number
-  /** Set when the log must not be written to. */
-  diverged: () => string | undefined
+  /** Set when the log must not be written to now. */
+  refusal: () => WriteRefusal | undefined
 }
 
 const RETRY_PAUSE_MS = 50
@@ -125,8 +126,8 @@ export class Writer {
   }
 
   async #writable (deadline: number, key: string): Promise<void> {
-    const diverged = this.#o.diverged()
-    if (diverged !== undefined) throw new CredregError('LOG_DIVERGED', `writes are refused: ${diverged}`, { key })
+    const refusal = this.#o.refusal()
+    if (refusal !== undefined) throw new CredregError(refusal.code, `writes are refused: ${refusal.reason}`, { key })
     if (Date.now() >= deadline) throw new CredregError('TIMEOUT', `the write did not land within ${this.#o.timeoutMs} ms`, { key })
     if (this.#o.log.connected) return
     const grace = Math.min(CONNECT_GRACE_MS, deadline - Date.now())

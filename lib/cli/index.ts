@@ -16,7 +16,7 @@ export type { CliIo } from './io.js'
 /**
  * Runs `credreg` with `argv` (the arguments after the program name) and
  * resolves with its exit code: 0 ok, 1 other failure, 2 usage or invalid
- * input, 3 version conflict, 4 not found, 5 unavailable.
+ * input, 3 version conflict, 4 not found, 5 unavailable, 6 reseed refused.
  */
 export async function main (argv: string[], io: CliIo = processIo()): Promise<number> {
   let ctx: CommandContext | undefined
@@ -50,9 +50,11 @@ function usageError (err: CommanderError, out: Output): number {
   return 2
 }
 
-/** The global options, given before the command name or after it. */
+/** The global options, given before the command name, after it, or after a group's name (`admin`). */
 function globalOptions (command: Command): GlobalOptions {
-  const merged = { ...command.parent?.opts(), ...defined(command.opts()) }
+  const chain: Command[] = []
+  for (let c: Command | null = command; c !== null; c = c.parent) chain.unshift(c)
+  const merged: Record<string, unknown> = Object.assign({}, ...chain.map(c => defined(c.opts())))
   return {
     json: merged.json === true,
     ...pick(merged, 'socket'),

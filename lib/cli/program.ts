@@ -41,8 +41,8 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   addGlobalOptions(program)
   program.addHelpText('after', exitCodesHelp() + '\n' + environmentHelp())
 
-  const command = (name: string, description: string, load: Loader): Command => {
-    const cmd = program.command(name).description(description)
+  const command = (name: string, description: string, load: Loader, parent: Command = program): Command => {
+    const cmd = parent.command(name).description(description)
     cmd.addHelpText('after', exitCodesHelp())
     cmd.action(async (...args: unknown[]) => { await dispatch(load, args.at(-1) as Command) })
     return cmd
@@ -106,7 +106,14 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
     .option('--data-dir <dir>', 'its data directory (default: $XDG_DATA_HOME/credreg/dev, else ~/.local/share/credreg/dev); the socket is <dir>/credregd.sock unless --socket')
     .option('--log-level <level>', 'the daemon\'s log level, as for credregd --log-level; its log is JSON lines on stdout', 'warn')
 
+  const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
+  command('reseed', 'restore the change log from this daemon\'s replica after NATS lost its JetStream store; the other daemons adopt it by themselves', async () => await import('./commands/reseed.js'), admin)
+    .addHelpText('after', '\nOnly a daemon that refuses the log (credreg status: diverged) reseeds. Every version its replica\n' +
+      'holds is written to a new history that continues the old one; every other daemon of the old history\n' +
+      'then adds the versions it holds that are newer, so no acknowledged write is lost and versions continue.\n' +
+      'Refused (exit 6) when the log matches the replica or holds records of another history.')
+
   // Last, so each command's help lists its own options first.
-  for (const cmd of program.commands) addGlobalOptions(cmd, 'Global options:')
+  for (const cmd of [...program.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
   return program
 }

@@ -3,7 +3,7 @@
  * names, options, results and typed errors of an in-process node.
  */
 import { assertKey, assertPrefix } from '../key.js'
-import type { ChangeEvent, ConditionalOptions, Entity, JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, WatchOptions } from '../types.js'
+import type { ChangeEvent, ConditionalOptions, Entity, JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, ReseedResult, WatchOptions } from '../types.js'
 import { Http } from './http.js'
 import type { HttpRequest } from './http.js'
 import type { ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo } from './types.js'
@@ -132,6 +132,15 @@ export class CredregClient implements AsyncDisposable {
     if (options.key !== undefined) assertKey(options.key)
     const query = options.key !== undefined ? `?${new URLSearchParams({ key: options.key }).toString()}` : ''
     return (await this.#http.request({ method: 'GET', path: `/v1/nodes${query}` })).json as NodeInfo[]
+  }
+
+  /**
+   * Restores the change log from this daemon's replica after the log lost its
+   * store (see docs/guarantees.md); only when the daemon refuses the log.
+   * Takes as long as the replica is large: no time bound unless `timeoutMs`.
+   */
+  async reseed (options: { timeoutMs?: number } = {}): Promise<ReseedResult> {
+    return (await this.#http.request({ method: 'POST', path: '/v1/admin/reseed', timeoutMs: options.timeoutMs ?? 0 })).json as ReseedResult
   }
 
   /** Ends every request and watch in flight and closes the connections; later calls reject with `CLOSED`. Idempotent. */

@@ -14,7 +14,7 @@ export type HttpTarget = { socket: string } | { url: string, token: string }
 
 /** One request; `path` is already encoded and carries its query. */
 export interface HttpRequest {
-  method: 'GET' | 'PUT' | 'PATCH' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   path: string
   headers?: Record<string, string>
   body?: string
@@ -22,6 +22,8 @@ export interface HttpRequest {
   key?: string
   /** Longest silence between body chunks of a streamed response. */
   idleTimeoutMs?: number
+  /** Bound of this request instead of the client's (0: none), for work that takes as long as it takes. */
+  timeoutMs?: number
   signal?: AbortSignal
 }
 
@@ -103,7 +105,7 @@ export class Http {
 
   async #send<T>(req: HttpRequest, read: (res: Dispatcher.ResponseData) => T | Promise<T>, streaming = false): Promise<T> {
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason
-    const timeoutMs = this.#timeoutMs
+    const timeoutMs = req.timeoutMs ?? this.#timeoutMs
     const timer = new AbortController()
     const timeout = timeoutMs > 0
       ? setTimeout(() => timer.abort(new CredregError('TIMEOUT', `credregd at ${this.target} did not answer within ${timeoutMs} ms`)), timeoutMs)
@@ -119,7 +121,8 @@ export class Http {
         headers,
         body: req.body,
         signal: AbortSignal.any(signals),
-        ...(streaming ? { headersTimeout: req.idleTimeoutMs, bodyTimeout: req.idleTimeoutMs } : {})
+        ...(streaming ? { headersTimeout: req.idleTimeoutMs, bodyTimeout: req.idleTimeoutMs } : {}),
+        ...(timeoutMs === 0 && !streaming ? { headersTimeout: 0 } : {})
       })
       if (streaming) clearTimeout(timeout)
       if (res.statusCode >= 400) {

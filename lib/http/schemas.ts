@@ -127,3 +127,12 @@ export type EntityBody = Static<typeof EntitySchema>
 export type StatusBody = Static<typeof StatusSchema>
 export type NodeRow = Static<typeof NodeRowSchema>
 export type ErrorBody = Static<typeof ErrorSchema>
+
+/** `POST /v1/admin/reseed` → 200. */
+export const ReseedSchema = Type.Object({
+  identity: Type.String(),
+  previous: Type.String(),
+  keys: Type.Integer({ minimum: 0 }),
+  versions: Type.Integer({ minimum: 0 }),
+  rebaseUntil: Seq
+})

@@ -10,6 +10,7 @@ import { requireBearerToken } from './auth.js'
 import type { HttpApp, HttpContext } from './context.js'
 import { correlationId, useCorrelationIds } from './correlation.js'
 import { handleError, handleNotFound } from './error-handler.js'
+import { adminRoutes } from './routes/admin.js'
 import { entityRoutes } from './routes/entities.js'
 import { historyRoutes } from './routes/history.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -72,6 +73,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   statusRoutes(app, ctx)
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
+  adminRoutes(app, ctx)
   await app.ready()
   return app
 }

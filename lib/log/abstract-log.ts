@@ -1,14 +1,17 @@
 /**
  * The change log contract. `AbstractLog` owns argument checks, lifecycle and
  * status; backends (`LocalLog`, `JetStreamLog`) implement only the private
- * `_open`, `_append`, `_lastSeqOf`, `_info`, `_read` and `_close`.
+ * `_open`, `_append`, `_lastSeqOf`, `_lastRecordOf`, `_reseed`, `_info`, `_read`
+ * and `_close`.
  *
  * Semantics shared by every backend (and checked by one conformance suite):
  * - sequences start at 1 and only grow; a per-key limit deletes superseded
  *   records, so reads may skip sequences (gaps are normal);
  * - `append` is conditional: it lands only if the key's latest record is still
  *   at `expectedLastSeq` (0: the key has no record), else `StaleAppendError`;
- * - `identity` names one history: a log deleted and recreated has a new one.
+ * - `identity` names one history: a log deleted and recreated has a new one;
+ *   a log restored from a replica (`reseed`) has a new one that names the
+ *   old one in its `lineage`.
  */
 import { CredregError } from '../errors.js'
 import { assertKey } from '../key.js'
@@ -30,6 +33,14 @@ export interface LogInfo {
   identity: string
   /** Sequence of the newest record (0 for an empty log). */
   lastSeq: number
+  /** Identities of earlier histories this one continues (a reseed), newest first. */
+  lineage: string[]
+}
+
+/** The history a reseed continues: the identity a replica was built from, and that one's own lineage. */
+export interface ReseedFrom {
+  identity: string
+  lineage: string[]
 }
 
 /** Options of {@link AbstractLog.append}. */
@@ -122,6 +133,25 @@ export abstract class AbstractLog {
     return await this._lastSeqOf(key)
   }
 
+  /** The key's latest record, `undefined` when it has none. */
+  async lastRecordOf (key: string): Promise<LogEntry | undefined> {
+    this.#assertOpen()
+    assertKey(key)
+    return await this._lastRecordOf(key)
+  }
+
+  /**
+   * Starts a new history that continues `from` (creating the log if it is
+   * missing), for a replica to restore the register into after the log lost
+   * its store. Resolves with the new info; when another node already did so
+   * for the same history, with theirs. Throws `RESEED_REFUSED` when the log
+   * holds records of a history that does not continue `from`.
+   */
+  async reseed (from: ReseedFrom): Promise<LogInfo> {
+    this.#assertOpen()
+    return await this._reseed(from)
+  }
+
   /** Identity and last sequence; throws `LOG_DIVERGED` when the log is missing and `create` is false. */
   async info (options: InfoOptions = { create: false }): Promise<LogInfo> {
     this.#assertOpen()
@@ -179,6 +209,8 @@ export abstract class AbstractLog {
   protected abstract _open (): Promise<void>
   protected abstract _append (key: string, data: Uint8Array, options: AppendOptions): Promise<number>
   protected abstract _lastSeqOf (key: string): Promise<number>
+  protected abstract _lastRecordOf (key: string): Promise<LogEntry | undefined>
+  protected abstract _reseed (from: ReseedFrom): Promise<LogInfo>
   protected abstract _info (options: InfoOptions): Promise<LogInfo>
   protected abstract _read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]>
   protected abstract _close (): Promise<void>

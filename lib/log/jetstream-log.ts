@@ -15,8 +15,9 @@ import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
-import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo } from './abstract-log.js'
+import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type ReseedFrom } from './abstract-log.js'
 import { connectNats } from './connect.js'
+import { decodeIdentity, encodeIdentity, MAX_LINEAGE, type IdentityRecord } from './identity.js'
 
 /** Options of {@link JetStreamLog}. */
 export interface JetStreamLogOptions {
@@ -164,6 +165,17 @@ export class JetStreamLog extends AbstractLog {
     }
   }
 
+  protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
+    const { jsm } = this.#clients()
+    try {
+      const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#subject(key) })
+      return m === null ? undefined : { seq: m.seq, key, data: m.data }
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
+      throw unavailable(err, 'the change log could not be read')
+    }
+  }
+
   protected async _info ({ create }: InfoOptions): Promise<LogInfo> {
     const { jsm } = this.#clients()
     let si
@@ -175,29 +187,88 @@ export class JetStreamLog extends AbstractLog {
       si = await this.#create(jsm)
     }
     const identity = await this.#identity(jsm)
-    return { identity: `${this.#stream}@${identity}`, lastSeq: si.state.last_seq }
+    return { identity: this.#name(identity), lastSeq: si.state.last_seq, lineage: identity.lineage }
+  }
+
+  #name (identity: IdentityRecord): string {
+    return `${this.#stream}@${identity.id}`
   }
 
   // The stream's creation time is not one value in a cluster (each member
   // stamps its own), so the identity is a record in the stream itself: the
   // first node to find none writes a random id, conditionally, so exactly one wins.
-  async #identity (jsm: JetStreamManager): Promise<string> {
-    const { js } = this.#clients()
+  async #identity (jsm: JetStreamManager): Promise<IdentityRecord> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#identitySubject })
-        if (m !== null) return m.string()
-      } catch (err) {
-        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound)) throw unavailable(err, 'reading the stream identity failed')
-      }
-      try {
-        await js.publish(this.#identitySubject, randomUUID(), { expect: { lastSubjectSequence: 0 } })
-      } catch (err) {
-        // Another node wrote it first: read theirs.
-        if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence)) throw unavailable(err, 'writing the stream identity failed')
-      }
+      const current = await this.#readIdentity(jsm)
+      if (current !== undefined) return current.record
+      await this.#writeIdentity({ id: randomUUID(), lineage: [] }, 0)
     }
     throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} could not be read`)
+  }
+
+  async #readIdentity (jsm: JetStreamManager): Promise<{ record: IdentityRecord, seq: number } | undefined> {
+    let m
+    try {
+      m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#identitySubject })
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
+      throw unavailable(err, 'reading the stream identity failed')
+    }
+    if (m === null) return undefined
+    const record = decodeIdentity(m.string())
+    // Unreadable: a name no replica was built from, so every node refuses it rather than guess.
+    return { record: record ?? { id: `unreadable-${m.seq}`, lineage: [] }, seq: m.seq }
+  }
+
+  /** Writes `record` if the identity subject's latest record is still at `expectedSeq`; false when another node wrote first. */
+  async #writeIdentity (record: IdentityRecord, expectedSeq: number): Promise<boolean> {
+    const { js } = this.#clients()
+    try {
+      await js.publish(this.#identitySubject, encodeIdentity(record), { expect: { lastSubjectSequence: expectedSeq } })
+      return true
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) return false
+      throw unavailable(err, 'writing the stream identity failed')
+    }
+  }
+
+  protected async _reseed (from: ReseedFrom): Promise<LogInfo> {
+    const { jsm } = this.#clients()
+    try {
+      await jsm.streams.info(this.#stream)
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
+      await this.#create(jsm)
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.#readIdentity(jsm)
+      if (current !== undefined) {
+        const name = this.#name(current.record)
+        // Another node of the same history reseeded first: adopt theirs.
+        if (current.record.lineage.includes(from.identity)) return await this._info({ create: false })
+        // A different history that already holds records is never overwritten: that is for a person to decide.
+        if (name !== from.identity && await this.#holdsRecords(jsm)) {
+          throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} holds records of another history (${name}), not of ${from.identity} which this replica was built from; ` +
+            `delete that stream (nats stream rm ${this.#stream}) if its records are to be dropped, then reseed again`)
+        }
+      }
+      const record = { id: randomUUID(), lineage: [from.identity, ...from.lineage].slice(0, MAX_LINEAGE) }
+      if (await this.#writeIdentity(record, current?.seq ?? 0)) {
+        this.#options.logger?.warn({ identity: this.#name(record), continues: from.identity }, 'reseeded the change log: a new history continuing the old one')
+        return await this._info({ create: false })
+      }
+    }
+    throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} kept changing during the reseed; try again`)
+  }
+
+  /** Whether the stream holds any entity record (anything besides identity records). */
+  async #holdsRecords (jsm: JetStreamManager): Promise<boolean> {
+    try {
+      const si = await jsm.streams.info(this.#stream, { subjects_filter: this.#identitySubject })
+      return si.state.messages > (si.state.subjects?.[this.#identitySubject] ?? 0)
+    } catch (err) {
+      throw unavailable(err, 'stream info failed')
+    }
   }
 
   async #create (jsm: JetStreamManager): ReturnType<JetStreamManager['streams']['info']> {

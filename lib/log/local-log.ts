@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter, on } from 'node:events'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import { CredregError } from '../errors.js'
 import { AbstractLog, StaleAppendError, type AppendOptions, type LogEntry, type LogInfo } from './abstract-log.js'
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>
@@ -100,13 +101,25 @@ export class LocalLog extends AbstractLog {
     return keys.length === 0 ? 0 : seqOfIndexKey(keys[0] as string)
   }
 
+  protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
+    const seq = await this._lastSeqOf(key)
+    const value = seq === 0 ? undefined : await this.#records.get(pad(seq))
+    if (value === undefined) return undefined
+    return { seq, key, data: Buffer.from((JSON.parse(value) as { data: string }).data, 'base64') }
+  }
+
+  protected async _reseed (): Promise<LogInfo> {
+    // The embedded log lives in the replica's own database: they are lost together, never one without the other.
+    throw new CredregError('RESEED_REFUSED', 'a standalone node keeps its change log in its own data directory: there is no separate log to reseed')
+  }
+
   async #seqsOf (key: string): Promise<number[]> {
     const keys = await this.#byKey.keys({ gt: `${key}\0`, lt: `${key}\x01` }).all()
     return keys.map(seqOfIndexKey)
   }
 
   protected async _info (): Promise<LogInfo> {
-    return { identity: this.#identity, lastSeq: this.#lastSeq }
+    return { identity: this.#identity, lastSeq: this.#lastSeq, lineage: [] }
   }
 
   protected async * _read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]> {

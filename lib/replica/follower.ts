@@ -5,13 +5,17 @@
  * single record of a possibly recreated log is applied (docs/follower.md).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isCredregError } from '../errors.js'
-import type { AbstractLog } from '../log/abstract-log.js'
-import type { Logger } from '../types.js'
+import { CredregError, isCredregError } from '../errors.js'
+import type { AbstractLog, LogInfo } from '../log/abstract-log.js'
+import type { Logger, ReseedResult } from '../types.js'
+import { contribute, type Contribution } from './contribute.js'
 import type { Replica } from './replica.js'
 
 /** Why and since when the node refuses the log. */
 export interface Divergence { reason: string, since: string }
+
+/** Why writes must not go ahead right now, when they must not. */
+export interface WriteRefusal { code: 'LOG_DIVERGED' | 'UNAVAILABLE', reason: string }
 
 const RECHECK_MS = 2000
 const STOP_GRACE_MS = 3000
@@ -31,6 +35,9 @@ export class Follower {
   #watchdog: NodeJS.Timeout | undefined
   #lastCheckedApplied = -1
   #stalls = 0
+  // Adopting a reseeded log, from the follow loop or an explicit reseed: one at a time.
+  #adoption: Promise<Contribution> | undefined
+  #wake = new AbortController()
 
   constructor (log: AbstractLog, replica: Replica, logger?: Logger) {
     this.#log = log
@@ -39,6 +46,15 @@ export class Follower {
   }
 
   get diverged (): Divergence | undefined { return this.#diverged }
+
+  /** Why a write must not be appended now: a foreign log, or a reseeded one this replica is still taking on. */
+  get writeRefusal (): WriteRefusal | undefined {
+    if (this.#adoption !== undefined) return { code: 'UNAVAILABLE', reason: 'this node is taking on a reseeded change log; try again shortly' }
+    if (this.#diverged !== undefined) return { code: 'LOG_DIVERGED', reason: this.#diverged.reason }
+    const until = this.#replica.rebaseUntil
+    if (until > this.#replica.appliedSeq) return { code: 'UNAVAILABLE', reason: `this node is re-reading a reseeded change log (sequence ${this.#replica.appliedSeq} of ${until}); try again shortly` }
+    return undefined
+  }
   /** The newest log sequence seen (from the log's info or the records read). */
   get logSeq (): number { return Math.max(this.#logSeq, this.#replica.appliedSeq) }
 
@@ -100,7 +116,8 @@ export class Follower {
         await this.#log.whenConnected(stop)
         await this.#checkIdentity()
         if (this.#diverged !== undefined) {
-          await sleep(RECHECK_MS, undefined, { signal: stop })
+          // A reseed on this node wakes the loop at once.
+          await sleep(RECHECK_MS, undefined, { signal: AbortSignal.any([stop, this.#wake.signal]) }).catch(() => {})
           continue
         }
         this.#read = new AbortController()
@@ -123,7 +140,9 @@ export class Follower {
     const info = await this.#log.info({ create: known === undefined })
     this.#logSeq = info.lastSeq
     if (known === undefined) {
-      await this.#replica.setIdentity(info.identity)
+      await this.#replica.setIdentity(info.identity, info.lineage)
+    } else if (known !== info.identity && info.lineage.includes(known)) {
+      await this.#adopt(info)
     } else if (known !== info.identity) {
       return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
     } else if (info.lastSeq < this.#replica.appliedSeq) {
@@ -131,6 +150,52 @@ export class Follower {
     }
     if (this.#diverged !== undefined) this.#logger?.info({ identity: info.identity }, 'the change log matches this replica again')
     this.#diverged = undefined
+  }
+
+  /**
+   * Restores the change log from this replica after the log lost its store
+   * (see docs/guarantees.md): starts a new history that continues the
+   * replica's, contributes every version the replica holds, and takes the new
+   * log on. Every other replica of the same history then adopts it by itself.
+   */
+  async reseed (): Promise<ReseedResult> {
+    const previous = this.#replica.identity
+    if (previous === undefined) throw new CredregError('RESEED_REFUSED', 'this replica was never built from a change log: there is nothing to reseed from')
+    let contributed: Contribution
+    if (this.#adoption !== undefined) {
+      // Another node reseeded first and this one is taking that log on already.
+      contributed = await this.#adoption
+    } else {
+      if (this.#diverged === undefined) throw new CredregError('RESEED_REFUSED', `the change log matches this replica (${previous}): nothing to reseed`)
+      if (!this.#log.connected) throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable: a reseed needs it')
+      const info = await this.#log.reseed({ identity: previous, lineage: this.#replica.lineage })
+      contributed = await this.#adopt(info)
+      this.#diverged = undefined
+      this.#wake.abort()
+      this.#wake = new AbortController()
+    }
+    return { identity: this.#replica.identity as string, previous, keys: contributed.keys, versions: contributed.versions, rebaseUntil: this.#replica.rebaseUntil }
+  }
+
+  // Contribute first, then forget the old sequences: a crash in between leaves
+  // the old identity in place and the whole adoption runs again (contributing is idempotent).
+  async #adopt (info: LogInfo): Promise<Contribution> {
+    if (this.#adoption !== undefined) return await this.#adoption
+    const run = (async () => {
+      this.#logger?.warn({ identity: info.identity, continues: this.#replica.identity }, 'the change log was reseeded from a replica of this history: contributing this replica and taking it on')
+      const contributed = await contribute(this.#log, this.#replica, this.#logger)
+      const { lastSeq } = await this.#log.info()
+      await this.#replica.rebase(info.identity, info.lineage, lastSeq)
+      this.#logSeq = lastSeq
+      this.#logger?.warn({ identity: info.identity, ...contributed, rebaseUntil: lastSeq }, 'took on the reseeded change log; re-reading it from the start')
+      return contributed
+    })()
+    this.#adoption = run
+    try {
+      return await run
+    } finally {
+      this.#adoption = undefined
+    }
   }
 
   #diverge (reason: string): void {

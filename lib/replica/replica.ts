@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events'
 import type { AbstractBatchOperation } from 'abstract-level'
 import { CredregError } from '../errors.js'
-import { decodeRecord, type RejectReason } from '../record.js'
+import { decodeRecord, type LogRecord, type RejectReason } from '../record.js'
 import type { Sealer } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import type { LogEntry } from '../log/abstract-log.js'
@@ -29,6 +29,8 @@ export interface ReplicaOptions {
 
 interface Waiter { seq: number, resolve: () => void }
 
+const REBASE_BATCH = 10_000
+
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   readonly store: Store
   readonly namespace: string
@@ -39,6 +41,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #liveCount = 0
   #resyncHorizon = 0
   #identity: string | undefined
+  #lineage: string[] = []
+  #rebaseUntil = 0
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<RejectReason, number>> = {}
   // A point read of one small value is a few microseconds in LevelDB's caches, far less than
@@ -59,20 +63,69 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   get appliedSeq (): number { return this.#appliedSeq }
   get liveCount (): number { return this.#liveCount }
   get identity (): string | undefined { return this.#identity }
+  /** The identities the replica's history continues (after reseeds), newest first. */
+  get lineage (): string[] { return this.#lineage }
+  /**
+   * While above the applied sequence: the replica is re-reading a reseeded log
+   * from its start to take on its sequences, and must not be written through.
+   */
+  get rebaseUntil (): number { return this.#rebaseUntil }
   /** A watcher resuming below this sequence may have lost changes to retention. */
   get resyncHorizon (): number { return this.#resyncHorizon }
 
   async load (): Promise<void> {
-    const [applied, identity, live, horizon] = await this.store.meta.getMany(['appliedSeq', 'identity', 'liveCount', 'resyncHorizon'])
+    const [applied, identity, live, horizon, lineage, rebaseUntil] = await this.store.meta.getMany(['appliedSeq', 'identity', 'liveCount', 'resyncHorizon', 'lineage', 'rebaseUntil'])
     this.#appliedSeq = Number(applied ?? 0)
     this.#identity = identity
+    this.#lineage = lineage === undefined ? [] : JSON.parse(lineage) as string[]
+    this.#rebaseUntil = Number(rebaseUntil ?? 0)
     this.#liveCount = Number(live ?? 0)
     this.#resyncHorizon = Number(horizon ?? 0)
   }
 
-  async setIdentity (identity: string): Promise<void> {
-    await this.store.meta.put('identity', identity)
+  async setIdentity (identity: string, lineage: string[] = []): Promise<void> {
+    await this.store.meta.batch([
+      { type: 'put', key: 'identity', value: identity },
+      { type: 'put', key: 'lineage', value: JSON.stringify(lineage) }
+    ])
     this.#identity = identity
+    this.#lineage = lineage
+  }
+
+  /**
+   * Moves the replica onto a reseeded log (one that continues its history
+   * under new sequences) without dropping or rolling back anything it holds:
+   * every sequence it knew is forgotten, the applied sequence restarts at 0,
+   * and re-reading the new log from its start puts the new sequences back on
+   * the versions it already has (no change events for those) while applying
+   * the versions it lacks as usual. Until `until` is applied, writes wait.
+   */
+  async rebase (identity: string, lineage: string[], until: number): Promise<void> {
+    const { entities, changes, meta } = this.store
+    let ops: Array<AbstractBatchOperation<Db, string, unknown>> = []
+    for await (const [key, entity] of entities.iterator()) {
+      ops.push({ type: 'put', key, value: { ...entity, seq: 0, retained: entity.retained.map(([version]) => [version, 0]) }, sublevel: entities })
+      if (ops.length >= REBASE_BATCH) {
+        await this.store.db.batch<string, unknown>(ops, {})
+        ops = []
+      }
+    }
+    if (ops.length > 0) await this.store.db.batch<string, unknown>(ops, {})
+    await changes.clear()
+    // Last, in one batch: a crash before this leaves the old identity in place, so adoption simply runs again.
+    await this.store.db.batch<string, unknown>([
+      { type: 'put', key: 'identity', value: identity, sublevel: meta },
+      { type: 'put', key: 'lineage', value: JSON.stringify(lineage), sublevel: meta },
+      { type: 'put', key: 'appliedSeq', value: '0', sublevel: meta },
+      { type: 'put', key: 'rebaseUntil', value: String(until), sublevel: meta },
+      // Sequences from before are meaningless now: a watcher resuming from one gets resync events.
+      { type: 'put', key: 'resyncHorizon', value: String(Number.MAX_SAFE_INTEGER), sublevel: meta }
+    ], {})
+    this.#identity = identity
+    this.#lineage = lineage
+    this.#appliedSeq = 0
+    this.#rebaseUntil = until
+    this.#resyncHorizon = Number.MAX_SAFE_INTEGER
   }
 
   /** Applies `entries` (ascending sequences above the applied one) in one atomic batch. */
@@ -102,17 +155,11 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       const { record } = decoded
       const prev = current.get(record.key)
       if (prev !== undefined && record.version <= prev.version) {
-        this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
+        if (this.#rebaseUntil > 0 && this.#sealed(entry, record)) current.set(record.key, this.#adopt(ops, entry, record, prev))
+        else if (this.#rebaseUntil === 0) this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
         continue
       }
-      if (record.op !== 'delete') {
-        try {
-          this.#sealer.open(record.value, { namespace: this.namespace, key: record.key, version: record.version })
-        } catch (err) {
-          this.#reject(entry, 'seal', (err as Error).message)
-          continue
-        }
-      }
+      if (!this.#sealed(entry, record)) continue
       const stored: StoredVersion = { seq: entry.seq, version: record.version, op: record.op, meta: record.meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
       const retained: Array<[number, number]> = [...(prev?.retained ?? []), [record.version, entry.seq]]
       const dropped = retained.splice(0, Math.max(0, retained.length - this.#depth))
@@ -132,13 +179,17 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       current.set(record.key, entity)
       applied.push({ key: record.key, stored, prevVersion })
     }
+    const rebaseUntil = this.#rebaseUntil > last.seq ? this.#rebaseUntil : 0
+    if (this.#rebaseUntil > 0 && rebaseUntil === 0) horizon = last.seq
     ops.push(
       { type: 'put', key: 'appliedSeq', value: String(last.seq), sublevel: meta },
       { type: 'put', key: 'liveCount', value: String(live), sublevel: meta },
-      { type: 'put', key: 'resyncHorizon', value: String(horizon), sublevel: meta }
+      { type: 'put', key: 'resyncHorizon', value: String(horizon), sublevel: meta },
+      { type: 'put', key: 'rebaseUntil', value: String(rebaseUntil), sublevel: meta }
     )
     await this.store.db.batch<string, unknown>(ops, {})
     this.#appliedSeq = last.seq
+    this.#rebaseUntil = rebaseUntil
     this.#liveCount = live
     this.#resyncHorizon = horizon
     for (const change of applied) {
@@ -146,6 +197,40 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     }
     if (applied.length > 0) this.emit('applied', applied)
     this.#wake()
+  }
+
+  // A version the replica already holds, met again in a reseeded log: only
+  // its new sequence is recorded. No change event: nothing changed.
+  #adopt (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: LogRecord, prev: StoredEntity): StoredEntity {
+    const { entities, history, changes } = this.store
+    const at = prev.retained.findIndex(([version]) => version === record.version)
+    if (at === -1) return prev
+    if (record.version === prev.version && record.meta.correlationId !== prev.meta.correlationId) {
+      // Two different writes under one version: only possible when a log lost records
+      // that were then written over. The log's record stands; say so loudly.
+      this.#logger?.error({ key: record.key, version: record.version, kept: record.meta.correlationId, dropped: prev.meta.correlationId }, 'a reseeded log holds another write under a version this replica has')
+    }
+    const retained = prev.retained.map(([version, seq]): [number, number] => [version, version === record.version ? entry.seq : seq])
+    const stored: StoredVersion = { seq: entry.seq, version: record.version, op: record.op, meta: record.meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
+    const entity: StoredEntity = record.version === prev.version ? { ...stored, retained, pruned: prev.pruned } : { ...prev, retained }
+    ops.push(
+      { type: 'put', key: record.key, value: entity, sublevel: entities },
+      { type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: history },
+      { type: 'put', key: seqKey(entry.seq), value: { key: record.key, version: record.version, prevVersion: prev.retained[at - 1]?.[0] ?? 0 }, sublevel: changes }
+    )
+    return entity
+  }
+
+  /** Whether the record's value opens under this node's key, bound to its namespace, key and version; a refusal is counted. */
+  #sealed (entry: LogEntry, record: LogRecord): boolean {
+    if (record.op === 'delete') return true
+    try {
+      this.#sealer.open(record.value, { namespace: this.namespace, key: record.key, version: record.version })
+      return true
+    } catch (err) {
+      this.#reject(entry, 'seal', (err as Error).message)
+      return false
+    }
   }
 
   #reject (entry: LogEntry, reason: RejectReason, detail: string): void {

@@ -1,0 +1,14 @@
+/**
+ * `POST /v1/admin/reseed`: restores the change log from this daemon's
+ * replica after the log lost its store. Answers once the replica has been
+ * contributed and the new log taken on; writes resume when it has re-read it.
+ */
+import type { HttpApp, HttpContext } from '../context.js'
+import { ErrorSchema, ReseedSchema } from '../schemas.js'
+
+/** Registers the admin routes. */
+export function adminRoutes (app: HttpApp, ctx: HttpContext): void {
+  app.post('/v1/admin/reseed', { schema: { response: { 200: ReseedSchema, '4xx': ErrorSchema, '5xx': ErrorSchema } } }, async () => {
+    return await ctx.node.reseed()
+  })
+}

@@ -1,0 +1,72 @@
+/**
+ * Contributing a replica to a reseeded log: every version this replica holds
+ * that is newer than the log's latest for its key is appended again, in
+ * version order, as the very record it was (same sealed value, same meta,
+ * same message id). Every acknowledged write is in its writer's replica, so
+ * once each replica has contributed, the log holds every acknowledged version.
+ */
+import { StaleAppendError, type AbstractLog } from '../log/abstract-log.js'
+import { decodeRecord, encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from '../record.js'
+import type { Logger } from '../types.js'
+import type { Replica } from './replica.js'
+import type { StoredVersion } from './store.js'
+
+/** What a contribution did. */
+export interface Contribution {
+  /** Keys compared with the log. */
+  keys: number
+  /** Versions appended. */
+  versions: number
+}
+
+// Keys compared at once: each is one round trip to the log, and a register holds many.
+const CONCURRENCY = 32
+const PROGRESS_EVERY = 5000
+// A key's latest record can move while this replica appends under it (another
+// replica contributing the same key): read again, a few times at most.
+const ATTEMPTS = 5
+
+export async function contribute (log: AbstractLog, replica: Replica, logger?: Logger): Promise<Contribution> {
+  const result: Contribution = { keys: 0, versions: 0 }
+  const keys = replica.store.entities.keys()[Symbol.asyncIterator]()
+  const worker = async (): Promise<void> => {
+    for (let next = await keys.next(); next.done !== true; next = await keys.next()) {
+      result.versions += await contributeKey(log, replica, next.value)
+      if (++result.keys % PROGRESS_EVERY === 0) logger?.info({ keys: result.keys, versions: result.versions }, 'contributing the replica to the reseeded log')
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  } finally {
+    await keys.return?.()
+  }
+  return result
+}
+
+async function contributeKey (log: AbstractLog, replica: Replica, key: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const last = await log.lastRecordOf(key)
+    const decoded = last === undefined ? undefined : decodeRecord(last.data, key, replica.namespace)
+    const logVersion = decoded?.ok === true ? decoded.record.version : 0
+    const missing = (await replica.storedHistory(key)).filter(v => v.version > logVersion)
+    let expectedLastSeq = last?.seq ?? 0
+    try {
+      for (const stored of missing) {
+        expectedLastSeq = await log.append(key, encodeRecord(recordOf(replica.namespace, key, stored)), {
+          expectedLastSeq,
+          msgId: `${stored.meta.correlationId}:${stored.version}`
+        })
+      }
+      return missing.length
+    } catch (err) {
+      if (!(err instanceof StaleAppendError) || attempt === ATTEMPTS) throw err
+    }
+  }
+}
+
+function recordOf (namespace: string, key: string, stored: StoredVersion): LogRecord {
+  const common = { v: RECORD_SCHEMA_VERSION, ns: namespace, key, version: stored.version, meta: stored.meta } as const
+  return stored.op === 'delete' || stored.value === undefined
+    ? { ...common, op: 'delete' }
+    : { ...common, op: stored.op, value: stored.value }
+}

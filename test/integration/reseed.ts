@@ -1,0 +1,133 @@
+import t from 'tap'
+import { rm } from 'node:fs/promises'
+import { startNatsServer } from '../fixtures/nats-server.js'
+import { eventually } from '../fixtures/eventually.js'
+import { caughtUp, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
+import type { ChangeEvent, CredregNode } from '../../lib/types.js'
+
+async function divergence (node: CredregNode): Promise<string> {
+  return await eventually(async () => (await node.nodeStatus()).diverged?.reason, `${node.nodeId} to report divergence`)
+}
+
+/** key → [version, value] of every live key. */
+async function state (node: CredregNode): Promise<Record<string, [number, unknown]>> {
+  const out: Record<string, [number, unknown]> = {}
+  for (const { key } of (await node.list('', { limit: 1000 })).items) {
+    const e = await node.get(key)
+    out[key] = [e.version, e.value]
+  }
+  return out
+}
+
+t.test('after the JetStream store is lost, a reseed from the stalest replica restores every acknowledged version, and the others adopt it by themselves', async t => {
+  const storeDir = await tempDir(t)
+  const server = await startNatsServer({ storeDir })
+  t.teardown(async () => await server.stop())
+  const dataKey = newDataKey()
+  const nats = { servers: server.url }
+  const dirB = await tempDir(t)
+  const a = await testNode(t, { dataKey, nats })
+  let b = await testNode(t, { dataKey, nats, dataDir: dirB })
+  const c = await testNode(t, { dataKey, nats })
+  for (let i = 0; i < 6; i++) await a.put(`svc/${i}/db`, { i, round: 0 })
+  await a.delete('svc/5/db')
+  await caughtUp(b)
+  await b.close()
+  // B is offline while these land: its replica is the stalest.
+  const acked = new Map<string, { version: number, value: unknown }>()
+  for (let round = 1; round <= 12; round++) {
+    for (let i = 0; i < 5; i++) {
+      const writer = (round + i) % 2 === 0 ? a : c
+      const key = `svc/${i}/db`
+      const value = { i, round }
+      const r = await writer.put(key, value)
+      acked.set(key, { version: r.version, value })
+    }
+  }
+  await c.put('only/c', { late: true })
+  acked.set('only/c', { version: 1, value: { late: true } })
+  await caughtUp(a)
+  await caughtUp(c)
+  const before = await state(a)
+
+  await server.kill()
+  await rm(storeDir, { recursive: true, force: true })
+  await server.restart()
+
+  b = await testNode(t, { dataKey, nats, dataDir: dirB })
+  for (const node of [a, b, c]) t.match(await divergence(node), /does not exist/, 'every replica refuses the empty server')
+  await t.rejects(a.put('svc/0/db', { lost: true }), { code: 'LOG_DIVERGED' }, 'no write lands before the reseed')
+
+  const events: ChangeEvent[] = []
+  const watching = new AbortController()
+  const watched = (async () => {
+    for await (const e of b.watch('svc/', { signal: watching.signal })) events.push(e)
+  })()
+
+  const result = await b.reseed()
+  t.not(result.identity, result.previous, 'a new history')
+  t.ok(result.versions > 0, `B contributed its versions (${result.versions})`)
+
+  for (const node of [a, b, c]) {
+    await eventually(async () => {
+      const s = await node.nodeStatus()
+      return s.diverged === undefined && s.lag === 0 && s.connected
+    }, `${node.nodeId} to follow the reseeded log`)
+    await caughtUp(node)
+  }
+  const after = await eventually(async () => {
+    const s = await state(b)
+    return JSON.stringify(s) === JSON.stringify(before) ? s : undefined
+  }, 'B to hold what A held before the loss')
+  t.same(after, before, 'B, reseeded from the stalest replica, now holds every newest version')
+  t.same(await state(a), before, 'A rolled nothing back')
+  t.same(await state(c), before, 'C rolled nothing back')
+  for (const [key, { version, value }] of acked) {
+    for (const node of [a, b, c]) t.same((await node.get(key, { version })).value, value, `${key} v${version} on ${node.nodeId}`)
+  }
+  await t.rejects(b.get('svc/5/db'), { code: 'NOT_FOUND' }, 'a delete stays a delete')
+
+  // Versions continue where they were, on every node.
+  const next = await c.put('svc/0/db', { after: 'reseed' }, { ifVersion: before['svc/0/db']![0] })
+  t.equal(next.version, before['svc/0/db']![0] + 1)
+  await a.waitForApplied(next.seq)
+  t.same((await a.get('svc/0/db')).value, { after: 'reseed' })
+  await b.waitForApplied(next.seq)
+
+  watching.abort()
+  await watched
+  const seen = new Map<string, number>()
+  for (const e of events) {
+    const last = seen.get(e.key)
+    if (last !== undefined) t.equal(e.prevVersion, last, `${e.key}: no gap or duplicate at v${e.version}`)
+    seen.set(e.key, e.version)
+  }
+  t.equal(seen.get('svc/0/db'), next.version, 'the watcher on B saw the write after the reseed')
+  t.ok(events.some(e => e.key === 'svc/1/db' && e.version > 1), 'and the versions B lacked, contributed by the others')
+
+  await t.rejects(a.reseed(), { code: 'RESEED_REFUSED', message: /matches this replica/ }, 'a node that follows its log has nothing to reseed')
+})
+
+t.test('a reseed never overwrites a stream of another history', async t => {
+  const storeDir = await tempDir(t)
+  const server = await startNatsServer({ storeDir })
+  t.teardown(async () => await server.stop())
+  const dataKey = newDataKey()
+  const a = await testNode(t, { dataKey, nats: { servers: server.url } })
+  await a.put('k', { v: 1 })
+  await server.kill()
+  await rm(storeDir, { recursive: true, force: true })
+  await server.restart()
+  const fresh = await testNode(t, { dataKey, nats: { servers: server.url } })
+  await fresh.put('other', { history: 'new' })
+  await divergence(a)
+  await t.rejects(a.reseed(), { code: 'RESEED_REFUSED', message: /holds records of another history/ })
+  t.same((await a.get('k')).value, { v: 1 }, 'the replica is untouched')
+  await t.rejects(a.get('other'), { code: 'NOT_FOUND' })
+  t.equal((await fresh.get('other')).version, 1, 'the other history is untouched')
+})
+
+t.test('a standalone node has no separate log to reseed', async t => {
+  const node = await testNode(t, { dataKey: newDataKey() })
+  await t.rejects(node.reseed(), { code: 'RESEED_REFUSED' })
+})
