@@ -44,3 +44,22 @@ t.test('JetStreamLog: appends fail fast with UNAVAILABLE when NATS is unreachabl
   await t.rejects(log.append('a', Buffer.from('x'), { expectedLastSeq: 0, msgId: 'm' }), { code: 'UNAVAILABLE' })
   t.ok(Date.now() - started < 1000, 'without waiting')
 })
+
+t.test('JetStreamLog: a reseed starts a history that names the one it continues', async t => {
+  const log = new JetStreamLog({ nats: { servers: server.url }, namespace: 'reseed', maxPerKey: 3, replicas: 1 })
+  await log.open()
+  t.teardown(async () => await log.close())
+  await log.whenConnected(AbortSignal.timeout(5000))
+  const first = await log.info({ create: true })
+  await log.append('k', Buffer.from('1'), { expectedLastSeq: 0, msgId: 'k1' })
+  // The same stream (records lost from its tail, say) gets a new identity continuing the old one.
+  const second = await log.reseed({ identity: first.identity, lineage: ['CREDREG_reseed@older'] })
+  t.not(second.identity, first.identity)
+  t.same(second.lineage, [first.identity, 'CREDREG_reseed@older'])
+  t.same(await log.info(), second, 'every later info reports the new history')
+  // A second node of the first history reseeding at the same time adopts the first one's result.
+  t.same(await log.reseed({ identity: first.identity, lineage: [] }), second)
+  // A history that does not continue ours, with records in it, is never overwritten.
+  await t.rejects(log.reseed({ identity: 'CREDREG_reseed@unrelated', lineage: [] }), { code: 'RESEED_REFUSED' })
+  t.same(await log.info(), second)
+})
