@@ -35,7 +35,9 @@ export function errorFromResponse ({ status, body, key }: ErrorResponse): Credre
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'EACCES', 'ENOTSOCK', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENETDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED'
+  'ENETDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
+  // A response cut off mid-body (the daemon died while streaming) reaches undici's parser as an early EOF.
+  'HPE_INVALID_EOF_STATE'
 ])
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
 

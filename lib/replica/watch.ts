@@ -25,12 +25,15 @@ async function * follow (
   replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal,
   live: AsyncIterableIterator<[AppliedChange[]]>, replayedThrough: number
 ): AsyncGenerator<ChangeEvent> {
+  // Keys resynced from the backlog, with the version they were resynced at: live changes up to it are already covered.
+  const resynced = new Map<string, number>()
   try {
     if (since !== undefined && since < replayedThrough) {
-      yield * backlog(replica, prefix, since, replayedThrough)
+      yield * backlog(replica, prefix, since, replayedThrough, resynced)
     }
     for await (const [changes] of live) {
       for (const change of changes) {
+        if (change.stored.version <= (resynced.get(change.key) ?? 0)) continue
         if (change.stored.seq > replayedThrough && change.key.startsWith(prefix)) {
           yield await changeEvent(replica, change.key, change.stored, change.prevVersion)
         }
@@ -43,14 +46,15 @@ async function * follow (
   }
 }
 
-async function * backlog (replica: Replica, prefix: string, since: number, through: number): AsyncGenerator<ChangeEvent> {
-  const resynced = new Set<string>()
+async function * backlog (replica: Replica, prefix: string, since: number, through: number, resynced: Map<string, number>): AsyncGenerator<ChangeEvent> {
   if (since < replica.resyncHorizon) {
     for await (const [key, entity] of replica.store.entities.iterator({ gte: prefix, lt: `${prefix}\xff` })) {
       const oldest = entity.retained[0]
       if (entity.pruned && oldest !== undefined && oldest[1] > since) {
-        resynced.add(key)
-        if (entity.seq <= through) yield resyncEvent(replica, key, entity)
+        // The key's state as read now, even if it changed after the watch started:
+        // the live changes it already covers are skipped, later ones follow it.
+        resynced.set(key, entity.version)
+        yield resyncEvent(replica, key, entity)
       }
     }
   }

@@ -61,7 +61,7 @@ t.test('a body that is not a CredregError falls back to the code of the status',
 })
 
 t.test('a refused or missing socket is UNAVAILABLE and keeps its cause', async (t) => {
-  for (const code of ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']) {
+  for (const code of ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'HPE_INVALID_EOF_STATE']) {
     const cause = systemError(code)
     const err = errorFromTransport(cause, '/run/credregd.sock')
     t.equal(err.code, 'UNAVAILABLE', code)
