@@ -165,6 +165,24 @@ export class JetStreamLog extends AbstractLog {
     }
   }
 
+  protected async _recordAt (seq: number): Promise<LogEntry | undefined> {
+    const { jsm } = this.#clients()
+    try {
+      const m = await jsm.streams.getMessage(this.#stream, { seq })
+      return m === null ? undefined : this.#entry(m.seq, m.subject, m.data)
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
+      throw unavailable(err, 'the change log could not be read')
+    }
+  }
+
+  #entry (seq: number, subject: string, data: Uint8Array): LogEntry {
+    // The identity record is not an entity record: only a reader's position moves past it.
+    if (subject === this.#identitySubject) return { seq, key: undefined, data, control: true }
+    const tokens = subject.startsWith(this.#prefix) ? subject.slice(this.#prefix.length) : ''
+    return { seq, key: subjectTokensToKey(tokens), data }
+  }
+
   protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
     const { jsm } = this.#clients()
     try {
@@ -306,13 +324,7 @@ export class JetStreamLog extends AbstractLog {
     const pump = (async () => {
       try {
         for await (const m of messages) {
-          if (m.subject === this.#identitySubject) {
-            // Not a record: only the reader's position moves past it.
-            ready.push({ seq: m.seq, key: undefined, data: m.data, control: true })
-          } else {
-            const tokens = m.subject.startsWith(this.#prefix) ? m.subject.slice(this.#prefix.length) : ''
-            ready.push({ seq: m.seq, key: subjectTokensToKey(tokens), data: m.data })
-          }
+          ready.push(this.#entry(m.seq, m.subject, m.data))
           wake.resolve()
           if (ready.length >= READ_BATCH) await drained.promise
         }

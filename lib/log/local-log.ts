@@ -101,6 +101,13 @@ export class LocalLog extends AbstractLog {
     return keys.length === 0 ? 0 : seqOfIndexKey(keys[0] as string)
   }
 
+  protected async _recordAt (seq: number): Promise<LogEntry | undefined> {
+    const value = await this.#records.get(pad(seq))
+    if (value === undefined) return undefined
+    const { key, data } = JSON.parse(value) as { key: string, data: string }
+    return { seq, key, data: Buffer.from(data, 'base64') }
+  }
+
   protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
     const seq = await this._lastSeqOf(key)
     const value = seq === 0 ? undefined : await this.#records.get(pad(seq))

@@ -8,8 +8,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CredregError, isCredregError } from '../errors.js'
 import type { AbstractLog, LogInfo } from '../log/abstract-log.js'
 import type { Logger, ReseedResult } from '../types.js'
+import { decodeRecord } from '../record.js'
 import { contribute, type Contribution } from './contribute.js'
 import type { Replica } from './replica.js'
+import { seqKey } from './store.js'
 
 /** Why and since when the node refuses the log. */
 export interface Divergence { reason: string, since: string }
@@ -147,9 +149,25 @@ export class Follower {
       return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
     } else if (info.lastSeq < this.#replica.appliedSeq) {
       return this.#diverge(`the change log ends at sequence ${info.lastSeq}, but this replica has applied ${this.#replica.appliedSeq}: the stream lost records`)
+    } else if (!await this.#sameRecordAtApplied()) {
+      return this.#diverge(`the record at sequence ${this.#replica.appliedSeq} is not the one this replica applied there: the stream lost records and was written over`)
     }
     if (this.#diverged !== undefined) this.#logger?.info({ identity: info.identity }, 'the change log matches this replica again')
     this.#diverged = undefined
+  }
+
+  // A log that lost its newest records and then took new ones can be as long
+  // as before: the record at the applied sequence tells. (Unknowable when the
+  // per-key limit deleted it since, or the replica refused it: then it passes.)
+  async #sameRecordAtApplied (): Promise<boolean> {
+    const applied = this.#replica.appliedSeq
+    if (applied === 0) return true
+    const ref = await this.#replica.store.changes.get(seqKey(applied))
+    if (ref === undefined) return true
+    const entry = await this.#log.recordAt(applied)
+    if (entry === undefined) return true
+    const decoded = decodeRecord(entry.data, entry.key, this.#replica.namespace)
+    return decoded.ok && decoded.record.key === ref.key && decoded.record.version === ref.version
   }
 
   /**

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { rm } from 'node:fs/promises'
+import { cp, rm } from 'node:fs/promises'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { eventually } from '../fixtures/eventually.js'
 import { caughtUp, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
@@ -130,4 +130,53 @@ t.test('a reseed never overwrites a stream of another history', async t => {
 t.test('a standalone node has no separate log to reseed', async t => {
   const node = await testNode(t, { dataKey: newDataKey() })
   await t.rejects(node.reseed(), { code: 'RESEED_REFUSED' })
+})
+
+t.test('a log that lost its newest records and took others since is refused, and a reseed restores what was lost', async t => {
+  const storeDir = await tempDir(t)
+  const backup = await tempDir(t)
+  const server = await startNatsServer({ storeDir })
+  t.teardown(async () => await server.stop())
+  const dataKey = newDataKey()
+  const nats = { servers: server.url }
+  const dirA = await tempDir(t)
+  let a = await testNode(t, { dataKey, nats, dataDir: dirA })
+  const b = await testNode(t, { dataKey, nats })
+  for (let i = 0; i < 4; i++) await a.put(`k/${i}`, { i })
+  await caughtUp(b)
+  // The server's store as a backup would have it, then more writes the backup misses.
+  await server.kill()
+  await cp(storeDir, backup, { recursive: true })
+  await server.restart()
+  await eventually(async () => (await a.nodeStatus()).connected, 'A to reconnect')
+  for (let i = 0; i < 3; i++) await a.put(`k/${i}`, { i, later: true })
+  await caughtUp(a)
+  const appliedA = (await a.nodeStatus()).appliedSeq
+  await a.close()
+
+  // Restored from the backup: the newest records are gone; B writes other keys over their sequences.
+  await b.close()
+  await server.kill()
+  await rm(storeDir, { recursive: true, force: true })
+  await cp(backup, storeDir, { recursive: true })
+  await server.restart()
+  const c = await testNode(t, { dataKey, nats })
+  await caughtUp(c)
+  for (let i = 0; i < 5; i++) await c.put(`other/${i}`, { i })
+  t.ok((await c.nodeStatus()).logSeq >= appliedA, 'the log is as long as before again')
+
+  a = await testNode(t, { dataKey, nats, dataDir: dirA })
+  t.match(await divergence(a), /is not the one this replica applied/, 'A notices the records under its applied sequence changed')
+  t.same((await a.get('k/0')).value, { i: 0, later: true }, 'and keeps its replica')
+
+  await a.reseed()
+  for (const node of [a, c]) {
+    await eventually(async () => {
+      const s = await node.nodeStatus()
+      return s.diverged === undefined && s.lag === 0 && s.connected
+    }, `${node.nodeId} to follow the reseeded log`)
+  }
+  await eventually(async () => JSON.stringify(await state(c)) === JSON.stringify(await state(a)), 'A and C to agree')
+  for (let i = 0; i < 3; i++) t.same((await c.get(`k/${i}`)).value, { i, later: true }, `k/${i}: the write the log lost is back`)
+  for (let i = 0; i < 5; i++) t.same((await a.get(`other/${i}`)).value, { i }, `other/${i}: the writes made on the shortened log are kept`)
 })
