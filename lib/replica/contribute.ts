@@ -1,10 +1,11 @@
 /**
  * Contributing a replica to a reseeded log: every version this replica holds
  * that is newer than the log's latest for its key is appended again, in
- * version order, as the very record it was (same sealed value, same meta,
- * same message id). Every acknowledged write is in its writer's replica, so
- * once each replica has contributed, the log holds every acknowledged version.
+ * version order, as the very record it was (same sealed value, same meta).
+ * Every acknowledged write is in its writer's replica, so once each replica
+ * has contributed, the log holds every acknowledged version.
  */
+import { createHash } from 'node:crypto'
 import { StaleAppendError, type AbstractLog } from '../log/abstract-log.js'
 import { decodeRecord, encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from '../record.js'
 import type { Logger } from '../types.js'
@@ -54,7 +55,7 @@ async function contributeKey (log: AbstractLog, replica: Replica, key: string): 
       for (const stored of missing) {
         expectedLastSeq = await log.append(key, encodeRecord(recordOf(replica.namespace, key, stored)), {
           expectedLastSeq,
-          msgId: `${stored.meta.correlationId}:${stored.version}`
+          msgId: contributionId(key, stored)
         })
       }
       return missing.length
@@ -62,6 +63,12 @@ async function contributeKey (log: AbstractLog, replica: Replica, key: string): 
       if (!(err instanceof StaleAppendError) || attempt === ATTEMPTS) throw err
     }
   }
+}
+
+// The same version contributed by two replicas lands once; nothing else shares the id
+// (a correlation id alone may recur across keys: callers choose it).
+function contributionId (key: string, stored: StoredVersion): string {
+  return `reseed-${createHash('sha256').update(`${key}\0${stored.version}\0${stored.meta.correlationId}`).digest('hex').slice(0, 40)}`
 }
 
 function recordOf (namespace: string, key: string, stored: StoredVersion): LogRecord {
