@@ -162,6 +162,7 @@ t.test('a stale read: invoked after a cas completed, it returns the older versio
   const older = read('c4', 'k', 0, undefined, [4, 9])
   const { failures } = checkLinearizable([w, fresh, older])
   t.same(failures.map(f => [f.kind, f.ops]), [['stale-read', [fresh, older]]], 'no read goes back after another read saw the newer version')
+  t.notOk(checkLinearizable([read('c5', 'k', 0, 'ghost', [0, 1])]).ok, 'nor sees a value nobody wrote')
 })
 
 t.test('a lost update: two cas succeed on the same version', async t => {
@@ -191,7 +192,10 @@ t.test('a version conflict needs a moment when the version was not ifVersion', a
   const w = write('c1', 'k', 0, 'a', [0, 5])
   t.ok(checkLinearizable([w, conflict('c2', 'k', 0, 'b', [4, 6])]).ok, 'it may have come after the write')
   t.ok(checkLinearizable([w, conflict('c2', 'k', 1, 'b', [1, 2])]).ok, 'before the write the version was 0, not 1')
-  t.notOk(checkLinearizable([w, conflict('c2', 'k', 1, 'b', [6, 7])]).ok, 'after the write the version was 1 throughout')
+  const late = conflict('c2', 'k', 1, 'b', [6, 7])
+  const { failures } = checkLinearizable([w, late])
+  t.same(failures.map(f => [f.kind, f.ops]), [['not-linearizable', [w, late]]], 'after the write the version was 1 throughout')
+  t.match(failures[0]?.reason, new RegExp(`1 operations taken, at version 1 = "a", where #${late.id} .* cannot take effect before it returns`))
 })
 
 t.test('a duplicated watcher event is counted as a duplicate, not a gap', async t => {
@@ -275,7 +279,7 @@ t.test('a simulated 2,000-operation history over 10 keys and 16 clients passes i
   t.equal(report.operations, 2000)
   t.ok(report.unknownWrites > 0 && report.failedWrites > 0, 'with unknown and conflicting writes')
   t.ok(report.elapsedMs < 1000, `checked in ${report.elapsedMs.toFixed(0)} ms`)
-  t.match(formatReport(report), /^history OK: 2000 operations/)
+  t.match(formatReport(report), /^history OK: 2000 operations \(writes: \d+ ok/)
 })
 
 t.test('every stale read injected into simulated histories is caught', async t => {
