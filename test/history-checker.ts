@@ -324,34 +324,54 @@ function linearizableByEnumeration (ops: Operation[]): boolean {
   return extend(0, valueKey(undefined))
 }
 
-t.test('the search agrees with trying every order on small random histories', async t => {
+t.test('the search agrees with trying every order on small histories, random and simulated then tampered with', async t => {
   let seed = 42
   const random = (n: number): number => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
     return Math.floor((seed / 2 ** 32) * n)
   }
-  let linearizable = 0
+  const randomOps = (): Operation[] => Array.from({ length: 3 + random(5) }, (_, i) => {
+    const span: [number, number] = [random(10), 0]
+    span[1] = span[0] + random(5)
+    const version = random(3)
+    const value = `v${random(3)}`
+    switch (random(5)) {
+      case 0: return read(`p${i}`, 'k', version, version === 0 ? undefined : value, span)
+      case 1: return conflict(`p${i}`, 'k', version, value, span)
+      case 2: return timedOut(`p${i}`, 'k', version, value, span[0])
+      default: return write(`p${i}`, 'k', version, value, span)
+    }
+  })
+  // A correct history with one thing changed: a version seen, a call or return time, a conflict turned success.
+  const tamperedOps = (round: number): Operation[] => {
+    const ops = simulateHistory({ seed: round, operations: 5 + random(5), keys: 1, clients: 2 + random(4), unknownRate: 0.3, replicas: 1 }).operations
+    const op = ops[random(ops.length)] as Operation
+    switch (random(4)) {
+      case 0:
+        if (op.kind === 'read' && op.result !== undefined && op.result.version > 0) op.result = { ...op.result, version: op.result.version - 1 }
+        break
+      case 1:
+        op.invokedAt = Math.max(0, op.invokedAt - random(10))
+        break
+      case 2:
+        if (op.completedAt !== undefined) op.completedAt = Math.max(op.invokedAt, op.completedAt - random(10))
+        break
+      default:
+        if (op.outcome === 'fail') Object.assign(op, { outcome: 'ok', result: { version: (op.ifVersion as number) + 1 } })
+    }
+    return ops
+  }
+  const counts = { linearizable: 0, not: 0 }
   let disagreements = 0
-  for (let round = 0; round < 3000; round++) {
-    const ops: Operation[] = Array.from({ length: 3 + random(5) }, (_, i) => {
-      const span: [number, number] = [random(10), 0]
-      span[1] = span[0] + random(5)
-      const version = random(3)
-      const value = `v${random(3)}`
-      switch (random(5)) {
-        case 0: return read(`p${i}`, 'k', version, version === 0 ? undefined : value, span)
-        case 1: return conflict(`p${i}`, 'k', version, value, span)
-        case 2: return timedOut(`p${i}`, 'k', version, value, span[0])
-        default: return write(`p${i}`, 'k', version, value, span)
-      }
-    })
+  for (let round = 0; round < 4000; round++) {
+    const ops = round % 2 === 0 ? randomOps() : tamperedOps(round)
     const expected = linearizableByEnumeration(ops)
-    if (expected) linearizable++
+    counts[expected ? 'linearizable' : 'not']++
     if (checkLinearizable(ops).ok !== expected) {
       disagreements++
       t.fail(`disagrees (expected ${String(expected)}) on ${JSON.stringify(ops)}`)
     }
   }
   t.equal(disagreements, 0)
-  t.ok(linearizable > 100, `${linearizable} of them linearizable, the rest not`)
+  t.ok(counts.linearizable > 1000 && counts.not > 1000, `${counts.linearizable} linearizable, ${counts.not} not`)
 })
