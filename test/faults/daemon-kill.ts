@@ -15,6 +15,6 @@ t.test('a daemon SIGKILLed under load and restarted on its replica: its watcher 
       return { nats: () => server.url }
     },
     faults: () => [daemonKill(0, holdFor(2_000))],
-    knownDefects: { watchErrors: WATCH_CRASH, silentGaps: RESYNC_RACE, watcherGaps: RESYNC_RACE, checkerOk: RESYNC_RACE }
+    knownDefects: { watchErrors: WATCH_CRASH, watcherGaps: RESYNC_RACE, checkerOk: RESYNC_RACE }
   })
 })
