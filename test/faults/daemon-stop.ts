@@ -1,0 +1,39 @@
+import t from 'tap'
+import type { WatchLog } from '../fixtures/history/types.js'
+import { daemonStop, holdUntilWrites } from '../fixtures/faults/faults.js'
+import { runScenario } from '../fixtures/faults/scenario.js'
+import { standardExpectations } from '../fixtures/faults/summary.js'
+import { startNatsServer } from '../fixtures/nats-server.js'
+
+// Far more than the 10 versions per key kept: the stopped daemon comes back past the retention of every key.
+const WRITES_WHILE_STOPPED = 1_000
+const RESYNC_RACE = 'defect: a resumed watch gets neither a resync nor the missed versions of a key that changes while its backlog is read (lib/replica/watch.ts; test/regressions/watch-resync-race.ts)'
+
+/** Resync events, and events whose prevVersion is the version last seen but that skip versions. */
+function resyncsAndJumps (log: WatchLog): number {
+  const last = new Map<string, number>()
+  let count = 0
+  for (const e of log.events) {
+    const seen = last.get(e.key) ?? 0
+    if (e.op === 'resync' || (e.prevVersion === seen && e.version > seen + 1)) count++
+    last.set(e.key, Math.max(seen, e.version))
+  }
+  return count
+}
+
+t.test('a daemon stopped while 1,000 writes land through the others, then started: it catches up and its watcher resumes or resyncs', async t => {
+  await runScenario(t, {
+    name: 'daemon-stop',
+    setup: async t => {
+      const server = await startNatsServer()
+      t.teardown(async () => { await server.stop() })
+      return { nats: () => server.url }
+    },
+    faults: () => [daemonStop(0, holdUntilWrites(WRITES_WHILE_STOPPED, 0))],
+    expect: (t, run) => {
+      standardExpectations(t, run, { watcherGaps: RESYNC_RACE, checkerOk: RESYNC_RACE })
+      const { watchers } = run.history
+      t.ok(resyncsAndJumps(watchers[0]!) > 0, 'the stopped daemon\'s watcher learns of the versions it can no longer get, by resync or explicit jump')
+    }
+  })
+})

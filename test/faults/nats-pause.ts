@@ -1,0 +1,19 @@
+import t from 'tap'
+import { holdFor, natsPause } from '../fixtures/faults/faults.js'
+import { runScenario } from '../fixtures/faults/scenario.js'
+import { startNatsServer } from '../fixtures/nats-server.js'
+
+// Longer than the write timeout (5 s), so writes in flight end unknown and may land after SIGCONT.
+const PAUSE_MS = 7_000
+
+t.test('nats-server SIGSTOPped longer than the write timeout, then SIGCONT: unknown writes land at most once, nothing acknowledged is lost', async t => {
+  await runScenario(t, {
+    name: 'nats-pause',
+    setup: async t => {
+      const server = await startNatsServer()
+      t.teardown(async () => { await server.stop() })
+      return { server, nats: () => server.url }
+    },
+    faults: ({ server }) => [natsPause(server, holdFor(PAUSE_MS))]
+  })
+})
