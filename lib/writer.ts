@@ -92,6 +92,13 @@ export class Writer {
         continue
       }
       await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
+      if (replica.refused(seq)) {
+        // The log took the record, but another one under the same version came first (a
+        // clustered stream can let two conditional publishes through at once), so every
+        // replica refuses this one: it never happened. Decide again on what did.
+        await refresh()
+        continue
+      }
       return { key, version, seq, created: current === undefined, correlationId }
     }
   }

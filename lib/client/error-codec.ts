@@ -68,6 +68,8 @@ function transportCode (err: unknown): string | undefined {
     seen.add(e)
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || TIMEOUT_CODES.has(code))) return code
+    // undici's parser error carries no code for an early EOF (its code table maps the other way).
+    if (e instanceof Error && e.name === 'HTTPParserError' && /EOF/.test(e.message)) return 'HPE_INVALID_EOF_STATE'
     if (e instanceof AggregateError) queue.push(...e.errors)
     queue.push((e as { cause?: unknown }).cause)
   }

@@ -30,6 +30,8 @@ export interface ReplicaOptions {
 interface Waiter { seq: number, resolve: () => void }
 
 const REBASE_BATCH = 10_000
+// Refusals are rare (forgeries, a second record under one version): a writer checks its own within milliseconds.
+const REFUSED_SEQS_KEPT = 4096
 
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   readonly store: Store
@@ -45,6 +47,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #rebaseUntil = 0
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<RejectReason, number>> = {}
+  // Sequences of the latest refused records, so a writer can tell that its own record was refused.
+  readonly #refusedSeqs = new Set<number>()
   // A point read of one small value is a few microseconds in LevelDB's caches, far less than
   // the round trip through libuv's thread pool that an async get costs, so reads go direct.
   readonly #sync: boolean
@@ -155,8 +159,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       const { record } = decoded
       const prev = current.get(record.key)
       if (prev !== undefined && record.version <= prev.version) {
-        if (this.#rebaseUntil > 0 && this.#sealed(entry, record)) current.set(record.key, this.#adopt(ops, entry, record, prev))
-        else if (this.#rebaseUntil === 0) this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
+        const adopted = this.#rebaseUntil > 0 && this.#sealed(entry, record) ? this.#adopt(ops, entry, record, prev) : undefined
+        if (adopted !== undefined) current.set(record.key, adopted)
+        else this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
         continue
       }
       if (!this.#sealed(entry, record)) continue
@@ -199,15 +204,17 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.#wake()
   }
 
-  // A version the replica already holds, met again in a reseeded log: only
-  // its new sequence is recorded. No change event: nothing changed.
-  #adopt (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: LogRecord, prev: StoredEntity): StoredEntity {
+  // A version the replica already holds, met for the first time in a reseeded
+  // log: only its new sequence is recorded. No change event: nothing changed.
+  // Met again (a second record under one version, which every replica refuses
+  // as stale), or not retained: `undefined`.
+  #adopt (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: LogRecord, prev: StoredEntity): StoredEntity | undefined {
     const { entities, history, changes } = this.store
     const at = prev.retained.findIndex(([version]) => version === record.version)
-    if (at === -1) return prev
+    if (at === -1 || prev.retained[at]?.[1] !== 0) return undefined
     if (record.version === prev.version && record.meta.correlationId !== prev.meta.correlationId) {
       // Two different writes under one version: only possible when a log lost records
-      // that were then written over. The log's record stands; say so loudly.
+      // that were then written over. The log's first record stands, as on every replica.
       this.#logger?.error({ key: record.key, version: record.version, kept: record.meta.correlationId, dropped: prev.meta.correlationId }, 'a reseeded log holds another write under a version this replica has')
     }
     const retained = prev.retained.map(([version, seq]): [number, number] => [version, version === record.version ? entry.seq : seq])
@@ -233,8 +240,15 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     }
   }
 
+  /** Whether the record at `seq` was refused (among the latest refusals), rather than applied. */
+  refused (seq: number): boolean {
+    return this.#refusedSeqs.has(seq)
+  }
+
   #reject (entry: LogEntry, reason: RejectReason, detail: string): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1
+    this.#refusedSeqs.add(entry.seq)
+    if (this.#refusedSeqs.size > REFUSED_SEQS_KEPT) this.#refusedSeqs.delete(this.#refusedSeqs.values().next().value as number)
     this.#logger?.warn({ seq: entry.seq, key: entry.key, reason, detail }, 'rejected a log record')
   }
 

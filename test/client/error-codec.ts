@@ -71,6 +71,13 @@ t.test('a refused or missing socket is UNAVAILABLE and keeps its cause', async (
   }
 })
 
+t.test('a response cut off mid-body (undici\'s parser error on an early EOF, which has no code) is UNAVAILABLE', async (t) => {
+  const cut = Object.assign(new Error('Response does not match the HTTP/1.1 protocol (Invalid EOF state)'), { name: 'HTTPParserError' })
+  t.equal(errorFromTransport(cut, '/run/credregd.sock').code, 'UNAVAILABLE')
+  const other = Object.assign(new Error('Response does not match the HTTP/1.1 protocol (Invalid header value char)'), { name: 'HTTPParserError' })
+  t.equal(errorFromTransport(other, '/run/credregd.sock').code, 'INTERNAL', 'a malformed response from something else is not')
+})
+
 t.test('the code is found inside an AggregateError or a cause chain', async (t) => {
   const aggregate = new AggregateError([new Error('no code'), systemError('ECONNREFUSED')], 'connect failed')
   t.equal(errorFromTransport(aggregate, 'http://127.0.0.1:1').code, 'UNAVAILABLE')
