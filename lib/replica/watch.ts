@@ -6,10 +6,14 @@
  * event with that key's current state instead of its missing changes.
  */
 import { on } from 'node:events'
+import type { AbstractSnapshot } from 'abstract-level'
 import jsonpatch from 'fast-json-patch'
 import type { ChangeEvent, JsonObject } from '../types.js'
 import type { AppliedChange, Replica } from './replica.js'
-import { seqKey, type StoredVersion } from './store.js'
+import { historyKey, seqKey, type StoredEntity, type StoredVersion } from './store.js'
+
+/** Reads one stored version (from the backlog's snapshot, or the replica as it is now). */
+type VersionReader = (key: string, version: number) => Promise<StoredVersion | undefined>
 
 /**
  * Starts watching at once (not at the first `next()`), so every change
@@ -18,24 +22,31 @@ import { seqKey, type StoredVersion } from './store.js'
 export function watchReplica (replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal): AsyncGenerator<ChangeEvent> {
   // Subscribe before reading the backlog, so nothing applied in between is lost.
   const live = on(replica, 'applied', { signal }) as AsyncIterableIterator<[AppliedChange[]]>
-  return follow(replica, prefix, since, signal, live, replica.appliedSeq)
+  const through = replica.appliedSeq
+  // The backlog is read from a snapshot taken now: entities, the change index and
+  // history then agree with each other, whatever the apply loop prunes meanwhile
+  // (a replica catching up prunes the very versions a resuming watcher needs).
+  const snapshot = since !== undefined && since < through ? replica.store.db.snapshot() : undefined
+  return follow(replica, prefix, since, signal, live, through, snapshot)
 }
 
 async function * follow (
   replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal,
-  live: AsyncIterableIterator<[AppliedChange[]]>, replayedThrough: number
+  live: AsyncIterableIterator<[AppliedChange[]]>, replayedThrough: number, snapshot: AbstractSnapshot | undefined
 ): AsyncGenerator<ChangeEvent> {
   // Keys resynced from the backlog, with the version they were resynced at: live changes up to it are already covered.
   const resynced = new Map<string, number>()
   try {
-    if (since !== undefined && since < replayedThrough) {
-      yield * backlog(replica, prefix, since, replayedThrough, resynced)
+    if (since !== undefined && snapshot !== undefined) {
+      yield * backlog(replica, prefix, since, replayedThrough, resynced, snapshot)
+      await snapshot.close()
     }
+    const current: VersionReader = async (key, version) => await replica.storedVersion(key, version)
     for await (const [changes] of live) {
       for (const change of changes) {
         if (change.stored.version <= (resynced.get(change.key) ?? 0)) continue
         if (change.stored.seq > replayedThrough && change.key.startsWith(prefix)) {
-          yield await changeEvent(replica, change.key, change.stored, change.prevVersion)
+          yield await changeEvent(replica, change.key, change.stored, change.prevVersion, current)
         }
       }
     }
@@ -43,33 +54,42 @@ async function * follow (
     if (!signal.aborted) throw err
   } finally {
     await live.return?.()
+    await snapshot?.close()
   }
 }
 
-async function * backlog (replica: Replica, prefix: string, since: number, through: number, resynced: Map<string, number>): AsyncGenerator<ChangeEvent> {
+async function * backlog (
+  replica: Replica, prefix: string, since: number, through: number, resynced: Map<string, number>, snapshot: AbstractSnapshot
+): AsyncGenerator<ChangeEvent> {
+  const { entities, history, changes } = replica.store
+  const read: VersionReader = async (key, version) => await history.get(historyKey(key, version), { snapshot })
+  const resync = (key: string, entity: StoredEntity): ChangeEvent => {
+    resynced.set(key, entity.version)
+    return resyncEvent(replica, key, entity)
+  }
   if (since < replica.resyncHorizon) {
-    for await (const [key, entity] of replica.store.entities.iterator({ gte: prefix, lt: `${prefix}\xff` })) {
+    for await (const [key, entity] of entities.iterator({ gte: prefix, lt: `${prefix}\xff`, snapshot })) {
       const oldest = entity.retained[0]
-      if (entity.pruned && oldest !== undefined && oldest[1] > since) {
-        // The key's state as read now, even if it changed after the watch started:
-        // the live changes it already covers are skipped, later ones follow it.
-        resynced.set(key, entity.version)
-        yield resyncEvent(replica, key, entity)
-      }
+      if (entity.pruned && oldest !== undefined && oldest[1] > since) yield resync(key, entity)
     }
   }
-  for await (const [seq, ref] of replica.store.changes.iterator({ gt: seqKey(since), lte: seqKey(through) })) {
+  for await (const [seq, ref] of changes.iterator({ gt: seqKey(since), lte: seqKey(through), snapshot })) {
     if (!ref.key.startsWith(prefix) || resynced.has(ref.key)) continue
-    const stored = await replica.storedVersion(ref.key, ref.version)
-    // Pruned between the index read and this one: the live feed or a later resume covers it.
-    if (stored === undefined || stored.seq !== Number(seq)) continue
-    yield await changeEvent(replica, ref.key, stored, ref.prevVersion)
+    const stored = await read(ref.key, ref.version)
+    if (stored === undefined || stored.seq !== Number(seq)) {
+      // The index names a version the snapshot's history lacks (only a replica damaged
+      // by hand would do that): say so with the key's state rather than skip silently.
+      const entity = await entities.get(ref.key, { snapshot })
+      if (entity !== undefined) yield resync(ref.key, entity)
+      continue
+    }
+    yield await changeEvent(replica, ref.key, stored, ref.prevVersion, read)
   }
 }
 
-async function changeEvent (replica: Replica, key: string, stored: StoredVersion, prevVersion: number): Promise<ChangeEvent> {
+async function changeEvent (replica: Replica, key: string, stored: StoredVersion, prevVersion: number, read: VersionReader): Promise<ChangeEvent> {
   const value = replica.open(key, stored)
-  const prev = prevVersion === 0 ? undefined : await replica.storedVersion(key, prevVersion)
+  const prev = prevVersion === 0 ? undefined : await read(key, prevVersion)
   const prevValue = prev === undefined ? {} : replica.open(key, prev) ?? {}
   return {
     seq: stored.seq,
