@@ -56,7 +56,7 @@ export class Writer {
     if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`, { key })
     const deadline = Date.now() + this.#o.timeoutMs
     let head = await replica.head(key)
-    let expectedSeq = head?.seq ?? 0
+    let expectedSeq = head?.logSeq ?? head?.seq ?? 0
     // True once `head` comes from the log's own answer, not just the replica's view.
     let confirmed = false
 

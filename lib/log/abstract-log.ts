@@ -35,12 +35,16 @@ export interface LogInfo {
   lastSeq: number
   /** Identities of earlier histories this one continues (a reseed), newest first. */
   lineage: string[]
+  /** The first sequence of this history (1 unless it is a reseed). */
+  base: number
 }
 
 /** The history a reseed continues: the identity a replica was built from, and that one's own lineage. */
 export interface ReseedFrom {
   identity: string
   lineage: string[]
+  /** The first sequence of the new history: above every sequence of the old one that any replica applied. */
+  base: number
 }
 
 /** Options of {@link AbstractLog.append}. */
@@ -148,11 +152,12 @@ export abstract class AbstractLog {
   }
 
   /**
-   * Starts a new history that continues `from` (creating the log if it is
-   * missing), for a replica to restore the register into after the log lost
-   * its store. Resolves with the new info; when another node already did so
-   * for the same history, with theirs. Throws `RESEED_REFUSED` when the log
-   * holds records of a history that does not continue `from`.
+   * Starts a new history that continues `from`, for a replica to restore the
+   * register into after the log lost its store: creates the log, with
+   * sequences from `from.base`. Resolves with the new info; when another node
+   * already did so for the same history, with theirs. Throws `RESEED_REFUSED`
+   * when the log exists with another history: a reseed never changes an
+   * existing log.
    */
   async reseed (from: ReseedFrom): Promise<LogInfo> {
     this.#assertOpen()

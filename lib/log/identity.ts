@@ -16,17 +16,23 @@ export interface IdentityRecord {
   id: string
   /** The identities this history continues, newest first (empty for a history started from nothing). */
   lineage: string[]
+  /**
+   * The first sequence of a reseeded history: above every sequence of the one
+   * it continues, so sequences keep growing across a reseed (1 when absent).
+   */
+  base?: number
 }
 
 const IdentitySchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128 }),
-  lineage: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: MAX_LINEAGE })
+  lineage: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: MAX_LINEAGE }),
+  base: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))
 }, { additionalProperties: false })
 
 const checkIdentity = Compile(IdentitySchema)
 
 export function encodeIdentity (record: IdentityRecord): string {
-  return JSON.stringify({ id: record.id, lineage: record.lineage.slice(0, MAX_LINEAGE) })
+  return JSON.stringify({ id: record.id, lineage: record.lineage.slice(0, MAX_LINEAGE), ...(record.base !== undefined ? { base: record.base } : {}) })
 }
 
 /**

@@ -36,6 +36,9 @@ const READ_BATCH = 1000
 // JetStream's err_code for "stream name already in use" (not in the client's table).
 const STREAM_NAME_IN_USE = 10058
 const PUMP_STOP_GRACE_MS = 1000
+// Reading an identity record that another node is about to write: a few tries, a little apart.
+const IDENTITY_ATTEMPTS = 10
+const IDENTITY_RETRY_MS = 200
 
 /** Stream name of a namespace. */
 export function streamName (namespace: string): string {
@@ -204,8 +207,8 @@ export class JetStreamLog extends AbstractLog {
       if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
       si = await this.#create(jsm)
     }
-    const identity = await this.#identity(jsm)
-    return { identity: this.#name(identity), lastSeq: si.state.last_seq, lineage: identity.lineage }
+    const identity = await this.#identity(jsm, create)
+    return { identity: this.#name(identity), lastSeq: si.state.last_seq, lineage: identity.lineage, base: identity.base ?? 1 }
   }
 
   #name (identity: IdentityRecord): string {
@@ -214,12 +217,16 @@ export class JetStreamLog extends AbstractLog {
 
   // The stream's creation time is not one value in a cluster (each member
   // stamps its own), so the identity is a record in the stream itself: the
-  // first node to find none writes a random id, conditionally, so exactly one wins.
-  async #identity (jsm: JetStreamManager): Promise<IdentityRecord> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+  // first node to find none writes a random id, conditionally, so exactly one
+  // wins. Only a node that may create the stream (its replica is empty) writes
+  // one: a replica built from a history must never stamp an identity on a
+  // stream it did not create (a reseed in progress writes its own in a moment).
+  async #identity (jsm: JetStreamManager, mayWrite: boolean): Promise<IdentityRecord> {
+    for (let attempt = 0; attempt < IDENTITY_ATTEMPTS; attempt++) {
       const current = await this.#readIdentity(jsm)
       if (current !== undefined) return current.record
-      await this.#writeIdentity({ id: randomUUID(), lineage: [] }, 0)
+      if (mayWrite) await this.#writeIdentity({ id: randomUUID(), lineage: [] }, 0)
+      else await sleep(IDENTITY_RETRY_MS)
     }
     throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} could not be read`)
   }
@@ -252,53 +259,65 @@ export class JetStreamLog extends AbstractLog {
 
   protected async _reseed (from: ReseedFrom): Promise<LogInfo> {
     const { jsm } = this.#clients()
-    try {
-      await jsm.streams.info(this.#stream)
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
-      await this.#create(jsm)
-    }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.#readIdentity(jsm)
-      if (current !== undefined) {
-        const name = this.#name(current.record)
-        // Another node of the same history reseeded first: adopt theirs.
-        if (current.record.lineage.includes(from.identity)) return await this._info({ create: false })
-        // A different history that already holds records is never overwritten: that is for a person to decide.
-        if (name !== from.identity && await this.#holdsRecords(jsm)) {
-          throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} holds records of another history (${name}), not of ${from.identity} which this replica was built from; ` +
-            `delete that stream (nats stream rm ${this.#stream}) if its records are to be dropped, then reseed again`)
-        }
+    if (await this.#createIfMissing(jsm)) {
+      // Ours and empty: sequences start above the old history's, then the identity names that history.
+      try {
+        await jsm.streams.purge(this.#stream, { seq: from.base })
+      } catch (err) {
+        throw unavailable(err, 'setting the first sequence of the reseeded stream failed')
       }
-      const record = { id: randomUUID(), lineage: [from.identity, ...from.lineage].slice(0, MAX_LINEAGE) }
-      if (await this.#writeIdentity(record, current?.seq ?? 0)) {
-        this.#options.logger?.warn({ identity: this.#name(record), continues: from.identity }, 'reseeded the change log: a new history continuing the old one')
+      const record = { id: randomUUID(), lineage: [from.identity, ...from.lineage].slice(0, MAX_LINEAGE), base: from.base }
+      if (await this.#writeIdentity(record, 0)) {
+        this.#options.logger?.warn({ identity: this.#name(record), continues: from.identity, base: from.base }, 'reseeded the change log: a new history continuing the old one')
         return await this._info({ create: false })
       }
     }
-    throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} kept changing during the reseed; try again`)
+    // The stream exists: taken on if it continues this history (another node reseeded first), never changed otherwise.
+    for (let attempt = 0; attempt < IDENTITY_ATTEMPTS; attempt++) {
+      const current = await this.#readIdentity(jsm)
+      if (current !== undefined) {
+        if (current.record.lineage.includes(from.identity)) return await this._info({ create: false })
+        throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} exists, with the history ${this.#name(current.record)}, which does not continue ${from.identity}: ` +
+          `a reseed only creates a missing stream, it never changes an existing one. If that stream's records are to be dropped (after a partial loss, ` +
+          `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
+      }
+      // Created by another node a moment ago, its identity not written yet.
+      await sleep(IDENTITY_RETRY_MS)
+    }
+    throw new CredregError('UNAVAILABLE', `stream ${this.#stream} exists but has no identity record; try again`)
   }
 
-  /** Whether the stream holds any entity record (anything besides identity records). */
-  async #holdsRecords (jsm: JetStreamManager): Promise<boolean> {
+  /** Creates the stream if it does not exist; true when this call created it. */
+  async #createIfMissing (jsm: JetStreamManager): Promise<boolean> {
     try {
-      const si = await jsm.streams.info(this.#stream, { subjects_filter: this.#identitySubject })
-      return si.state.messages > (si.state.subjects?.[this.#identitySubject] ?? 0)
+      await jsm.streams.info(this.#stream)
+      return false
     } catch (err) {
-      throw unavailable(err, 'stream info failed')
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
+    }
+    try {
+      await jsm.streams.add(this.#config())
+      return true
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return false
+      throw unavailable(err, `the stream ${this.#stream} could not be created`)
+    }
+  }
+
+  #config (): Parameters<JetStreamManager['streams']['add']>[0] {
+    return {
+      name: this.#stream,
+      subjects: [`${this.#prefix}>`, this.#identitySubject],
+      max_msgs_per_subject: this.#options.maxPerKey,
+      storage: StorageType.File,
+      num_replicas: this.#options.replicas,
+      discard: DiscardPolicy.Old
     }
   }
 
   async #create (jsm: JetStreamManager): ReturnType<JetStreamManager['streams']['info']> {
     try {
-      return await jsm.streams.add({
-        name: this.#stream,
-        subjects: [`${this.#prefix}>`, this.#identitySubject],
-        max_msgs_per_subject: this.#options.maxPerKey,
-        storage: StorageType.File,
-        num_replicas: this.#options.replicas,
-        discard: DiscardPolicy.Old
-      })
+      return await jsm.streams.add(this.#config())
     } catch (err) {
       // Another node created it first: take theirs.
       if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.info(this.#stream)

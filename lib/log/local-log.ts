@@ -126,7 +126,7 @@ export class LocalLog extends AbstractLog {
   }
 
   protected async _info (): Promise<LogInfo> {
-    return { identity: this.#identity, lastSeq: this.#lastSeq, lineage: [] }
+    return { identity: this.#identity, lastSeq: this.#lastSeq, lineage: [], base: 1 }
   }
 
   protected async * _read (fromSeq: number, signal: AbortSignal): AsyncIterable<LogEntry[]> {

@@ -20,6 +20,9 @@ export interface Divergence { reason: string, since: string }
 export interface WriteRefusal { code: 'LOG_DIVERGED' | 'UNAVAILABLE', reason: string }
 
 const RECHECK_MS = 2000
+// How far above the reseeding replica's applied sequence a reseeded log starts: sequences
+// keep growing across a reseed for every replica that was not this far ahead of it.
+const RESEED_SEQ_GAP = 1_000_000
 const STOP_GRACE_MS = 3000
 const STALL_CHECK_MS = 2000
 // A status call must answer promptly even when the log is slow: past this, the last known sequence stands.
@@ -143,8 +146,11 @@ export class Follower {
     this.#logSeq = info.lastSeq
     if (known === undefined) {
       await this.#replica.setIdentity(info.identity, info.lineage)
-    } else if (known !== info.identity && info.lineage.includes(known)) {
+    } else if (known !== info.identity && info.lineage.includes(known) && info.base > this.#replica.appliedSeq) {
       await this.#adopt(info)
+    } else if (known !== info.identity && info.lineage.includes(known)) {
+      return this.#diverge(`the change log ${info.identity} continues this replica's history from sequence ${info.base}, but this replica has applied up to ${this.#replica.appliedSeq}: ` +
+        'it was reseeded from a replica far behind this one; reseed from this one instead (after deleting that stream)')
     } else if (known !== info.identity) {
       return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
     } else if (info.lastSeq < this.#replica.appliedSeq) {
@@ -186,7 +192,7 @@ export class Follower {
     } else {
       if (this.#diverged === undefined) throw new CredregError('RESEED_REFUSED', `the change log matches this replica (${previous}): nothing to reseed`)
       if (!this.#log.connected) throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable: a reseed needs it')
-      const info = await this.#log.reseed({ identity: previous, lineage: this.#replica.lineage })
+      const info = await this.#log.reseed({ identity: previous, lineage: this.#replica.lineage, base: this.#replica.appliedSeq + RESEED_SEQ_GAP })
       contributed = await this.#adopt(info)
       this.#diverged = undefined
       this.#wake.abort()
@@ -195,8 +201,8 @@ export class Follower {
     return { identity: this.#replica.identity as string, previous, keys: contributed.keys, versions: contributed.versions, rebaseUntil: this.#replica.rebaseUntil }
   }
 
-  // Contribute first, then forget the old sequences: a crash in between leaves
-  // the old identity in place and the whole adoption runs again (contributing is idempotent).
+  // Contribute first, then take the new log on: a crash in between leaves the
+  // old identity in place and the whole adoption runs again (contributing is idempotent).
   async #adopt (info: LogInfo): Promise<Contribution> {
     if (this.#adoption !== undefined) return await this.#adoption
     const run = (async () => {

@@ -29,7 +29,6 @@ export interface ReplicaOptions {
 
 interface Waiter { seq: number, resolve: () => void }
 
-const REBASE_BATCH = 10_000
 // Refusals are rare (forgeries, a second record under one version): a writer checks its own within milliseconds.
 const REFUSED_SEQS_KEPT = 4096
 
@@ -45,6 +44,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #identity: string | undefined
   #lineage: string[] = []
   #rebaseUntil = 0
+  #rebaseFrom = 0
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<RejectReason, number>> = {}
   // Sequences of the latest refused records, so a writer can tell that its own record was refused.
@@ -78,11 +78,12 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   get resyncHorizon (): number { return this.#resyncHorizon }
 
   async load (): Promise<void> {
-    const [applied, identity, live, horizon, lineage, rebaseUntil] = await this.store.meta.getMany(['appliedSeq', 'identity', 'liveCount', 'resyncHorizon', 'lineage', 'rebaseUntil'])
+    const [applied, identity, live, horizon, lineage, rebaseUntil, rebaseFrom] = await this.store.meta.getMany(['appliedSeq', 'identity', 'liveCount', 'resyncHorizon', 'lineage', 'rebaseUntil', 'rebaseFrom'])
     this.#appliedSeq = Number(applied ?? 0)
     this.#identity = identity
     this.#lineage = lineage === undefined ? [] : JSON.parse(lineage) as string[]
     this.#rebaseUntil = Number(rebaseUntil ?? 0)
+    this.#rebaseFrom = Number(rebaseFrom ?? 0)
     this.#liveCount = Number(live ?? 0)
     this.#resyncHorizon = Number(horizon ?? 0)
   }
@@ -97,39 +98,26 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   }
 
   /**
-   * Moves the replica onto a reseeded log (one that continues its history
-   * under new sequences) without dropping or rolling back anything it holds:
-   * every sequence it knew is forgotten, the applied sequence restarts at 0,
-   * and re-reading the new log from its start puts the new sequences back on
-   * the versions it already has (no change events for those) while applying
-   * the versions it lacks as usual. Until `until` is applied, writes wait.
+   * Moves the replica onto a reseeded log: a new history that continues its
+   * own, whose sequences all lie above the replica's applied one. Nothing
+   * the replica holds changes: its sequences stay those at which it applied
+   * each version (its own timeline, which watchers resume from). Reading the
+   * new log up to `until` then records, for the versions the replica already
+   * holds, where their records now are (no change events: nothing changed),
+   * and applies the versions it lacks as usual. Writes wait until then.
    */
   async rebase (identity: string, lineage: string[], until: number): Promise<void> {
-    const { entities, changes, meta } = this.store
-    let ops: Array<AbstractBatchOperation<Db, string, unknown>> = []
-    for await (const [key, entity] of entities.iterator()) {
-      ops.push({ type: 'put', key, value: { ...entity, seq: 0, retained: entity.retained.map(([version]) => [version, 0]) }, sublevel: entities })
-      if (ops.length >= REBASE_BATCH) {
-        await this.store.db.batch<string, unknown>(ops, {})
-        ops = []
-      }
-    }
-    if (ops.length > 0) await this.store.db.batch<string, unknown>(ops, {})
-    await changes.clear()
-    // Last, in one batch: a crash before this leaves the old identity in place, so adoption simply runs again.
-    await this.store.db.batch<string, unknown>([
-      { type: 'put', key: 'identity', value: identity, sublevel: meta },
-      { type: 'put', key: 'lineage', value: JSON.stringify(lineage), sublevel: meta },
-      { type: 'put', key: 'appliedSeq', value: '0', sublevel: meta },
-      { type: 'put', key: 'rebaseUntil', value: String(until), sublevel: meta },
-      // Sequences from before are meaningless now: a watcher resuming from one gets resync events.
-      { type: 'put', key: 'resyncHorizon', value: String(Number.MAX_SAFE_INTEGER), sublevel: meta }
-    ], {})
+    const from = this.#appliedSeq + 1
+    await this.store.meta.batch([
+      { type: 'put', key: 'identity', value: identity },
+      { type: 'put', key: 'lineage', value: JSON.stringify(lineage) },
+      { type: 'put', key: 'rebaseFrom', value: String(from) },
+      { type: 'put', key: 'rebaseUntil', value: String(until) }
+    ])
     this.#identity = identity
     this.#lineage = lineage
-    this.#appliedSeq = 0
+    this.#rebaseFrom = from
     this.#rebaseUntil = until
-    this.#resyncHorizon = Number.MAX_SAFE_INTEGER
   }
 
   /** Applies `entries` (ascending sequences above the applied one) in one atomic batch. */
@@ -159,9 +147,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       const { record } = decoded
       const prev = current.get(record.key)
       if (prev !== undefined && record.version <= prev.version) {
-        const adopted = this.#rebaseUntil > 0 && this.#sealed(entry, record) ? this.#adopt(ops, entry, record, prev) : undefined
-        if (adopted !== undefined) current.set(record.key, adopted)
-        else this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
+        const taken = this.#rebaseUntil > 0 ? this.#takeOn(ops, entry, record, prev) : 'refuse'
+        if (typeof taken === 'object') current.set(record.key, taken)
+        else if (taken === 'refuse') this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
         continue
       }
       if (!this.#sealed(entry, record)) continue
@@ -185,7 +173,6 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       applied.push({ key: record.key, stored, prevVersion })
     }
     const rebaseUntil = this.#rebaseUntil > last.seq ? this.#rebaseUntil : 0
-    if (this.#rebaseUntil > 0 && rebaseUntil === 0) horizon = last.seq
     ops.push(
       { type: 'put', key: 'appliedSeq', value: String(last.seq), sublevel: meta },
       { type: 'put', key: 'liveCount', value: String(live), sublevel: meta },
@@ -204,27 +191,26 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.#wake()
   }
 
-  // A version the replica already holds, met for the first time in a reseeded
-  // log: only its new sequence is recorded. No change event: nothing changed.
-  // Met again (a second record under one version, which every replica refuses
-  // as stale), or not retained: `undefined`.
-  #adopt (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: LogRecord, prev: StoredEntity): StoredEntity | undefined {
-    const { entities, history, changes } = this.store
-    const at = prev.retained.findIndex(([version]) => version === record.version)
-    if (at === -1 || prev.retained[at]?.[1] !== 0) return undefined
-    if (record.version === prev.version && record.meta.correlationId !== prev.meta.correlationId) {
+  // A record of a reseeded log under a version the replica already holds.
+  // Its latest version, met for the first time in this log: the entity notes
+  // where its record now is, so writes build on it. An older version: nothing
+  // to note. A second record under the latest version (which every replica
+  // refuses as stale, having applied the first): refused.
+  #takeOn (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: LogRecord, prev: StoredEntity): StoredEntity | 'skip' | 'refuse' {
+    if (record.version < prev.version) return 'skip'
+    if ((prev.logSeq ?? prev.seq) >= this.#rebaseFrom) return 'refuse'
+    if (!this.#sealed(entry, record)) return 'skip'
+    let entity: StoredEntity = { ...prev, logSeq: entry.seq }
+    if (record.meta.correlationId !== prev.meta.correlationId) {
       // Two different writes under one version: only possible when a log lost records
-      // that were then written over. The log's first record stands, as on every replica.
+      // that were then written over. The log's record stands, as on every replica.
       this.#logger?.error({ key: record.key, version: record.version, kept: record.meta.correlationId, dropped: prev.meta.correlationId }, 'a reseeded log holds another write under a version this replica has')
+      const { op, meta } = record
+      const stored: StoredVersion = { seq: prev.seq, version: record.version, op, meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
+      entity = { ...stored, retained: prev.retained, pruned: prev.pruned, logSeq: entry.seq }
+      ops.push({ type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: this.store.history })
     }
-    const retained = prev.retained.map(([version, seq]): [number, number] => [version, version === record.version ? entry.seq : seq])
-    const stored: StoredVersion = { seq: entry.seq, version: record.version, op: record.op, meta: record.meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
-    const entity: StoredEntity = record.version === prev.version ? { ...stored, retained, pruned: prev.pruned } : { ...prev, retained }
-    ops.push(
-      { type: 'put', key: record.key, value: entity, sublevel: entities },
-      { type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: history },
-      { type: 'put', key: seqKey(entry.seq), value: { key: record.key, version: record.version, prevVersion: prev.retained[at - 1]?.[0] ?? 0 }, sublevel: changes }
-    )
+    ops.push({ type: 'put', key: record.key, value: entity, sublevel: this.store.entities })
     return entity
   }
 

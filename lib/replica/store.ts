@@ -31,6 +31,12 @@ export interface StoredEntity extends StoredVersion {
   retained: Array<[number, number]>
   /** Whether older versions were pruned (so the oldest retained one has no retained predecessor). */
   pruned: boolean
+  /**
+   * Where the latest version's record is in the log, when not at `seq`: after a
+   * reseed, versions keep the sequence the replica applied them at (watchers
+   * resume from those) while their records moved to the new log.
+   */
+  logSeq?: number
 }
 
 /** What a retained change was: enough to rebuild its change event. */

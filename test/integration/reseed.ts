@@ -1,5 +1,7 @@
 import t from 'tap'
 import { cp, rm } from 'node:fs/promises'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { eventually } from '../fixtures/eventually.js'
 import { caughtUp, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
@@ -49,6 +51,7 @@ t.test('after the JetStream store is lost, a reseed from the stalest replica res
   await caughtUp(a)
   await caughtUp(c)
   const before = await state(a)
+  const appliedBefore = (await a.nodeStatus()).appliedSeq
 
   await server.kill()
   await rm(storeDir, { recursive: true, force: true })
@@ -81,6 +84,7 @@ t.test('after the JetStream store is lost, a reseed from the stalest replica res
   }, 'B to hold what A held before the loss')
   t.same(after, before, 'B, reseeded from the stalest replica, now holds every newest version')
   t.same(await state(a), before, 'A rolled nothing back')
+  t.ok((await a.nodeStatus()).appliedSeq > appliedBefore, 'and its sequences only grew: the new log starts above the old one')
   t.same(await state(c), before, 'C rolled nothing back')
   for (const [key, { version, value }] of acked) {
     for (const node of [a, b, c]) t.same((await node.get(key, { version })).value, value, `${key} v${version} on ${node.nodeId}`)
@@ -121,7 +125,7 @@ t.test('a reseed never overwrites a stream of another history', async t => {
   const fresh = await testNode(t, { dataKey, nats: { servers: server.url } })
   await fresh.put('other', { history: 'new' })
   await divergence(a)
-  await t.rejects(a.reseed(), { code: 'RESEED_REFUSED', message: /holds records of another history/ })
+  await t.rejects(a.reseed(), { code: 'RESEED_REFUSED', message: /does not continue/ })
   t.same((await a.get('k')).value, { v: 1 }, 'the replica is untouched')
   await t.rejects(a.get('other'), { code: 'NOT_FOUND' })
   t.equal((await fresh.get('other')).version, 1, 'the other history is untouched')
@@ -169,6 +173,11 @@ t.test('a log that lost its newest records and took others since is refused, and
   t.match(await divergence(a), /is not the one this replica applied/, 'A notices the records under its applied sequence changed')
   t.same((await a.get('k/0')).value, { i: 0, later: true }, 'and keeps its replica')
 
+  await t.rejects(a.reseed(), { code: 'RESEED_REFUSED', message: /never changes an existing one/ }, 'a reseed never changes an existing stream')
+  // What the shortened stream holds is in the replicas (C applied it): it may go.
+  const nc = await connect({ servers: server.url })
+  await (await jetstreamManager(nc)).streams.delete('CREDREG_default')
+  await nc.close()
   await a.reseed()
   for (const node of [a, c]) {
     await eventually(async () => {
