@@ -251,11 +251,13 @@ export interface CredregNode extends AsyncDisposable {
   nodeStatus: () => Promise<NodeStatus>
   /**
    * Restores the change log from this replica after the log lost its store:
-   * only when the node has refused the log (`diverged`). Starts a new history
-   * continuing this replica's, appends every version the replica holds, and
-   * follows it; every other replica of the same history adopts it by itself
-   * and contributes what it has that is newer. Throws `RESEED_REFUSED` when the
-   * log matches the replica, holds another history, or the node is standalone.
+   * only when the node has refused the log (`diverged`). Creates the stream as
+   * a new history continuing this replica's (its sequences above the old
+   * ones), appends every version the replica holds, and follows it; every
+   * other replica of the same history adopts it by itself and contributes what
+   * it has that is newer. Throws `RESEED_REFUSED` when the log matches the
+   * replica, when the stream exists with another history, or when the node is
+   * standalone.
    */
   reseed: () => Promise<ReseedResult>
   close: () => Promise<void>

@@ -111,7 +111,8 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
     .addHelpText('after', '\nOnly a daemon that refuses the log (credreg status: diverged) reseeds. Every version its replica\n' +
       'holds is written to a new history that continues the old one; every other daemon of the old history\n' +
       'then adds the versions it holds that are newer, so no acknowledged write is lost and versions continue.\n' +
-      'Refused (exit 6) when the log matches the replica or holds records of another history.')
+      'Refused (exit 6) when the log matches the replica, or when the stream exists with another history:\n' +
+      'a reseed only creates a missing stream. See docs/guarantees.md.')
 
   // Last, so each command's help lists its own options first.
   for (const cmd of [...program.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
