@@ -1,9 +1,8 @@
 import t from 'tap'
 import type { WatchLog } from '../fixtures/history/types.js'
 import { daemonStop, holdUntilWrites } from '../fixtures/faults/faults.js'
-import { runScenario } from '../fixtures/faults/scenario.js'
+import { oneNatsServer, runScenario } from '../fixtures/faults/scenario.js'
 import { standardExpectations } from '../fixtures/faults/summary.js'
-import { startNatsServer } from '../fixtures/nats-server.js'
 
 // Far more than the 10 versions per key kept: the stopped daemon comes back past the retention of every key.
 const WRITES_WHILE_STOPPED = 1_000
@@ -23,11 +22,7 @@ function resyncsAndJumps (log: WatchLog): number {
 t.test('a daemon stopped while 1,000 writes land through the others, then started: it catches up and its watcher resumes or resyncs', async t => {
   await runScenario(t, {
     name: 'daemon-stop',
-    setup: async t => {
-      const server = await startNatsServer()
-      t.teardown(async () => { await server.stop() })
-      return { nats: () => server.url }
-    },
+    setup: oneNatsServer,
     faults: () => [daemonStop(0, holdUntilWrites(WRITES_WHILE_STOPPED, 0))],
     expect: (t, run) => {
       standardExpectations(t, run)

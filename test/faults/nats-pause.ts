@@ -1,7 +1,6 @@
 import t from 'tap'
 import { holdFor, natsPause } from '../fixtures/faults/faults.js'
-import { runScenario } from '../fixtures/faults/scenario.js'
-import { startNatsServer } from '../fixtures/nats-server.js'
+import { oneNatsServer, runScenario } from '../fixtures/faults/scenario.js'
 
 // Longer than the write timeout (5 s), so writes in flight end unknown and may land after SIGCONT.
 const PAUSE_MS = 7_000
@@ -9,11 +8,7 @@ const PAUSE_MS = 7_000
 t.test('nats-server SIGSTOPped longer than the write timeout, then SIGCONT: unknown writes land at most once, nothing acknowledged is lost', async t => {
   await runScenario(t, {
     name: 'nats-pause',
-    setup: async t => {
-      const server = await startNatsServer()
-      t.teardown(async () => { await server.stop() })
-      return { server, nats: () => server.url }
-    },
+    setup: oneNatsServer,
     faults: ({ server }) => [natsPause(server, holdFor(PAUSE_MS))]
   })
 })
