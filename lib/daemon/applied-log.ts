@@ -1,21 +1,21 @@
 /**
- * Follows the changes the local replica applies — its own writes and every
- * other host's — to log each one with its correlation id and feed the
- * apply-lag metric.
+ * Logs each change the local replica applies — its own writes and every other
+ * host's — with its correlation id, and feeds the apply-lag metric. It runs in
+ * the replica's `applied` event: it reads only the records' metadata, opens no
+ * value and buffers nothing, so it can never fall behind the apply loop.
  */
 import type { Metrics } from '../http/metrics.js'
+import { onApplied } from '../node.js'
 import type { CredregNode, Logger } from '../types.js'
 
-/** Starts following; resolves when `signal` aborts or the node closes. */
-export async function followApplied (node: CredregNode, metrics: Metrics, logger: Logger, signal: AbortSignal): Promise<void> {
-  try {
-    for await (const change of node.watch('', { signal })) {
-      metrics.applied(change)
-      if (change.op === 'resync') continue
-      const { correlationId, nodeId } = change.meta
-      logger.info({ correlationId, key: change.key, version: change.version, seq: change.seq, op: change.op, writer: nodeId }, 'change applied')
+/** Starts logging; returns the function that stops it. */
+export function logApplied (node: CredregNode, metrics: Metrics, logger: Logger): () => void {
+  return onApplied(node, changes => {
+    for (const { key, stored } of changes) {
+      const { correlationId, nodeId } = stored.meta
+      logger.info({ correlationId, key, version: stored.version, seq: stored.seq, op: stored.op, writer: nodeId }, 'change applied')
     }
-  } catch (err) {
-    if (!signal.aborted && node.status === 'open') logger.error({ err }, 'following applied changes failed')
-  }
+    const last = changes.at(-1)
+    if (last !== undefined) metrics.applied(last.stored.meta.updatedAt)
+  })
 }
