@@ -84,7 +84,9 @@ export class Writer {
       const record = this.#record(key, version, intent, current === undefined ? undefined : replica.open(key, current), correlationId)
       let seq: number
       try {
-        seq = await this.#appendWithRetry(key, record, expectedSeq, `${correlationId}:${version}`, deadline)
+        // A message id of this record alone: a caller's correlation id may recur (on
+        // other keys too), and a deduplicated append must only answer for this record.
+        seq = await this.#appendWithRetry(key, record, expectedSeq, uuidv7(), deadline)
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
         await refresh()
