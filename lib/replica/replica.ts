@@ -29,6 +29,8 @@ export interface ReplicaOptions {
 
 interface Waiter { seq: number, resolve: () => void }
 
+const SYNC_READ_KEYS = 16
+
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   readonly store: Store
   readonly namespace: string
@@ -82,7 +84,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     if (last === undefined) return
     const keys = [...new Set(fresh.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
     const current = new Map<string, StoredEntity | undefined>()
-    const loaded = await this.store.entities.getMany(keys)
+    // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
+    // through the thread pool; a catch-up batch reads there while the log goes on delivering.
+    const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
     keys.forEach((k, i) => current.set(k, loaded[i]))
 
     const { entities, history, changes, meta } = this.store
