@@ -18,7 +18,7 @@ import { serializeValue } from './value.js'
 /** What a write does to the current value: `undefined` current means absent or deleted. */
 export interface WriteIntent {
   op: WriteOp
-  /** The new value from the current one; not called for a delete. */
+  /** The new value; a patch gets the current one (a put gets `undefined`). Not called for a delete. */
   apply?: (current: JsonObject | undefined) => JsonObject
   ifVersion?: number
   ifAbsent?: boolean
@@ -81,7 +81,7 @@ export class Writer {
         continue
       }
       const version = currentVersion + 1
-      const record = this.#record(key, version, intent, current === undefined ? undefined : replica.open(key, current), correlationId)
+      const record = this.#record(key, version, intent, current === undefined || intent.op !== 'patch' ? undefined : replica.open(key, current), correlationId)
       let seq: number
       try {
         // A message id of this record alone: a caller's correlation id may recur (on
