@@ -16,7 +16,7 @@ import { JetStreamLog } from './log/jetstream-log.js'
 import { LocalLog } from './log/local-log.js'
 import { applyJsonPatch, applyMergePatch } from './patch.js'
 import { Follower } from './replica/follower.js'
-import { Replica } from './replica/replica.js'
+import { Replica, type AppliedChange } from './replica/replica.js'
 import type { Db } from './replica/store.js'
 import { watchReplica } from './replica/watch.js'
 import { historyOf } from './replica/history.js'
@@ -37,6 +37,16 @@ export async function openNode (options: NodeOptions): Promise<CredregNode> {
   const node = new Node(options)
   await node.open()
   return node
+}
+
+/**
+ * Calls `listener` with each run of changes the node's replica applies, as it
+ * applies them (synchronously, values still sealed); returns the function that
+ * stops it. For the daemon's apply log: not part of the public node contract.
+ */
+export function onApplied (node: CredregNode, listener: (changes: AppliedChange[]) => void): () => void {
+  if (!(node instanceof Node)) throw new TypeError('onApplied needs a node opened by openNode')
+  return node.onApplied(listener)
 }
 
 class Node implements CredregNode {
@@ -229,6 +239,12 @@ class Node implements CredregNode {
     const { replica } = this.#open()
     positiveInt('seq', seq, 0)
     await replica.waitForApplied(seq, timeoutMs)
+  }
+
+  onApplied (listener: (changes: AppliedChange[]) => void): () => void {
+    const { replica } = this.#open()
+    replica.on('applied', listener)
+    return () => { replica.off('applied', listener) }
   }
 
   async nodeStatus (): Promise<NodeStatus> {

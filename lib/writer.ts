@@ -19,7 +19,7 @@ import { serializeValue } from './value.js'
 /** What a write does to the current value: `undefined` current means absent or deleted. */
 export interface WriteIntent {
   op: WriteOp
-  /** The new value from the current one; not called for a delete. */
+  /** The new value; a patch gets the current one (a put gets `undefined`). Not called for a delete. */
   apply?: (current: JsonObject | undefined) => JsonObject
   ifVersion?: number
   ifAbsent?: boolean
@@ -82,10 +82,12 @@ export class Writer {
         continue
       }
       const version = currentVersion + 1
-      const record = this.#record(key, version, intent, current === undefined ? undefined : replica.open(key, current), correlationId)
+      const record = this.#record(key, version, intent, current === undefined || intent.op !== 'patch' ? undefined : replica.open(key, current), correlationId)
       let seq: number
       try {
-        seq = await this.#appendWithRetry(key, record, expectedSeq, `${correlationId}:${version}`, deadline)
+        // A message id of this record alone: a caller's correlation id may recur (on
+        // other keys too), and a deduplicated append must only answer for this record.
+        seq = await this.#appendWithRetry(key, record, expectedSeq, uuidv7(), deadline)
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
         await refresh()

@@ -106,11 +106,21 @@ export class Http {
   async #send<T>(req: HttpRequest, read: (res: Dispatcher.ResponseData) => T | Promise<T>, streaming = false): Promise<T> {
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason
     const timeoutMs = req.timeoutMs ?? this.#timeoutMs
-    const timer = new AbortController()
+    // One signal per request, fed by the time bound, the client's close and the caller's signal.
+    // (AbortSignal.any would tie every request to the client's long-lived close signal: in Node 20
+    // that costs tens of microseconds a request and keeps each one until it is collected.)
+    const abort = new AbortController()
     const timeout = timeoutMs > 0
-      ? setTimeout(() => timer.abort(new CredregError('TIMEOUT', `credregd at ${this.target} did not answer within ${timeoutMs} ms`)), timeoutMs)
+      ? setTimeout(() => abort.abort(new CredregError('TIMEOUT', `credregd at ${this.target} did not answer within ${timeoutMs} ms`)), timeoutMs)
       : undefined
-    const signals = [this.#closing.signal, timer.signal, ...(req.signal !== undefined ? [req.signal] : [])]
+    const sources = req.signal !== undefined ? [this.#closing.signal, req.signal] : [this.#closing.signal]
+    const forward = (event: Event): void => { abort.abort((event.target as AbortSignal).reason) }
+    const untie = (): void => { for (const source of sources) source.removeEventListener('abort', forward) }
+    let streamed = false
+    for (const source of sources) {
+      if (source.aborted) abort.abort(source.reason)
+      else source.addEventListener('abort', forward, { once: true })
+    }
     const headers: Record<string, string> = { ...this.#headers, ...req.headers }
     if (req.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json'
     try {
@@ -120,11 +130,16 @@ export class Http {
         method: req.method,
         headers,
         body: req.body,
-        signal: AbortSignal.any(signals),
+        signal: abort.signal,
         ...(streaming ? { headersTimeout: req.idleTimeoutMs, bodyTimeout: req.idleTimeoutMs } : {}),
         ...(timeoutMs === 0 && !streaming ? { headersTimeout: 0 } : {})
       })
-      if (streaming) clearTimeout(timeout)
+      if (streaming) {
+        clearTimeout(timeout)
+        // The body outlives this call: it stays tied to the client's close and the caller's signal until it closes.
+        res.body.once('close', untie)
+        streamed = true
+      }
       if (res.statusCode >= 400) {
         const body = await res.body.text()
         throw errorFromResponse({ status: res.statusCode, body, ...(req.key !== undefined ? { key: req.key } : {}) })
@@ -135,6 +150,7 @@ export class Http {
       throw errorFromTransport(err, this.target)
     } finally {
       clearTimeout(timeout)
+      if (!streamed) untie()
     }
   }
 }

@@ -15,7 +15,7 @@ import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
 import { openNode } from '../node.js'
 import type { CredregNode, NatsOptions } from '../types.js'
-import { followApplied } from './applied-log.js'
+import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
 import { Heartbeat } from './heartbeat.js'
 import { answerKeyQueries } from './key-query.js'
@@ -71,9 +71,8 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const log = logger.child({ nodeId: node.nodeId, namespace: node.namespace })
 
     const metrics = new Metrics()
-    const following = new AbortController()
-    const followed = followApplied(node, metrics, log, following.signal)
-    closers.push(async () => { following.abort(); await followed })
+    const stopLogging = logApplied(node, metrics, log)
+    closers.push(async () => { stopLogging() })
 
     const nodesView = new DaemonNodesView(node, info)
     if (config.nats !== undefined) closers.push(startPeering(config, node, nodesView, info, log))

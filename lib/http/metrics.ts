@@ -2,7 +2,7 @@
  * Prometheus metrics of a daemon (prom-client), on a registry of its own.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { ChangeEvent, NodeStatus } from '../types.js'
+import type { NodeStatus } from '../types.js'
 
 /** How a write ended, as counted by `credreg_writes_total`. */
 export type WriteResultLabel = 'ok' | 'conflict' | 'unavailable' | 'rejected' | 'error'
@@ -59,10 +59,9 @@ export class Metrics {
     this.#writeSeconds.observe({ op }, seconds)
   }
 
-  /** Notes a change the replica applied (for the apply lag in seconds). */
-  applied (event: ChangeEvent): void {
-    if (event.op === 'resync') return
-    const age = (Date.now() - Date.parse(event.meta.updatedAt)) / 1000
+  /** Notes when the last change the replica applied was written (for the apply lag in seconds). */
+  applied (updatedAt: string): void {
+    const age = (Date.now() - Date.parse(updatedAt)) / 1000
     if (Number.isFinite(age)) this.#lastApplyLagS = Math.max(0, age)
   }
 

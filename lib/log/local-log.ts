@@ -135,6 +135,9 @@ export class LocalLog extends AbstractLog {
     let cursor = fromSeq
     try {
       while (!signal.aborted && this.status === 'open') {
+        // Every record up to here is written before the read starts; one landing during the
+        // read may be missing from it and must not be taken for a superseded one.
+        const last = this.#lastSeq
         const rows = await this.#records.iterator({ gte: pad(cursor), limit: READ_BATCH }).all()
         if (rows.length > 0) {
           const entries = rows.map(([seq, value]) => {
@@ -145,12 +148,12 @@ export class LocalLog extends AbstractLog {
           yield entries
           continue
         }
-        if (cursor > this.#lastSeq) {
+        if (cursor > last) {
           const next = await wakeups.next()
           if (next.done === true) return
         } else {
-          // The records in [cursor, lastSeq] were superseded and deleted: skip the gap.
-          cursor = this.#lastSeq + 1
+          // The records in [cursor, last] were superseded and deleted: skip the gap.
+          cursor = last + 1
         }
       }
     } catch (err) {

@@ -31,6 +31,7 @@ interface Waiter { seq: number, resolve: () => void }
 
 // Refusals are rare (forgeries, a second record under one version): a writer checks its own within milliseconds.
 const REFUSED_SEQS_KEPT = 4096
+const SYNC_READ_KEYS = 16
 
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   readonly store: Store
@@ -127,7 +128,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     if (last === undefined) return
     const keys = [...new Set(fresh.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
     const current = new Map<string, StoredEntity | undefined>()
-    const loaded = await this.store.entities.getMany(keys)
+    // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
+    // through the thread pool; a catch-up batch reads there while the log goes on delivering.
+    const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
     keys.forEach((k, i) => current.set(k, loaded[i]))
 
     const { entities, history, changes, meta } = this.store
