@@ -146,13 +146,15 @@ export class Follower {
     this.#logSeq = info.lastSeq
     if (known === undefined) {
       await this.#replica.setIdentity(info.identity, info.lineage)
-    } else if (known !== info.identity && info.lineage.includes(known) && info.base > this.#replica.appliedSeq) {
-      await this.#adopt(info)
-    } else if (known !== info.identity && info.lineage.includes(known)) {
-      return this.#diverge(`the change log ${info.identity} continues this replica's history from sequence ${info.base}, but this replica has applied up to ${this.#replica.appliedSeq}: ` +
-        'it was reseeded from a replica far behind this one; reseed from this one instead (after deleting that stream)')
     } else if (known !== info.identity) {
-      return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
+      if (!info.lineage.includes(known)) {
+        return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
+      }
+      if (info.base <= this.#replica.appliedSeq) {
+        return this.#diverge(`the change log ${info.identity} continues this replica's history from sequence ${info.base}, but this replica has applied up to ${this.#replica.appliedSeq}: ` +
+          'it was reseeded from a replica far behind this one; reseed from this one instead (after deleting that stream)')
+      }
+      await this.#adopt(info)
     } else if (info.lastSeq < this.#replica.appliedSeq) {
       return this.#diverge(`the change log ends at sequence ${info.lastSeq}, but this replica has applied ${this.#replica.appliedSeq}: the stream lost records`)
     } else if (!await this.#sameRecordAtApplied()) {
@@ -211,7 +213,7 @@ export class Follower {
       const { lastSeq } = await this.#log.info()
       await this.#replica.rebase(info.identity, info.lineage, lastSeq)
       this.#logSeq = lastSeq
-      this.#logger?.warn({ identity: info.identity, ...contributed, rebaseUntil: lastSeq }, 'took on the reseeded change log; re-reading it from the start')
+      this.#logger?.warn({ identity: info.identity, ...contributed, rebaseUntil: lastSeq }, 'took on the reseeded change log; reading it')
       return contributed
     })()
     this.#adoption = run

@@ -71,8 +71,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   /** The identities the replica's history continues (after reseeds), newest first. */
   get lineage (): string[] { return this.#lineage }
   /**
-   * While above the applied sequence: the replica is re-reading a reseeded log
-   * from its start to take on its sequences, and must not be written through.
+   * While above the applied sequence: the replica is reading a reseeded log up
+   * to this sequence to take it on, and must not be written through yet.
    */
   get rebaseUntil (): number { return this.#rebaseUntil }
   /** A watcher resuming below this sequence may have lost changes to retention. */
