@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
 import { CredregError, VersionConflictError } from './errors.js'
 import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
-import { encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from './record.js'
+import { decodeRecord, encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from './record.js'
 import type { WriteRefusal } from './replica/follower.js'
 import type { Replica } from './replica/replica.js'
 import type { StoredEntity } from './replica/store.js'
@@ -94,15 +94,38 @@ export class Writer {
         continue
       }
       await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
-      if (replica.refused(seq)) {
+      const outcome = await this.#outcome(key, version, seq, expectedSeq)
+      if (outcome === 'refused') {
         // The log took the record, but another one under the same version came first (a
         // clustered stream can let two conditional publishes through at once), so every
         // replica refuses this one: it never happened. Decide again on what did.
         await refresh()
         continue
       }
+      if (outcome === 'unknown') {
+        throw new CredregError('TIMEOUT', `${key}: version ${version} was appended at sequence ${seq}, but whether it counts cannot be told any more ` +
+          '(the log no longer holds the records around it and this replica never read it); read the key to see', { key })
+      }
       return { key, version, seq, created: current === undefined, correlationId }
     }
+  }
+
+  /**
+   * Whether the record appended at `seq` as `version` of `key` counts. Every
+   * replica applies the first record under a version and refuses any later
+   * one, so what this replica did with it tells. A replica that fell behind
+   * may never have read it (the per-key limit deleted it first): then the log
+   * tells, by which record came first after the one this write built on.
+   */
+  async #outcome (key: string, version: number, seq: number, builtOn: number): Promise<'applied' | 'refused' | 'unknown'> {
+    const { replica, log, namespace } = this.#o
+    const seen = replica.outcomeOf(seq)
+    if (seen !== undefined) return seen ? 'applied' : 'refused'
+    const first = await log.recordAfter(key, builtOn)
+    if (first?.seq === seq) return 'applied'
+    const decoded = first === undefined ? undefined : decodeRecord(first.data, key, namespace)
+    if (first !== undefined && first.seq < seq && decoded?.ok === true && decoded.record.version === version) return 'refused'
+    return 'unknown'
   }
 
   #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {

@@ -1,7 +1,7 @@
 /**
  * The change log contract. `AbstractLog` owns argument checks, lifecycle and
  * status; backends (`LocalLog`, `JetStreamLog`) implement only the private
- * `_open`, `_append`, `_lastSeqOf`, `_recordAt`, `_lastRecordOf`, `_reseed`, `_info`, `_read`
+ * `_open`, `_append`, `_lastSeqOf`, `_recordAt`, `_recordAfter`, `_lastRecordOf`, `_reseed`, `_info`, `_read`
  * and `_close`.
  *
  * Semantics shared by every backend (and checked by one conformance suite):
@@ -144,6 +144,14 @@ export abstract class AbstractLog {
     return await this._recordAt(seq)
   }
 
+  /** The key's first record after sequence `seq`, `undefined` when it has none (left). */
+  async recordAfter (key: string, seq: number): Promise<LogEntry | undefined> {
+    this.#assertOpen()
+    assertKey(key)
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new TypeError('seq must be a non-negative integer')
+    return await this._recordAfter(key, seq)
+  }
+
   /** The key's latest record, `undefined` when it has none. */
   async lastRecordOf (key: string): Promise<LogEntry | undefined> {
     this.#assertOpen()
@@ -222,6 +230,7 @@ export abstract class AbstractLog {
   protected abstract _append (key: string, data: Uint8Array, options: AppendOptions): Promise<number>
   protected abstract _lastSeqOf (key: string): Promise<number>
   protected abstract _recordAt (seq: number): Promise<LogEntry | undefined>
+  protected abstract _recordAfter (key: string, seq: number): Promise<LogEntry | undefined>
   protected abstract _lastRecordOf (key: string): Promise<LogEntry | undefined>
   protected abstract _reseed (from: ReseedFrom): Promise<LogInfo>
   protected abstract _info (options: InfoOptions): Promise<LogInfo>

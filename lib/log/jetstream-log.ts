@@ -40,6 +40,12 @@ const PUMP_STOP_GRACE_MS = 1000
 const IDENTITY_ATTEMPTS = 10
 const IDENTITY_RETRY_MS = 200
 
+/** The stream API's answer to a message read. */
+interface MsgGetAnswer {
+  message?: { subject: string, seq: number, data?: string }
+  error?: { code?: number, err_code?: number, description?: string }
+}
+
 /** Stream name of a namespace. */
 export function streamName (namespace: string): string {
   return `CREDREG_${namespace}`
@@ -177,6 +183,26 @@ export class JetStreamLog extends AbstractLog {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
       throw unavailable(err, 'the change log could not be read')
     }
+  }
+
+  protected async _recordAfter (key: string, seq: number): Promise<LogEntry | undefined> {
+    this.#clients()
+    const nc = this.#nc as NatsConnection
+    // The stream API's next-by-subject read (the client's typed call does not offer it).
+    let answer: MsgGetAnswer
+    try {
+      const res = await nc.request(`$JS.API.STREAM.MSG.GET.${this.#stream}`, JSON.stringify({ seq: seq + 1, next_by_subj: this.#subject(key) }), { timeout: this.#options.publishTimeoutMs ?? 2000 })
+      answer = res.json<MsgGetAnswer>()
+    } catch (err) {
+      throw unavailable(err, 'the change log could not be read')
+    }
+    if (answer.error !== undefined) {
+      if (answer.error.err_code === JetStreamApiCodes.NoMessageFound) return undefined
+      throw new CredregError('UNAVAILABLE', `the change log could not be read: ${answer.error.description ?? `error ${answer.error.err_code ?? answer.error.code ?? '?'}`}`)
+    }
+    const m = answer.message
+    if (m === undefined) return undefined
+    return this.#entry(m.seq, m.subject, m.data === undefined ? new Uint8Array() : Buffer.from(m.data, 'base64'))
   }
 
   #entry (seq: number, subject: string, data: Uint8Array): LogEntry {

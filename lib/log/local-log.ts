@@ -108,6 +108,11 @@ export class LocalLog extends AbstractLog {
     return { seq, key, data: Buffer.from(data, 'base64') }
   }
 
+  protected async _recordAfter (key: string, seq: number): Promise<LogEntry | undefined> {
+    const keys = await this.#byKey.keys({ gt: `${key}\0${pad(seq)}`, lt: `${key}\x01`, limit: 1 }).all()
+    return keys.length === 0 ? undefined : await this._recordAt(seqOfIndexKey(keys[0] as string))
+  }
+
   protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
     const seq = await this._lastSeqOf(key)
     const value = seq === 0 ? undefined : await this.#records.get(pad(seq))

@@ -24,7 +24,7 @@ const RECHECK_MS = 2000
 // keep growing across a reseed for every replica that was not this far ahead of it.
 const RESEED_SEQ_GAP = 1_000_000
 const STOP_GRACE_MS = 3000
-const STALL_CHECK_MS = 2000
+const STALL_CHECK_MS = 1000
 // A status call must answer promptly even when the log is slow: past this, the last known sequence stands.
 const STATUS_INFO_MS = 500
 

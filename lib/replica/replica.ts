@@ -29,8 +29,9 @@ export interface ReplicaOptions {
 
 interface Waiter { seq: number, resolve: () => void }
 
-// Refusals are rare (forgeries, a second record under one version): a writer checks its own within milliseconds.
-const REFUSED_SEQS_KEPT = 4096
+// A writer asks about its own record within milliseconds of its apply; a catch-up of more
+// records than this in between sends it to the log instead.
+const OUTCOMES_KEPT = 16_384
 const SYNC_READ_KEYS = 16
 
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
@@ -48,8 +49,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #rebaseFrom = 0
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<RejectReason, number>> = {}
-  // Sequences of the latest refused records, so a writer can tell that its own record was refused.
-  readonly #refusedSeqs = new Set<number>()
+  // Whether each of the latest records read was applied or refused, so a writer can tell what became of its own.
+  readonly #outcomes = new Map<number, boolean>()
   // A point read of one small value is a few microseconds in LevelDB's caches, far less than
   // the round trip through libuv's thread pool that an async get costs, so reads go direct.
   readonly #sync: boolean
@@ -151,7 +152,10 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       const prev = current.get(record.key)
       if (prev !== undefined && record.version <= prev.version) {
         const taken = this.#rebaseUntil > 0 ? this.#takeOn(ops, entry, record, prev) : 'refuse'
-        if (typeof taken === 'object') current.set(record.key, taken)
+        if (typeof taken === 'object') {
+          current.set(record.key, taken)
+          this.#remember(entry.seq, true)
+        }
         else if (taken === 'refuse') this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
         continue
       }
@@ -174,6 +178,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       live += (record.op === 'delete' ? 0 : 1) - (prev === undefined || prev.op === 'delete' ? 0 : 1)
       current.set(record.key, entity)
       applied.push({ key: record.key, stored, prevVersion })
+      this.#remember(entry.seq, true)
     }
     const rebaseUntil = this.#rebaseUntil > last.seq ? this.#rebaseUntil : 0
     ops.push(
@@ -229,15 +234,23 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     }
   }
 
-  /** Whether the record at `seq` was refused (among the latest refusals), rather than applied. */
-  refused (seq: number): boolean {
-    return this.#refusedSeqs.has(seq)
+  /**
+   * What became of the record at `seq`: `true` applied, `false` refused,
+   * `undefined` never read here (the log's per-key limit deleted it first) or
+   * too long ago to remember.
+   */
+  outcomeOf (seq: number): boolean | undefined {
+    return this.#outcomes.get(seq)
+  }
+
+  #remember (seq: number, applied: boolean): void {
+    this.#outcomes.set(seq, applied)
+    if (this.#outcomes.size > OUTCOMES_KEPT) this.#outcomes.delete(this.#outcomes.keys().next().value as number)
   }
 
   #reject (entry: LogEntry, reason: RejectReason, detail: string): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1
-    this.#refusedSeqs.add(entry.seq)
-    if (this.#refusedSeqs.size > REFUSED_SEQS_KEPT) this.#refusedSeqs.delete(this.#refusedSeqs.values().next().value as number)
+    this.#remember(entry.seq, false)
     this.#logger?.warn({ seq: entry.seq, key: entry.key, reason, detail }, 'rejected a log record')
   }
 
