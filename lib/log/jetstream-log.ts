@@ -17,7 +17,9 @@ import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
 import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type ReseedFrom } from './abstract-log.js'
 import { connectNats } from './connect.js'
-import { decodeIdentity, encodeIdentity, MAX_LINEAGE, type IdentityRecord } from './identity.js'
+import { MAX_LINEAGE } from './identity.js'
+import { unavailable } from './nats-errors.js'
+import { StreamIdentity } from './stream-identity.js'
 
 /** Options of {@link JetStreamLog}. */
 export interface JetStreamLogOptions {
@@ -36,9 +38,6 @@ const READ_BATCH = 1000
 // JetStream's err_code for "stream name already in use" (not in the client's table).
 const STREAM_NAME_IN_USE = 10058
 const PUMP_STOP_GRACE_MS = 1000
-// Reading an identity record that another node is about to write: a few tries, a little apart.
-const IDENTITY_ATTEMPTS = 10
-const IDENTITY_RETRY_MS = 200
 
 /** The stream API's answer to a message read. */
 interface MsgGetAnswer {
@@ -62,6 +61,7 @@ export class JetStreamLog extends AbstractLog {
   readonly #stream: string
   readonly #prefix: string
   readonly #identitySubject: string
+  readonly #identity: StreamIdentity
   readonly #stop = new AbortController()
   #nc: NatsConnection | undefined
   #js: JetStreamClient | undefined
@@ -74,6 +74,7 @@ export class JetStreamLog extends AbstractLog {
     this.#stream = streamName(options.namespace)
     this.#prefix = entitySubjectPrefix(options.namespace)
     this.#identitySubject = `credreg.${options.namespace}.identity`
+    this.#identity = new StreamIdentity(this.#stream, this.#identitySubject)
   }
 
   get connected (): boolean {
@@ -233,58 +234,12 @@ export class JetStreamLog extends AbstractLog {
       if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
       si = await this.#create(jsm)
     }
-    const identity = await this.#identity(jsm, create)
-    return { identity: this.#name(identity), lastSeq: si.state.last_seq, lineage: identity.lineage, base: identity.base ?? 1 }
-  }
-
-  #name (identity: IdentityRecord): string {
-    return `${this.#stream}@${identity.id}`
-  }
-
-  // The stream's creation time is not one value in a cluster (each member
-  // stamps its own), so the identity is a record in the stream itself: the
-  // first node to find none writes a random id, conditionally, so exactly one
-  // wins. Only a node that may create the stream (its replica is empty) writes
-  // one: a replica built from a history must never stamp an identity on a
-  // stream it did not create (a reseed in progress writes its own in a moment).
-  async #identity (jsm: JetStreamManager, mayWrite: boolean): Promise<IdentityRecord> {
-    for (let attempt = 0; attempt < IDENTITY_ATTEMPTS; attempt++) {
-      const current = await this.#readIdentity(jsm)
-      if (current !== undefined) return current.record
-      if (mayWrite) await this.#writeIdentity({ id: randomUUID(), lineage: [] }, 0)
-      else await sleep(IDENTITY_RETRY_MS)
-    }
-    throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} could not be read`)
-  }
-
-  async #readIdentity (jsm: JetStreamManager): Promise<{ record: IdentityRecord, seq: number } | undefined> {
-    let m
-    try {
-      m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#identitySubject })
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
-      throw unavailable(err, 'reading the stream identity failed')
-    }
-    if (m === null) return undefined
-    const record = decodeIdentity(m.string())
-    // Unreadable: a name no replica was built from, so every node refuses it rather than guess.
-    return { record: record ?? { id: `unreadable-${m.seq}`, lineage: [] }, seq: m.seq }
-  }
-
-  /** Writes `record` if the identity subject's latest record is still at `expectedSeq`; false when another node wrote first. */
-  async #writeIdentity (record: IdentityRecord, expectedSeq: number): Promise<boolean> {
-    const { js } = this.#clients()
-    try {
-      await js.publish(this.#identitySubject, encodeIdentity(record), { expect: { lastSubjectSequence: expectedSeq } })
-      return true
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) return false
-      throw unavailable(err, 'writing the stream identity failed')
-    }
+    const identity = await this.#identity.get(jsm, this.#clients().js, create)
+    return { identity: this.#identity.name(identity), lastSeq: si.state.last_seq, lineage: identity.lineage, base: identity.base ?? 1 }
   }
 
   protected async _reseed (from: ReseedFrom): Promise<LogInfo> {
-    const { jsm } = this.#clients()
+    const { js, jsm } = this.#clients()
     if (await this.#createIfMissing(jsm)) {
       // Ours and empty: sequences start above the old history's, then the identity names that history.
       try {
@@ -293,24 +248,19 @@ export class JetStreamLog extends AbstractLog {
         throw unavailable(err, 'setting the first sequence of the reseeded stream failed')
       }
       const record = { id: randomUUID(), lineage: [from.identity, ...from.lineage].slice(0, MAX_LINEAGE), base: from.base }
-      if (await this.#writeIdentity(record, 0)) {
-        this.#options.logger?.warn({ identity: this.#name(record), continues: from.identity, base: from.base }, 'reseeded the change log: a new history continuing the old one')
+      if (await this.#identity.write(js, record, 0)) {
+        this.#options.logger?.warn({ identity: this.#identity.name(record), continues: from.identity, base: from.base }, 'reseeded the change log: a new history continuing the old one')
         return await this._info({ create: false })
       }
     }
-    // The stream exists: taken on if it continues this history (another node reseeded first), never changed otherwise.
-    for (let attempt = 0; attempt < IDENTITY_ATTEMPTS; attempt++) {
-      const current = await this.#readIdentity(jsm)
-      if (current !== undefined) {
-        if (current.record.lineage.includes(from.identity)) return await this._info({ create: false })
-        throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} exists, with the history ${this.#name(current.record)}, which does not continue ${from.identity}: ` +
-          `a reseed only creates a missing stream, it never changes an existing one. If that stream's records are to be dropped (after a partial loss, ` +
-          `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
-      }
-      // Created by another node a moment ago, its identity not written yet.
-      await sleep(IDENTITY_RETRY_MS)
-    }
-    throw new CredregError('UNAVAILABLE', `stream ${this.#stream} exists but has no identity record; try again`)
+    // The stream exists (perhaps created by another node a moment ago): taken on if it
+    // continues this history (another node reseeded first), never changed otherwise.
+    const current = await this.#identity.await(jsm)
+    if (current === undefined) throw new CredregError('UNAVAILABLE', `stream ${this.#stream} exists but has no identity record; try again`)
+    if (current.record.lineage.includes(from.identity)) return await this._info({ create: false })
+    throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} exists, with the history ${this.#identity.name(current.record)}, which does not continue ${from.identity}: ` +
+      `a reseed only creates a missing stream, it never changes an existing one. If that stream's records are to be dropped (after a partial loss, ` +
+      `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
   }
 
   /** Creates the stream if it does not exist; true when this call created it. */
@@ -403,9 +353,4 @@ export class JetStreamLog extends AbstractLog {
       await Promise.race([pump, sleep(PUMP_STOP_GRACE_MS)])
     }
   }
-}
-
-function unavailable (err: unknown, what: string): CredregError {
-  if (err instanceof CredregError) return err
-  return new CredregError('UNAVAILABLE', `${what}: ${(err as Error).message}`, { cause: err })
 }
