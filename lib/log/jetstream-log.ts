@@ -165,14 +165,7 @@ export class JetStreamLog extends AbstractLog {
   }
 
   protected async _lastSeqOf (key: string): Promise<number> {
-    const { jsm } = this.#clients()
-    try {
-      const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#subject(key) })
-      return m?.seq ?? 0
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return 0
-      throw unavailable(err, 'the change log could not be read')
-    }
+    return (await this._lastRecordOf(key))?.seq ?? 0
   }
 
   protected async _recordAt (seq: number): Promise<LogEntry | undefined> {

@@ -103,9 +103,7 @@ export class LocalLog extends AbstractLog {
 
   protected async _recordAt (seq: number): Promise<LogEntry | undefined> {
     const value = await this.#records.get(pad(seq))
-    if (value === undefined) return undefined
-    const { key, data } = JSON.parse(value) as { key: string, data: string }
-    return { seq, key, data: Buffer.from(data, 'base64') }
+    return value === undefined ? undefined : stored(seq, value)
   }
 
   protected async _recordAfter (key: string, seq: number): Promise<LogEntry | undefined> {
@@ -115,9 +113,7 @@ export class LocalLog extends AbstractLog {
 
   protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
     const seq = await this._lastSeqOf(key)
-    const value = seq === 0 ? undefined : await this.#records.get(pad(seq))
-    if (value === undefined) return undefined
-    return { seq, key, data: Buffer.from((JSON.parse(value) as { data: string }).data, 'base64') }
+    return seq === 0 ? undefined : await this._recordAt(seq)
   }
 
   protected async _reseed (): Promise<LogInfo> {
@@ -145,10 +141,7 @@ export class LocalLog extends AbstractLog {
         const last = this.#lastSeq
         const rows = await this.#records.iterator({ gte: pad(cursor), limit: READ_BATCH }).all()
         if (rows.length > 0) {
-          const entries = rows.map(([seq, value]) => {
-            const { key, data } = JSON.parse(value) as { key: string, data: string }
-            return { seq: Number(seq), key, data: Buffer.from(data, 'base64') }
-          })
+          const entries = rows.map(([seq, value]) => stored(Number(seq), value))
           cursor = (entries.at(-1)?.seq ?? cursor) + 1
           yield entries
           continue
@@ -168,6 +161,12 @@ export class LocalLog extends AbstractLog {
       await wakeups.return?.()
     }
   }
+}
+
+/** A record as the log keeps it (its key and base64 data as JSON) back as an entry. */
+function stored (seq: number, value: string): LogEntry {
+  const { key, data } = JSON.parse(value) as { key: string, data: string }
+  return { seq, key, data: Buffer.from(data, 'base64') }
 }
 
 function pad (seq: number): string {
