@@ -3,18 +3,7 @@ import { rm } from 'node:fs/promises'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { startNatsServer } from '../fixtures/nats-server.js'
-import { caughtUp, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
-import type { CredregNode } from '../../lib/types.js'
-
-async function divergence (node: CredregNode, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const s = await node.nodeStatus()
-    if (s.diverged !== undefined) return s.diverged.reason
-    if (Date.now() > deadline) throw new Error(`no divergence reported: ${JSON.stringify(s)}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
+import { caughtUp, divergence, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
 
 t.test('losing the JetStream store is detected by identity: the node refuses the new stream, keeps its replica and refuses writes', async t => {
   const storeDir = await tempDir(t)

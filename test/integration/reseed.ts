@@ -4,11 +4,15 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { eventually } from '../fixtures/eventually.js'
-import { caughtUp, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
+import { caughtUp, divergence, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
 import type { ChangeEvent, CredregNode } from '../../lib/types.js'
 
-async function divergence (node: CredregNode): Promise<string> {
-  return await eventually(async () => (await node.nodeStatus()).diverged?.reason, `${node.nodeId} to report divergence`)
+/** Resolves once `node` follows its log again, caught up. */
+async function following (node: CredregNode): Promise<void> {
+  await eventually(async () => {
+    const s = await node.nodeStatus()
+    return s.diverged === undefined && s.lag === 0 && s.connected
+  }, `${node.nodeId} to follow the reseeded log`)
 }
 
 /** key → [version, value] of every live key. */
@@ -72,10 +76,7 @@ t.test('after the JetStream store is lost, a reseed from the stalest replica res
   t.ok(result.versions > 0, `B contributed its versions (${result.versions})`)
 
   for (const node of [a, b, c]) {
-    await eventually(async () => {
-      const s = await node.nodeStatus()
-      return s.diverged === undefined && s.lag === 0 && s.connected
-    }, `${node.nodeId} to follow the reseeded log`)
+    await following(node)
     await caughtUp(node)
   }
   const after = await eventually(async () => {
@@ -180,10 +181,7 @@ t.test('a log that lost its newest records and took others since is refused, and
   await nc.close()
   await a.reseed()
   for (const node of [a, c]) {
-    await eventually(async () => {
-      const s = await node.nodeStatus()
-      return s.diverged === undefined && s.lag === 0 && s.connected
-    }, `${node.nodeId} to follow the reseeded log`)
+    await following(node)
   }
   await eventually(async () => JSON.stringify(await state(c)) === JSON.stringify(await state(a)), 'A and C to agree')
   for (let i = 0; i < 3; i++) t.same((await c.get(`k/${i}`)).value, { i, later: true }, `k/${i}: the write the log lost is back`)
