@@ -8,6 +8,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
+import { Authenticator } from './authenticator.js'
 import { CredregError } from './errors.js'
 import { assertKey, assertNamespace, assertPrefix } from './key.js'
 import { readKeyFile } from './key-file.js'
@@ -49,6 +50,16 @@ export function onApplied (node: CredregNode, listener: (changes: AppliedChange[
   return node.onApplied(listener)
 }
 
+/**
+ * The authenticator of an open node's namespace key, for the messages the
+ * daemon exchanges with its peers (heartbeats, key queries). Not part of the
+ * public node contract.
+ */
+export function authenticatorOf (node: CredregNode): Authenticator {
+  if (!(node instanceof Node)) throw new TypeError('authenticatorOf needs a node opened by openNode')
+  return node.authenticator
+}
+
 class Node implements CredregNode {
   readonly namespace: string
   readonly #options: NodeOptions
@@ -62,6 +73,7 @@ class Node implements CredregNode {
   #replica: Replica | undefined
   #follower: Follower | undefined
   #writer: Writer | undefined
+  #authenticator: Authenticator | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
   readonly #watchers = new Set<AbortController>()
 
@@ -81,12 +93,18 @@ class Node implements CredregNode {
   }
 
   get nodeId (): string { return this.#nodeId }
+  get authenticator (): Authenticator {
+    if (this.#authenticator === undefined) throw new CredregError('CLOSED', `the node is ${this.#status}`)
+    return this.#authenticator
+  }
   get status (): Status { return this.#status }
 
   async open (): Promise<void> {
     const o = this.#options
     this.#status = 'opening'
-    const sealer = new Sealer(o.dataKey instanceof Uint8Array ? o.dataKey : await readKeyFile(o.dataKey.file))
+    const dataKey = o.dataKey instanceof Uint8Array ? o.dataKey : await readKeyFile(o.dataKey.file)
+    const sealer = new Sealer(dataKey)
+    const authenticator = new Authenticator(dataKey)
     await mkdir(o.dataDir, { recursive: true })
     const db: Db = new Level<string, string>(join(o.dataDir, 'replica'))
     try {
@@ -116,6 +134,7 @@ class Node implements CredregNode {
       const follower = new Follower(log, replica, o.logger)
       follower.start()
       this.#replica = replica
+      this.#authenticator = authenticator
       this.#log = log
       this.#follower = follower
       this.#writer = new Writer({

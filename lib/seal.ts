@@ -5,7 +5,8 @@
  * sealed value cannot be replayed under another key, version or namespace.
  * The key id names the data key (for rotation) without revealing it.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { keyId } from './authenticator.js'
 import { CredregError } from './errors.js'
 
 /** Length of a data key in bytes. */
@@ -41,7 +42,7 @@ export class Sealer {
       throw new CredregError('INVALID_CONFIG', `a data key must be exactly ${DATA_KEY_BYTES} bytes, got ${dataKey.length}`)
     }
     this.#key = Buffer.from(dataKey)
-    this.kid = createHash('sha256').update('credreg key id\0').update(this.#key).digest('hex').slice(0, 16)
+    this.kid = keyId(this.#key)
   }
 
   seal (plaintext: Uint8Array, context: SealContext): Sealed {

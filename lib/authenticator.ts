@@ -1,0 +1,56 @@
+/**
+ * Authentication of everything that travels in the clear beside the sealed
+ * values: log records with all their fields, the stream identity record,
+ * heartbeats and key-query answers. Each kind of message has its own subkey,
+ * derived from the namespace data key with HKDF-SHA256, so a tag made for one
+ * kind (a heartbeat) is never valid for another (a record), and the data key
+ * itself never keys anything but AES-GCM.
+ */
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+
+/** What a tag authenticates; each purpose has its own subkey. */
+export type TagPurpose = 'record' | 'identity' | 'heartbeat' | 'key-query' | 'key-answer'
+
+const PURPOSES: readonly TagPurpose[] = ['record', 'identity', 'heartbeat', 'key-query', 'key-answer']
+const SUBKEY_BYTES = 32
+const TAG_BYTES = 32
+const SALT = Buffer.from('credreg authenticator v1')
+
+/** The parts a tag covers, in a fixed order: strings and integers only. */
+export type TagParts = ReadonlyArray<string | number>
+
+/** The key id of a data key: the first 16 hex digits of a SHA-256 under a fixed label. */
+export function keyId (dataKey: Uint8Array): string {
+  return createHash('sha256').update('credreg key id\0').update(dataKey).digest('hex').slice(0, 16)
+}
+
+/** Makes and checks HMAC-SHA256 tags under subkeys of one data key. */
+export class Authenticator {
+  /** The id of the data key the subkeys come from (the same id sealed values carry). */
+  readonly kid: string
+  readonly #keys: Map<TagPurpose, Buffer>
+
+  constructor (dataKey: Uint8Array) {
+    this.kid = keyId(dataKey)
+    this.#keys = new Map(PURPOSES.map(purpose => [purpose, Buffer.from(hkdfSync('sha256', dataKey, SALT, `credreg/${purpose}`, SUBKEY_BYTES))]))
+  }
+
+  /** The base64url tag of `parts` for `purpose`. */
+  tag (purpose: TagPurpose, parts: TagParts): string {
+    return this.#mac(purpose, parts).toString('base64url')
+  }
+
+  /** Whether `tag` is the tag of `parts` for `purpose`; anything that is not a well-formed tag is `false`. */
+  verify (purpose: TagPurpose, parts: TagParts, tag: unknown): boolean {
+    if (typeof tag !== 'string') return false
+    const given = Buffer.from(tag, 'base64url')
+    // base64url decoding skips what it cannot read: only the canonical spelling of a tag counts.
+    if (given.length !== TAG_BYTES || given.toString('base64url') !== tag) return false
+    return timingSafeEqual(given, this.#mac(purpose, parts))
+  }
+
+  #mac (purpose: TagPurpose, parts: TagParts): Buffer {
+    // JSON of an array of strings and numbers is unambiguous: no two part lists encode alike.
+    return createHmac('sha256', this.#keys.get(purpose) as Buffer).update(JSON.stringify(parts)).digest()
+  }
+}
