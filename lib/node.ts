@@ -118,7 +118,7 @@ class Node implements CredregNode {
     }
     this.#db = db
     try {
-      const replica = new Replica({ db, namespace: this.namespace, sealer, historyDepth: this.#depth, ...(o.logger !== undefined ? { logger: o.logger } : {}) })
+      const replica = new Replica({ db, namespace: this.namespace, sealer, authenticator, historyDepth: this.#depth, ...(o.logger !== undefined ? { logger: o.logger } : {}) })
       await replica.load()
       this.#nodeId = await this.#resolveNodeId(replica)
       const log = o.nats === undefined

@@ -2,62 +2,119 @@
  * The wire record: one per write, the unit of the change log. Records carry
  * whole sealed values (never deltas), so a replica that missed versions still
  * converges on the newest one.
+ *
+ * Schema version 2 authenticates every field: `auth.tag` is an HMAC over the
+ * namespace, key, version, op, meta and sealed value under the `record`
+ * subkey of the namespace data key (lib/authenticator.ts). Version 1 records
+ * (no tag) are still read from logs written before it, under the rule in
+ * lib/verdict.ts.
  */
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
+import type { Authenticator, TagParts } from './authenticator.js'
+import { MAX_VALUE_BYTES_CEILING } from './value.js'
 
-/** The schema version this node writes and reads. */
-export const RECORD_SCHEMA_VERSION = 1
+/** The schema version this node writes. */
+export const RECORD_SCHEMA_VERSION = 2
+/** The unauthenticated schema version of earlier releases, still read. */
+export const LEGACY_SCHEMA_VERSION = 1
+
+// base64 of the largest plaintext plus its GCM tag.
+const MAX_CIPHERTEXT_CHARS = Math.ceil((MAX_VALUE_BYTES_CEILING + 16) / 3) * 4
+/** The largest encoded record a node writes or reads: the ciphertext plus room for every other field. */
+export const MAX_RECORD_BYTES = MAX_CIPHERTEXT_CHARS + 2048
 
 const SealedSchema = Type.Object({
   kid: Type.String({ pattern: '^[0-9a-f]{16}$' }),
   iv: Type.String({ maxLength: 64 }),
-  ct: Type.String()
+  ct: Type.String({ maxLength: MAX_CIPHERTEXT_CHARS })
 }, { additionalProperties: false })
 
 const RecordMetaSchema = Type.Object({
-  updatedAt: Type.String({ format: 'date-time' }),
-  nodeId: Type.String({ minLength: 1, maxLength: 128 }),
+  updatedAt: Type.String({ format: 'date-time', maxLength: 64 }),
+  nodeId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }),
   correlationId: Type.String({ format: 'uuid' })
 }, { additionalProperties: false })
 
-const Common = {
-  v: Type.Literal(RECORD_SCHEMA_VERSION),
-  ns: Type.String({ minLength: 1, maxLength: 64 }),
-  key: Type.String({ minLength: 1, maxLength: 256 }),
-  version: Type.Integer({ minimum: 1 }),
-  meta: RecordMetaSchema
-}
+const AuthSchema = Type.Object({
+  kid: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+  tag: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })
+}, { additionalProperties: false })
 
-/** A record as published to the log. */
+function fieldsOf<V extends number> (v: V) {
+  return {
+    v: Type.Literal(v),
+    ns: Type.String({ minLength: 1, maxLength: 64 }),
+    key: Type.String({ minLength: 1, maxLength: 256 }),
+    // Past 2^53 version arithmetic is no longer exact: no honest writer gets there.
+    version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    meta: RecordMetaSchema
+  }
+}
+const Common = { ...fieldsOf(RECORD_SCHEMA_VERSION), auth: AuthSchema }
+const LegacyCommon = fieldsOf(LEGACY_SCHEMA_VERSION)
+const ValueOp = Type.Union([Type.Literal('put'), Type.Literal('patch')])
+
+/** A record as published to the log (schema version 2). */
 export const LogRecordSchema = Type.Union([
-  Type.Object({ ...Common, op: Type.Union([Type.Literal('put'), Type.Literal('patch')]), value: SealedSchema }, { additionalProperties: false }),
+  Type.Object({ ...Common, op: ValueOp, value: SealedSchema }, { additionalProperties: false }),
   Type.Object({ ...Common, op: Type.Literal('delete') }, { additionalProperties: false })
 ])
 
+const LegacyRecordSchema = Type.Union([
+  Type.Object({ ...LegacyCommon, op: ValueOp, value: SealedSchema }, { additionalProperties: false }),
+  Type.Object({ ...LegacyCommon, op: Type.Literal('delete') }, { additionalProperties: false })
+])
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
 export type LogRecord = Static<typeof LogRecordSchema>
 export type RecordMeta = Static<typeof RecordMetaSchema>
+/** A record of schema version 1: no `auth`. */
+export type LegacyRecord = Static<typeof LegacyRecordSchema>
+/** A record of either schema version, as read. */
+export type ReadRecord = LogRecord | LegacyRecord
+/** A record before it is tagged. */
+export type UnsignedRecord = DistributiveOmit<LogRecord, 'auth'>
 
 const checkRecord = Compile(LogRecordSchema)
+const checkLegacy = Compile(LegacyRecordSchema)
 
-/** Why a record was refused; the apply loop counts rejections by reason. */
-export type RejectReason = 'malformed' | 'newer-schema' | 'schema' | 'wrong-key' | 'wrong-namespace' | 'seal' | 'stale-version'
+/** What every record's tag covers, in a fixed order: every field but the tag itself. */
+export function recordTagParts (r: UnsignedRecord | ReadRecord): TagParts {
+  const value = 'value' in r ? r.value : undefined
+  return [
+    RECORD_SCHEMA_VERSION, r.ns, r.key, r.version, r.op,
+    r.meta.updatedAt, r.meta.nodeId, r.meta.correlationId,
+    value?.kid ?? '', value?.iv ?? '', value?.ct ?? ''
+  ]
+}
+
+/** Tags a record under the namespace key: what a writer publishes. */
+export function signRecord (record: UnsignedRecord, authenticator: Authenticator): LogRecord {
+  return { ...record, auth: { kid: authenticator.kid, tag: authenticator.tag('record', recordTagParts(record)) } } as LogRecord
+}
+
+/** Serializes a record for the log. */
+export function encodeRecord (record: LogRecord | ReadRecord): Uint8Array {
+  return Buffer.from(JSON.stringify(record))
+}
+
+/** Why a record could not even be read: the first steps of a verdict (lib/verdict.ts). */
+export type DecodeFailure = 'malformed' | 'newer-schema' | 'schema' | 'wrong-key' | 'wrong-namespace'
 
 /** The outcome of decoding a log entry. */
 export type DecodeResult =
-  | { ok: true, record: LogRecord }
-  | { ok: false, reason: RejectReason, detail: string }
-
-/** Serializes a record for the log. */
-export function encodeRecord (record: LogRecord): Uint8Array {
-  return Buffer.from(JSON.stringify(record))
-}
+  | { ok: true, record: ReadRecord }
+  | { ok: false, reason: DecodeFailure, detail: string }
 
 /**
  * Parses and validates a record read from the log under `key` (`undefined`
  * when its subject maps to no key). Never throws: anything off is a reason.
+ * Says nothing of authenticity: that is the verdict's first check.
  */
 export function decodeRecord (data: Uint8Array, key: string | undefined, namespace: string): DecodeResult {
+  if (data.byteLength > MAX_RECORD_BYTES) return { ok: false, reason: 'malformed', detail: `record of ${data.byteLength} bytes, over ${MAX_RECORD_BYTES}` }
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'))
@@ -68,11 +125,13 @@ export function decodeRecord (data: Uint8Array, key: string | undefined, namespa
   if (typeof v === 'number' && v > RECORD_SCHEMA_VERSION) {
     return { ok: false, reason: 'newer-schema', detail: `record schema version ${v}; this node reads up to ${RECORD_SCHEMA_VERSION}: upgrade credreg` }
   }
-  if (!checkRecord.Check(parsed)) {
-    const first = checkRecord.Errors(parsed)[0]
+  const check = v === LEGACY_SCHEMA_VERSION ? checkLegacy : checkRecord
+  if (!check.Check(parsed)) {
+    const first = check.Errors(parsed)[0]
     return { ok: false, reason: 'schema', detail: first === undefined ? 'invalid record' : `${first.instancePath || '/'} ${first.message}` }
   }
-  if (key === undefined || parsed.key !== key) return { ok: false, reason: 'wrong-key', detail: `record for ${JSON.stringify(parsed.key)} on the subject of ${JSON.stringify(key)}` }
-  if (parsed.ns !== namespace) return { ok: false, reason: 'wrong-namespace', detail: `record of namespace ${parsed.ns}` }
-  return { ok: true, record: parsed }
+  const record = parsed as ReadRecord
+  if (key === undefined || record.key !== key) return { ok: false, reason: 'wrong-key', detail: `record for ${JSON.stringify(record.key).slice(0, 300)} on the subject of ${JSON.stringify(key)}` }
+  if (record.ns !== namespace) return { ok: false, reason: 'wrong-namespace', detail: `record of namespace ${record.ns}` }
+  return { ok: true, record }
 }

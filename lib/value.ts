@@ -5,6 +5,13 @@ import type { JsonObject } from './types.js'
 /** Default largest serialized value, in bytes. */
 export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024
 
+/**
+ * The largest value any node may be configured to write, and so the largest
+ * plaintext a replica accepts from the log: the same on every replica (a
+ * node's own `maxValueBytes` bounds only what it writes).
+ */
+export const MAX_VALUE_BYTES_CEILING = 1024 * 1024
+
 /** Whether `value` is a plain JSON object (not an array, null or a primitive). */
 export function isJsonObject (value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -8,13 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
 import { CredregError, VersionConflictError } from './errors.js'
 import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
-import { decodeRecord, encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from './record.js'
+import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord, type LogRecord } from './record.js'
 import type { WriteRefusal } from './replica/follower.js'
 import type { Replica } from './replica/replica.js'
 import type { StoredEntity } from './replica/store.js'
 import type { Sealer } from './seal.js'
 import type { JsonObject, WriteOp, WriteResult } from './types.js'
 import { serializeValue } from './value.js'
+import { verdict, type VerdictContext } from './verdict.js'
 
 /** What a write does to the current value: `undefined` current means absent or deleted. */
 export interface WriteIntent {
@@ -82,7 +83,7 @@ export class Writer {
         continue
       }
       const version = currentVersion + 1
-      const record = this.#record(key, version, intent, current === undefined || intent.op !== 'patch' ? undefined : replica.open(key, current), correlationId)
+      const record = this.#record(key, version, intent, current === undefined || intent.op !== 'patch' ? undefined : replica.unseal(key, current), correlationId)
       let seq: number
       try {
         // A message id of this record alone: a caller's correlation id may recur (on
@@ -112,20 +113,29 @@ export class Writer {
 
   /**
    * Whether the record appended at `seq` as `version` of `key` counts. Every
-   * replica applies the first record under a version and refuses any later
-   * one, so what this replica did with it tells. A replica that fell behind
-   * may never have read it (the per-key limit deleted it first): then the log
-   * tells, by which record came first after the one this write built on.
+   * replica applies the first authentic record under a version and refuses
+   * any later one, so what this replica did with it tells. A replica that
+   * fell behind may never have read it (the per-key limit deleted it first):
+   * then the log tells, by which authentic record came first after the one
+   * this write built on (a forged one in between counts for nothing).
    */
   async #outcome (key: string, version: number, seq: number, builtOn: number): Promise<'applied' | 'refused' | 'unknown'> {
-    const { replica, log, namespace } = this.#o
+    const { replica, log } = this.#o
     const seen = replica.outcomeOf(seq)
     if (seen !== undefined) return seen ? 'applied' : 'refused'
-    const first = await log.recordAfter(key, builtOn)
-    if (first?.seq === seq) return 'applied'
-    const decoded = first === undefined ? undefined : decodeRecord(first.data, key, namespace)
-    if (first !== undefined && first.seq < seq && decoded?.ok === true && decoded.record.version === version) return 'refused'
-    return 'unknown'
+    for (let after = builtOn; ;) {
+      const next = await log.recordAfter(key, after)
+      if (next === undefined || next.seq > seq) return 'unknown'
+      if (next.seq === seq) return 'applied'
+      const decided = verdict(next, undefined, this.#verdictContext())
+      if (decided.applied && decided.record.version === version) return 'refused'
+      after = next.seq
+    }
+  }
+
+  #verdictContext (): VerdictContext {
+    const { namespace, replica, sealer } = this.#o
+    return { namespace, authenticator: replica.authenticator, sealer, legacy: false }
   }
 
   #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {
@@ -136,10 +146,11 @@ export class Writer {
       version,
       meta: { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }
     } as const
-    if (intent.op === 'delete') return { ...common, op: 'delete' }
+    const authenticator = this.#o.replica.authenticator
+    if (intent.op === 'delete') return signRecord({ ...common, op: 'delete' }, authenticator)
     const value = (intent.apply as NonNullable<WriteIntent['apply']>)(current)
     const bytes = serializeValue(value, this.#o.maxValueBytes, key)
-    return { ...common, op: intent.op, value: this.#o.sealer.seal(bytes, { namespace: this.#o.namespace, key, version }) }
+    return signRecord({ ...common, op: intent.op, value: this.#o.sealer.seal(bytes, { namespace: this.#o.namespace, key, version }) }, authenticator)
   }
 
   // A publish that timed out may have landed: retrying the same record with the

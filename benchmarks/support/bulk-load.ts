@@ -11,7 +11,8 @@ import { v7 as uuidv7 } from 'uuid'
 import { keyToSubjectTokens } from '../../lib/key.js'
 import { readKeyFile } from '../../lib/key-file.js'
 import { entitySubjectPrefix } from '../../lib/log/jetstream-log.js'
-import { encodeRecord, RECORD_SCHEMA_VERSION } from '../../lib/record.js'
+import { Authenticator } from '../../lib/authenticator.js'
+import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord } from '../../lib/record.js'
 import { Sealer } from '../../lib/seal.js'
 import { key, valueBytes } from './data.js'
 import { counter } from './progress.js'
@@ -32,7 +33,9 @@ export interface BulkLoad {
 /** Publishes the changes (into keys that have no records yet); resolves with the last sequence. */
 export async function bulkLoad ({ nc, namespace, keyFile, changes, keys, label }: BulkLoad): Promise<number> {
   const js = jetstream(nc, { timeout: 30_000 })
-  const sealer = new Sealer(await readKeyFile(keyFile))
+  const dataKey = await readKeyFile(keyFile)
+  const sealer = new Sealer(dataKey)
+  const authenticator = new Authenticator(dataKey)
   const prefix = entitySubjectPrefix(namespace)
   let lastSeq = 0
   // At most one version of a key in flight: a reordered pair would be a stale version.
@@ -40,7 +43,7 @@ export async function bulkLoad ({ nc, namespace, keyFile, changes, keys, label }
     const n = i % keys
     const k = key(n)
     const version = Math.floor(i / keys) + 1
-    const data = encodeRecord({
+    const data = encodeRecord(signRecord({
       v: RECORD_SCHEMA_VERSION,
       ns: namespace,
       key: k,
@@ -48,7 +51,7 @@ export async function bulkLoad ({ nc, namespace, keyFile, changes, keys, label }
       op: 'put',
       meta: { updatedAt: new Date().toISOString(), nodeId: 'bench-loader', correlationId: uuidv7() },
       value: sealer.seal(valueBytes(n, version), { namespace, key: k, version })
-    })
+    }, authenticator))
     const ack = await js.publish(prefix + keyToSubjectTokens(k), data)
     lastSeq = Math.max(lastSeq, ack.seq)
   }, counter(label, changes))

@@ -7,7 +7,7 @@ export async function historyOf (replica: Replica, key: string): Promise<History
   const versions = await replica.storedHistory(key)
   let previous: JsonObject = {}
   return versions.map(stored => {
-    const value = replica.open(key, stored)
+    const value = replica.unseal(key, stored)
     const entry: HistoryEntry = {
       version: stored.version,
       seq: stored.seq,

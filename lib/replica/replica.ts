@@ -5,11 +5,14 @@
  */
 import { EventEmitter } from 'node:events'
 import type { AbstractBatchOperation } from 'abstract-level'
+import type { Authenticator } from '../authenticator.js'
 import { CredregError } from '../errors.js'
-import { decodeRecord, type LogRecord, type RejectReason } from '../record.js'
+import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
 import type { Sealer } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
+import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
+import { verdict, type KeyState, type Refusal } from '../verdict.js'
 import { historyKey, historyRange, openStore, seqKey, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
 /** One applied record and what the replica held for its key before. */
@@ -23,7 +26,10 @@ export interface ReplicaOptions {
   db: Db
   namespace: string
   sealer: Sealer
+  authenticator: Authenticator
   historyDepth: number
+  /** Entities a list page reads at most (tombstones included) before it answers with what it has and a cursor. */
+  listScanLimit?: number
   logger?: Logger
 }
 
@@ -33,11 +39,15 @@ interface Waiter { seq: number, resolve: () => void }
 // records than this in between sends it to the log instead.
 const OUTCOMES_KEPT = 16_384
 const SYNC_READ_KEYS = 16
+const LIST_SCAN_LIMIT = 10_000
 
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   readonly store: Store
   readonly namespace: string
+  /** Tags the records this replica's node writes or contributes. */
+  readonly authenticator: Authenticator
   readonly #sealer: Sealer
+  readonly #scanLimit: number
   readonly #depth: number
   readonly #logger: Logger | undefined
   #appliedSeq = 0
@@ -47,21 +57,25 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #lineage: string[] = []
   #rebaseUntil = 0
   #rebaseFrom = 0
+  // Until the log's first authenticated record, schema 1 records still count (see lib/verdict.ts).
+  #legacy = true
   #waiters: Waiter[] = []
-  readonly rejected: Partial<Record<RejectReason, number>> = {}
+  readonly rejected: Partial<Record<Refusal, number>> = {}
   // Whether each of the latest records read was applied or refused, so a writer can tell what became of its own.
   readonly #outcomes = new Map<number, boolean>()
   // A point read of one small value is a few microseconds in LevelDB's caches, far less than
   // the round trip through libuv's thread pool that an async get costs, so reads go direct.
   readonly #sync: boolean
 
-  constructor ({ db, namespace, sealer, historyDepth, logger }: ReplicaOptions) {
+  constructor ({ db, namespace, sealer, authenticator, historyDepth, listScanLimit, logger }: ReplicaOptions) {
     super()
     this.setMaxListeners(0)
     this.store = openStore(db)
     this.#sync = 'getSync' in db.supports && db.supports.getSync === true
     this.namespace = namespace
     this.#sealer = sealer
+    this.authenticator = authenticator
+    this.#scanLimit = listScanLimit ?? LIST_SCAN_LIMIT
     this.#depth = historyDepth
     this.#logger = logger
   }
@@ -80,7 +94,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   get resyncHorizon (): number { return this.#resyncHorizon }
 
   async load (): Promise<void> {
-    const [applied, identity, live, horizon, lineage, rebaseUntil, rebaseFrom] = await this.store.meta.getMany(['appliedSeq', 'identity', 'liveCount', 'resyncHorizon', 'lineage', 'rebaseUntil', 'rebaseFrom'])
+    const [applied, identity, live, horizon, lineage, rebaseUntil, rebaseFrom, authenticatedFrom] = await this.store.meta.getMany([
+      'appliedSeq', 'identity', 'liveCount', 'resyncHorizon', 'lineage', 'rebaseUntil', 'rebaseFrom', 'authenticatedFrom'
+    ])
     this.#appliedSeq = Number(applied ?? 0)
     this.#identity = identity
     this.#lineage = lineage === undefined ? [] : JSON.parse(lineage) as string[]
@@ -88,6 +104,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.#rebaseFrom = Number(rebaseFrom ?? 0)
     this.#liveCount = Number(live ?? 0)
     this.#resyncHorizon = Number(horizon ?? 0)
+    this.#legacy = authenticatedFrom === undefined
   }
 
   async setIdentity (identity: string, lineage: string[] = []): Promise<void> {
@@ -141,25 +158,31 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const applied: AppliedChange[] = []
     let live = this.#liveCount
     let horizon = this.#resyncHorizon
+    let authenticatedFrom: number | undefined
     for (const entry of fresh) {
       if (entry.control === true) continue
-      const decoded = decodeRecord(entry.data, entry.key, this.namespace)
-      if (!decoded.ok) {
-        this.#reject(entry, decoded.reason, decoded.detail)
-        continue
+      const prev = entry.key === undefined ? undefined : current.get(entry.key)
+      const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), {
+        namespace: this.namespace, authenticator: this.authenticator, sealer: this.#sealer, legacy: this.#legacy
+      })
+      if (this.#legacy && decided.record?.v === RECORD_SCHEMA_VERSION) {
+        // The log holds authenticated records from here on: unauthenticated ones never count again.
+        this.#legacy = false
+        authenticatedFrom = entry.seq
       }
-      const { record } = decoded
-      const prev = current.get(record.key)
-      if (prev !== undefined && record.version <= prev.version) {
-        const taken = this.#rebaseUntil > 0 ? this.#takeOn(ops, entry, record, prev) : 'refuse'
+      if (!decided.applied) {
+        const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined
+          ? this.#takeOn(ops, entry, decided.record as ReadRecord, prev)
+          : 'refuse'
         if (typeof taken === 'object') {
-          current.set(record.key, taken)
+          current.set(taken.key, taken.entity)
           this.#remember(entry.seq, true)
+        } else if (taken === 'refuse') {
+          this.#reject(entry, decided.reason, decided.detail)
         }
-        else if (taken === 'refuse') this.#reject(entry, 'stale-version', `version ${record.version} after ${prev.version}`)
         continue
       }
-      if (!this.#sealed(entry, record)) continue
+      const { record } = decided
       const stored: StoredVersion = { seq: entry.seq, version: record.version, op: record.op, meta: record.meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
       const retained: Array<[number, number]> = [...(prev?.retained ?? []), [record.version, entry.seq]]
       const dropped = retained.splice(0, Math.max(0, retained.length - this.#depth))
@@ -180,6 +203,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       applied.push({ key: record.key, stored, prevVersion })
       this.#remember(entry.seq, true)
     }
+    if (authenticatedFrom !== undefined) ops.push({ type: 'put', key: 'authenticatedFrom', value: String(authenticatedFrom), sublevel: meta })
     const rebaseUntil = this.#rebaseUntil > last.seq ? this.#rebaseUntil : 0
     ops.push(
       { type: 'put', key: 'appliedSeq', value: String(last.seq), sublevel: meta },
@@ -199,15 +223,14 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.#wake()
   }
 
-  // A record of a reseeded log under a version the replica already holds.
-  // Its latest version, met for the first time in this log: the entity notes
-  // where its record now is, so writes build on it. An older version: nothing
-  // to note. A second record under the latest version (which every replica
-  // refuses as stale, having applied the first): refused.
-  #takeOn (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: LogRecord, prev: StoredEntity): StoredEntity | 'skip' | 'refuse' {
+  // An authentic record of a reseeded log under a version the replica already
+  // holds. Its latest version, met for the first time in this log: the entity
+  // notes where its record now is, so writes build on it. An older version:
+  // nothing to note. A second record under the latest version (which every
+  // replica refuses as stale, having applied the first): refused.
+  #takeOn (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: ReadRecord, prev: StoredEntity): { key: string, entity: StoredEntity } | 'skip' | 'refuse' {
     if (record.version < prev.version) return 'skip'
     if ((prev.logSeq ?? prev.seq) >= this.#rebaseFrom) return 'refuse'
-    if (!this.#sealed(entry, record)) return 'skip'
     let entity: StoredEntity = { ...prev, logSeq: entry.seq }
     if (record.meta.correlationId !== prev.meta.correlationId) {
       // Two different writes under one version: only possible when a log lost records
@@ -219,19 +242,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       ops.push({ type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: this.store.history })
     }
     ops.push({ type: 'put', key: record.key, value: entity, sublevel: this.store.entities })
-    return entity
-  }
-
-  /** Whether the record's value opens under this node's key, bound to its namespace, key and version; a refusal is counted. */
-  #sealed (entry: LogEntry, record: LogRecord): boolean {
-    if (record.op === 'delete') return true
-    try {
-      this.#sealer.open(record.value, { namespace: this.namespace, key: record.key, version: record.version })
-      return true
-    } catch (err) {
-      this.#reject(entry, 'seal', (err as Error).message)
-      return false
-    }
+    return { key: record.key, entity }
   }
 
   /**
@@ -248,7 +259,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     if (this.#outcomes.size > OUTCOMES_KEPT) this.#outcomes.delete(this.#outcomes.keys().next().value as number)
   }
 
-  #reject (entry: LogEntry, reason: RejectReason, detail: string): void {
+  #reject (entry: LogEntry, reason: Refusal, detail: string): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1
     this.#remember(entry.seq, false)
     this.#logger?.warn({ seq: entry.seq, key: entry.key, reason, detail }, 'rejected a log record')
@@ -294,15 +305,24 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     return await this.store.history.values(historyRange(key)).all()
   }
 
-  /** Opens the sealed value of a stored version (`undefined` for a delete). */
-  open (key: string, stored: StoredVersion): JsonObject | undefined {
+  /**
+   * Opens the sealed value of a stored version (`undefined` for a delete).
+   * Every value applied under the verdict is a JSON object; one stored by an
+   * earlier release may not be, and is reported without quoting it.
+   */
+  unseal (key: string, stored: StoredVersion): JsonObject | undefined {
     if (stored.value === undefined) return undefined
     const plain = this.#sealer.open(stored.value, { namespace: this.namespace, key, version: stored.version })
-    return JSON.parse(plain.toString('utf8')) as JsonObject
+    let value: unknown
+    try {
+      value = JSON.parse(plain.toString('utf8'))
+    } catch {}
+    if (!isJsonObject(value)) throw new CredregError('INTERNAL', `the stored value of ${key} version ${stored.version} is not a JSON object`, { key })
+    return value
   }
 
   toEntity (key: string, stored: StoredVersion): Entity {
-    return { key, version: stored.version, value: this.open(key, stored), meta: { ...stored.meta, op: stored.op } }
+    return { key, version: stored.version, value: this.unseal(key, stored), meta: { ...stored.meta, op: stored.op } }
   }
 
   async list (prefix: string, { limit = 100, after }: ListOptions): Promise<ListPage> {
@@ -311,14 +331,22 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const items: ListPage['items'] = []
     let last: string | undefined
     let more = false
+    let scanned = 0
     for await (const [key, entity] of this.store.entities.iterator(start)) {
-      if (items.length === limit) {
+      // Tombstones count too: a page never reads without bound, even through a prefix of deleted keys.
+      if (items.length === limit || scanned === this.#scanLimit) {
         more = true
         break
       }
+      scanned++
       last = key
       if (entity.op !== 'delete') items.push({ key, version: entity.version, updatedAt: entity.meta.updatedAt })
     }
     return more && last !== undefined ? { items, next: last } : { items }
   }
+}
+
+/** What the verdict needs of a stored entity: the log sequence of its latest record, wherever the replica applied it. */
+function stateOf (entity: StoredEntity): KeyState {
+  return { version: entity.version, op: entity.op, seq: entity.logSeq ?? entity.seq }
 }

@@ -88,9 +88,9 @@ async function * backlog (
 }
 
 async function changeEvent (replica: Replica, key: string, stored: StoredVersion, prevVersion: number, read: VersionReader): Promise<ChangeEvent> {
-  const value = replica.open(key, stored)
+  const value = replica.unseal(key, stored)
   const prev = prevVersion === 0 ? undefined : await read(key, prevVersion)
-  const prevValue = prev === undefined ? {} : replica.open(key, prev) ?? {}
+  const prevValue = prev === undefined ? {} : replica.unseal(key, prev) ?? {}
   return {
     seq: stored.seq,
     key,
@@ -104,7 +104,7 @@ async function changeEvent (replica: Replica, key: string, stored: StoredVersion
 }
 
 function resyncEvent (replica: Replica, key: string, stored: StoredVersion): ChangeEvent {
-  const value: JsonObject | undefined = replica.open(key, stored)
+  const value: JsonObject | undefined = replica.unseal(key, stored)
   return {
     seq: stored.seq,
     key,

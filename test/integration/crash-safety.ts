@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Replica } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
+import { Authenticator } from '../../lib/authenticator.js'
 import { Sealer } from '../../lib/seal.js'
 import { spawnTs } from '../fixtures/child.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
@@ -48,7 +49,7 @@ t.test('a node SIGKILLed mid-stream of writes reopens consistent and catches up'
   // Inspect the crashed replica as it is on disk, before it applies anything more.
   const db: Db = new Level<string, string>(join(dir, 'replica'))
   await db.open()
-  const replica = new Replica({ db, namespace: 'default', sealer: new Sealer(dataKey), historyDepth: 10 })
+  const replica = new Replica({ db, namespace: 'default', sealer: new Sealer(dataKey), authenticator: new Authenticator(dataKey), historyDepth: 10 })
   await replica.load()
   const applied = replica.appliedSeq
   let maxSeq = 0

@@ -8,16 +8,19 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
-import { encodeRecord, RECORD_SCHEMA_VERSION, type LogRecord } from '../../lib/record.js'
+import { Authenticator } from '../../lib/authenticator.js'
+import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord, type LogRecord } from '../../lib/record.js'
 import { Replica, type AppliedChange } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
 import { Sealer } from '../../lib/seal.js'
 import { tempDir } from '../fixtures/nodes.js'
 
-const sealer = new Sealer(randomBytes(32))
+const dataKey = randomBytes(32)
+const sealer = new Sealer(dataKey)
+const authenticator = new Authenticator(dataKey)
 
 function record (key: string, version: number, value: object): LogRecord {
-  return {
+  return signRecord({
     v: RECORD_SCHEMA_VERSION,
     ns: 'default',
     key,
@@ -25,7 +28,7 @@ function record (key: string, version: number, value: object): LogRecord {
     op: 'put',
     meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() },
     value: sealer.seal(Buffer.from(JSON.stringify(value)), { namespace: 'default', key, version })
-  }
+  }, authenticator)
 }
 
 const entry = (seq: number, r: LogRecord): { seq: number, key: string, data: Uint8Array } => ({ seq, key: r.key, data: encodeRecord(r) })
@@ -34,7 +37,7 @@ t.test('a rebased replica notes where its versions now are, applies what it lack
   const db: Db = new Level<string, string>(await tempDir(t))
   await db.open()
   t.teardown(async () => await db.close())
-  const replica = new Replica({ db, namespace: 'default', sealer, historyDepth: 10 })
+  const replica = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 10 })
   await replica.load()
   await replica.setIdentity('S@old')
   const a1 = record('a', 1, { a: 1 })
@@ -65,7 +68,7 @@ t.test('a rebased replica notes where its versions now are, applies what it lack
   t.equal(replica.rebaseUntil, 0, 'the rebase is over once its last sequence is applied')
 
   // Reopened: the state is what was persisted.
-  const again = new Replica({ db, namespace: 'default', sealer, historyDepth: 10 })
+  const again = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 10 })
   await again.load()
   t.same([again.identity, again.lineage, again.appliedSeq, again.rebaseUntil], ['S@new', ['S@old'], 1005, 0])
 })
@@ -74,13 +77,13 @@ t.test('a rebase in progress survives a reopen', async t => {
   const db: Db = new Level<string, string>(await tempDir(t))
   await db.open()
   t.teardown(async () => await db.close())
-  const replica = new Replica({ db, namespace: 'default', sealer, historyDepth: 2 })
+  const replica = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 2 })
   await replica.load()
   await replica.setIdentity('S@old')
   const versions = [1, 2, 3].map(v => record('k', v, { v }))
   await replica.apply(versions.map((r, i) => entry(100 + i, r)))
   await replica.rebase('S@new', ['S@old'], 2003)
-  const reopened = new Replica({ db, namespace: 'default', sealer, historyDepth: 2 })
+  const reopened = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 2 })
   await reopened.load()
   t.equal(reopened.rebaseUntil, 2003)
   // The new log keeps versions 2 and 3 (the per-key limit); then one more write.
