@@ -85,7 +85,10 @@ class Node implements CredregNode {
     this.#depth = intOption('historyDepth', options.historyDepth, DEFAULT_HISTORY_DEPTH, 1, 100)
     this.#maxValueBytes = intOption('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 2, 1024 * 1024)
     this.#timeoutMs = intOption('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS, 100, 600_000)
-    if (options.nats !== undefined) intOption('nats.replicas', options.nats.replicas, 1, 1, 5)
+    if (options.nats !== undefined) {
+      intOption('nats.replicas', options.nats.replicas, 1, 1, 5)
+      intOption('nats.maxBytes', options.nats.maxBytes, -1, 1024 * 1024, Number.MAX_SAFE_INTEGER)
+    }
     if (options.nodeId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(options.nodeId)) {
       throw new CredregError('INVALID_CONFIG', `nodeId must be 1-128 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(options.nodeId)}`)
     }
@@ -128,6 +131,9 @@ class Node implements CredregNode {
           namespace: this.namespace,
           maxPerKey: this.#depth,
           replicas: o.nats.replicas ?? 1,
+          authenticator,
+          maxValueBytes: this.#maxValueBytes,
+          ...(o.nats.maxBytes !== undefined ? { maxBytes: o.nats.maxBytes } : {}),
           ...(o.logger !== undefined ? { logger: o.logger } : {})
         })
       await log.open()

@@ -21,8 +21,16 @@ export const LEGACY_SCHEMA_VERSION = 1
 
 // base64 of the largest plaintext plus its GCM tag.
 const MAX_CIPHERTEXT_CHARS = Math.ceil((MAX_VALUE_BYTES_CEILING + 16) / 3) * 4
-/** The largest encoded record a node writes or reads: the ciphertext plus room for every other field. */
-export const MAX_RECORD_BYTES = MAX_CIPHERTEXT_CHARS + 2048
+// Every field of a record but the ciphertext: bounded by the schema below.
+const RECORD_OVERHEAD_BYTES = 2048
+
+/** The largest encoded record holding a value of `maxValueBytes`: its ciphertext in base64 plus every other field. */
+export function maxRecordBytes (maxValueBytes: number): number {
+  return Math.ceil((maxValueBytes + 16) / 3) * 4 + RECORD_OVERHEAD_BYTES
+}
+
+/** The largest encoded record a node reads. */
+export const MAX_RECORD_BYTES = maxRecordBytes(MAX_VALUE_BYTES_CEILING)
 
 const SealedSchema = Type.Object({
   kid: Type.String({ pattern: '^[0-9a-f]{16}$' }),

@@ -151,6 +151,12 @@ export interface NatsOptions {
   tls?: { caFile?: string, certFile?: string, keyFile?: string }
   /** Stream replicas (1 by default; 3 on a three-node cluster). */
   replicas?: number
+  /**
+   * Bytes the stream may hold, set when this node creates it (unlimited by
+   * default). A full stream refuses new records (`UNAVAILABLE`) rather than
+   * drop old ones that replicas may still need.
+   */
+  maxBytes?: number
   /** Display name of the connection. */
   name?: string
 }

@@ -29,8 +29,17 @@ export interface LogEntry {
 
 /** Where the log stands. */
 export interface LogInfo {
-  /** Names this history; changes when the log is deleted and recreated. */
-  identity: string
+  /**
+   * Names this history; changes when the log is deleted and recreated.
+   * `undefined` when the log holds no identity record that can be read.
+   */
+  identity: string | undefined
+  /**
+   * Whether the identity record's tag holds under the namespace key. An
+   * unverified identity (a stream made before tags, or whose record was
+   * pushed out) is never grounds to refuse the log.
+   */
+  verified: boolean
   /** Sequence of the newest record (0 for an empty log). */
   lastSeq: number
   /** Identities of earlier histories this one continues (a reseed), newest first. */
@@ -62,6 +71,11 @@ export interface InfoOptions {
    * may: one built from a log that has vanished must notice, not start over.
    */
   create: boolean
+  /**
+   * The identity the caller's replica was built from: a log whose identity
+   * record predates tags and names this one stamps a tagged copy of it.
+   */
+  known?: string
 }
 
 /** The key's latest record is not at the expected sequence: someone wrote first. */

@@ -3,9 +3,14 @@
  * holds, and which earlier histories it continues. A stream restored from a
  * replica after its store was lost (a reseed) names the identity it replaces,
  * so every replica built from that one can adopt it instead of refusing it.
+ *
+ * The record is tagged under the `identity` subkey of the namespace key, bound
+ * to the stream's name: anyone may publish on the identity subject, but only a
+ * holder of the key writes an identity that counts.
  */
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
+import type { Authenticator } from '../authenticator.js'
 
 /** How many earlier identities a record names: enough for a replica offline across several reseeds. */
 export const MAX_LINEAGE = 16
@@ -23,29 +28,44 @@ export interface IdentityRecord {
   base?: number
 }
 
+/** An identity record as read: `verified` when its tag holds, `false` for one written before tags existed. */
+export interface ReadIdentity { record: IdentityRecord, verified: boolean }
+
 const IdentitySchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128 }),
   lineage: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: MAX_LINEAGE }),
-  base: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))
+  base: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  tag: Type.Optional(Type.String({ maxLength: 64 }))
 }, { additionalProperties: false })
 
 const checkIdentity = Compile(IdentitySchema)
 
-export function encodeIdentity (record: IdentityRecord): string {
-  return JSON.stringify({ id: record.id, lineage: record.lineage.slice(0, MAX_LINEAGE), ...(record.base !== undefined ? { base: record.base } : {}) })
+function tagParts (stream: string, record: IdentityRecord): Array<string | number> {
+  return [stream, record.id, record.base ?? 1, ...record.lineage]
+}
+
+/** The tagged identity record of `stream`, as published. */
+export function encodeIdentity (stream: string, record: IdentityRecord, authenticator: Authenticator): string {
+  const bounded: IdentityRecord = { id: record.id, lineage: record.lineage.slice(0, MAX_LINEAGE), ...(record.base !== undefined ? { base: record.base } : {}) }
+  return JSON.stringify({ ...bounded, tag: authenticator.tag('identity', tagParts(stream, bounded)) })
 }
 
 /**
- * Reads an identity record. Streams made before lineage existed hold the bare
- * id; anything else unreadable is `undefined` (the caller treats the stream as unknown).
+ * Reads an identity record of `stream`. A record with a tag that does not
+ * hold is `undefined` (forged, or of another key); one without a tag (streams
+ * made by earlier releases, a bare id before lineage existed) is read as
+ * unverified; anything else unreadable is `undefined`.
  */
-export function decodeIdentity (text: string): IdentityRecord | undefined {
-  if (!text.startsWith('{')) return /^[A-Za-z0-9-]{1,128}$/.test(text) ? { id: text, lineage: [] } : undefined
+export function decodeIdentity (stream: string, text: string, authenticator: Authenticator): ReadIdentity | undefined {
+  if (!text.startsWith('{')) return /^[A-Za-z0-9-]{1,128}$/.test(text) ? { record: { id: text, lineage: [] }, verified: false } : undefined
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
     return undefined
   }
-  return checkIdentity.Check(parsed) ? parsed : undefined
+  if (!checkIdentity.Check(parsed)) return undefined
+  const { tag, ...record } = parsed
+  if (tag === undefined) return { record, verified: false }
+  return authenticator.verify('identity', tagParts(stream, record), tag) ? { record, verified: true } : undefined
 }

@@ -17,6 +17,8 @@ import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
 import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type ReseedFrom } from './abstract-log.js'
 import { connectNats } from './connect.js'
+import type { Authenticator } from '../authenticator.js'
+import { maxRecordBytes } from '../record.js'
 import { MAX_LINEAGE } from './identity.js'
 import { unavailable } from './nats-errors.js'
 import { StreamIdentity } from './stream-identity.js'
@@ -31,6 +33,12 @@ export interface JetStreamLogOptions {
   replicas: number
   /** Bound of one publish round trip. */
   publishTimeoutMs?: number
+  /** Tags and verifies the stream's identity record. */
+  authenticator: Authenticator
+  /** Largest serialized value a node writes: sets the stream's largest message when this node creates it. */
+  maxValueBytes: number
+  /** Bytes the stream may hold (`max_bytes`); when full it refuses new records rather than drop old ones. Unlimited when absent. */
+  maxBytes?: number
   logger?: Logger
 }
 
@@ -74,7 +82,10 @@ export class JetStreamLog extends AbstractLog {
     this.#stream = streamName(options.namespace)
     this.#prefix = entitySubjectPrefix(options.namespace)
     this.#identitySubject = `credreg.${options.namespace}.identity`
-    this.#identity = new StreamIdentity(this.#stream, this.#identitySubject)
+    this.#identity = new StreamIdentity(this.#stream, this.#identitySubject, options.authenticator, {
+      last: async () => await this.#lastBySubject(this.#identitySubject),
+      after: async seq => await this.#nextBySubject(this.#identitySubject, seq)
+    })
   }
 
   get connected (): boolean {
@@ -180,12 +191,17 @@ export class JetStreamLog extends AbstractLog {
   }
 
   protected async _recordAfter (key: string, seq: number): Promise<LogEntry | undefined> {
+    const m = await this.#nextBySubject(this.#subject(key), seq)
+    return m === undefined ? undefined : this.#entry(m.seq, m.subject, m.data)
+  }
+
+  /** The first record on `subject` after `seq`: the stream API's next-by-subject read (the client's typed call does not offer it). */
+  async #nextBySubject (subject: string, seq: number): Promise<{ seq: number, subject: string, data: Uint8Array } | undefined> {
     this.#clients()
     const nc = this.#nc as NatsConnection
-    // The stream API's next-by-subject read (the client's typed call does not offer it).
     let answer: MsgGetAnswer
     try {
-      const res = await nc.request(`$JS.API.STREAM.MSG.GET.${this.#stream}`, JSON.stringify({ seq: seq + 1, next_by_subj: this.#subject(key) }), { timeout: this.#options.publishTimeoutMs ?? 2000 })
+      const res = await nc.request(`$JS.API.STREAM.MSG.GET.${this.#stream}`, JSON.stringify({ seq: seq + 1, next_by_subj: subject }), { timeout: this.#options.publishTimeoutMs ?? 2000 })
       answer = res.json<MsgGetAnswer>()
     } catch (err) {
       throw unavailable(err, 'the change log could not be read')
@@ -196,7 +212,18 @@ export class JetStreamLog extends AbstractLog {
     }
     const m = answer.message
     if (m === undefined) return undefined
-    return this.#entry(m.seq, m.subject, m.data === undefined ? new Uint8Array() : Buffer.from(m.data, 'base64'))
+    return { seq: m.seq, subject: m.subject, data: m.data === undefined ? new Uint8Array() : Buffer.from(m.data, 'base64') }
+  }
+
+  async #lastBySubject (subject: string): Promise<{ seq: number, data: Uint8Array } | undefined> {
+    const { jsm } = this.#clients()
+    try {
+      const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: subject })
+      return m === null ? undefined : { seq: m.seq, data: m.data }
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
+      throw unavailable(err, 'the change log could not be read')
+    }
   }
 
   #entry (seq: number, subject: string, data: Uint8Array): LogEntry {
@@ -207,17 +234,11 @@ export class JetStreamLog extends AbstractLog {
   }
 
   protected async _lastRecordOf (key: string): Promise<LogEntry | undefined> {
-    const { jsm } = this.#clients()
-    try {
-      const m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#subject(key) })
-      return m === null ? undefined : { seq: m.seq, key, data: m.data }
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
-      throw unavailable(err, 'the change log could not be read')
-    }
+    const m = await this.#lastBySubject(this.#subject(key))
+    return m === undefined ? undefined : { ...m, key }
   }
 
-  protected async _info ({ create }: InfoOptions): Promise<LogInfo> {
+  protected async _info ({ create, known }: InfoOptions): Promise<LogInfo> {
     const { jsm } = this.#clients()
     let si
     try {
@@ -227,8 +248,17 @@ export class JetStreamLog extends AbstractLog {
       if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
       si = await this.#create(jsm)
     }
-    const identity = await this.#identity.get(jsm, this.#clients().js, create)
-    return { identity: this.#identity.name(identity), lastSeq: si.state.last_seq, lineage: identity.lineage, base: identity.base ?? 1 }
+    const { js } = this.#clients()
+    // Only a stream without a single record may get a new history: one whose identity
+    // record was pushed out (or forged over) keeps the history its replicas know.
+    const at = await this.#identity.get(js, create && si.state.last_seq === 0)
+    if (at === undefined) return { identity: undefined, verified: false, lastSeq: si.state.last_seq, lineage: [], base: 1 }
+    const identity = this.#identity.name(at.record)
+    if (!at.verified && identity === known) {
+      // Made before identity records were tagged: a tagged copy makes any later untagged one count for nothing.
+      if (await this.#identity.write(js, at.record, at.seq)) this.#options.logger?.info({ identity }, 'tagged the stream identity record')
+    }
+    return { identity, verified: at.verified, lastSeq: si.state.last_seq, lineage: at.record.lineage, base: at.record.base ?? 1 }
   }
 
   protected async _reseed (from: ReseedFrom): Promise<LogInfo> {
@@ -248,9 +278,9 @@ export class JetStreamLog extends AbstractLog {
     }
     // The stream exists (perhaps created by another node a moment ago): taken on if it
     // continues this history (another node reseeded first), never changed otherwise.
-    const current = await this.#identity.await(jsm)
+    const current = await this.#identity.await()
     if (current === undefined) throw new CredregError('UNAVAILABLE', `stream ${this.#stream} exists but has no identity record; try again`)
-    if (current.record.lineage.includes(from.identity)) return await this._info({ create: false })
+    if (current.verified && current.record.lineage.includes(from.identity)) return await this._info({ create: false })
     throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} exists, with the history ${this.#identity.name(current.record)}, which does not continue ${from.identity}: ` +
       `a reseed only creates a missing stream, it never changes an existing one. If that stream's records are to be dropped (after a partial loss, ` +
       `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
@@ -278,9 +308,14 @@ export class JetStreamLog extends AbstractLog {
       name: this.#stream,
       subjects: [`${this.#prefix}>`, this.#identitySubject],
       max_msgs_per_subject: this.#options.maxPerKey,
+      // The server refuses what no honest writer sends, before it takes any room.
+      max_msg_size: maxRecordBytes(this.#options.maxValueBytes),
+      ...(this.#options.maxBytes !== undefined ? { max_bytes: this.#options.maxBytes } : {}),
       storage: StorageType.File,
       num_replicas: this.#options.replicas,
-      discard: DiscardPolicy.Old
+      // Full (max_bytes): refuse new records rather than drop old ones a replica may still need.
+      // The per-subject limit still drops a key's superseded records.
+      discard: this.#options.maxBytes !== undefined ? DiscardPolicy.New : DiscardPolicy.Old
     }
   }
 

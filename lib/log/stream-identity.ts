@@ -4,27 +4,42 @@
  * member stamps its own. Writes are conditional on the subject's latest
  * sequence, so of nodes writing at once exactly one wins and all read the same.
  */
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CredregError } from '../errors.js'
+import type { Authenticator } from '../authenticator.js'
 import { decodeIdentity, encodeIdentity, type IdentityRecord } from './identity.js'
 import { unavailable } from './nats-errors.js'
 
 // Reading an identity record that another node is about to write: a few tries, a little apart.
 const ATTEMPTS = 10
 const RETRY_MS = 200
+// The subject keeps as many records as any key: more than this many is not a stream credreg made.
+const MAX_WALK = 128
 
-/** The identity record as read, with its sequence (for a conditional replacement). */
-export interface IdentityAt { record: IdentityRecord, seq: number }
+/** A message on the identity subject, as the stream holds it. */
+export interface RawMessage { seq: number, data: Uint8Array }
+
+/** How the identity reads the subject: its newest message, and the next one after a sequence. */
+export interface IdentityMessages {
+  last: () => Promise<RawMessage | undefined>
+  after: (seq: number) => Promise<RawMessage | undefined>
+}
+
+/** The identity record as read, with its sequence (for a conditional replacement) and whether its tag holds. */
+export interface IdentityAt { record: IdentityRecord, seq: number, verified: boolean }
 
 export class StreamIdentity {
   readonly #stream: string
   readonly #subject: string
+  readonly #authenticator: Authenticator
+  readonly #messages: IdentityMessages
 
-  constructor (stream: string, subject: string) {
+  constructor (stream: string, subject: string, authenticator: Authenticator, messages: IdentityMessages) {
     this.#stream = stream
     this.#subject = subject
+    this.#authenticator = authenticator
+    this.#messages = messages
   }
 
   /** The name of the history a record identifies: `<stream>@<id>`. */
@@ -33,49 +48,67 @@ export class StreamIdentity {
   }
 
   /**
-   * The stream's identity. Only a node that may create the stream (its
-   * replica is empty) writes one when there is none: a replica built from a
+   * The stream's identity, `undefined` when it has none that can be read.
+   * Only a node that may create the stream's history (the stream is empty and
+   * its replica too) writes one when there is none: a replica built from a
    * history must never stamp an identity on a stream it did not create (a
    * reseed in progress writes its own in a moment), so it waits for one.
    */
-  async get (jsm: JetStreamManager, js: JetStreamClient, mayWrite: boolean): Promise<IdentityRecord> {
+  async get (js: JetStreamClient, mayWrite: boolean): Promise<IdentityAt | undefined> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const current = await this.read(jsm)
-      if (current !== undefined) return current.record
+      const current = await this.read()
+      if (current !== undefined) return current
       if (mayWrite) await this.write(js, { id: randomUUID(), lineage: [] }, 0)
       else await sleep(RETRY_MS)
     }
-    throw new CredregError('UNAVAILABLE', `the identity of stream ${this.#stream} could not be read`)
+    return undefined
   }
 
   /** Waits a little for an identity record another node is writing; `undefined` if none comes. */
-  async await (jsm: JetStreamManager): Promise<IdentityAt | undefined> {
+  async await (): Promise<IdentityAt | undefined> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const current = await this.read(jsm)
+      const current = await this.read()
       if (current !== undefined) return current
       await sleep(RETRY_MS)
     }
     return undefined
   }
 
-  async read (jsm: JetStreamManager): Promise<IdentityAt | undefined> {
-    let m
+  /**
+   * The newest identity record whose tag holds; failing that (a stream made
+   * before tags), the newest untagged one. Records with a tag that does not
+   * hold are forgeries: passed over, never taken for the stream's identity.
+   */
+  async read (): Promise<IdentityAt | undefined> {
     try {
-      m = await jsm.streams.getMessage(this.#stream, { last_by_subj: this.#subject })
+      const last = await this.#messages.last()
+      if (last === undefined) return undefined
+      const newest = this.#decode(last)
+      if (newest?.verified === true) return newest
+      let verified: IdentityAt | undefined
+      let untagged: IdentityAt | undefined
+      let m = await this.#messages.after(0)
+      for (let n = 0; m !== undefined && n < MAX_WALK; n++) {
+        const read = this.#decode(m)
+        if (read?.verified === true) verified = read
+        else if (read !== undefined) untagged = read
+        m = await this.#messages.after(m.seq)
+      }
+      return verified ?? untagged
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return undefined
       throw unavailable(err, 'reading the stream identity failed')
     }
-    if (m === null) return undefined
-    const record = decodeIdentity(m.string())
-    // Unreadable: a name no replica was built from, so every node refuses it rather than guess.
-    return { record: record ?? { id: `unreadable-${m.seq}`, lineage: [] }, seq: m.seq }
   }
 
-  /** Writes `record` if the identity subject's latest record is still at `expectedSeq`; false when another node wrote first. */
+  #decode (m: RawMessage): IdentityAt | undefined {
+    const read = decodeIdentity(this.#stream, Buffer.from(m.data).toString('utf8'), this.#authenticator)
+    return read === undefined ? undefined : { ...read, seq: m.seq }
+  }
+
+  /** Writes `record`, tagged, if the identity subject's latest record is still at `expectedSeq`; false when another node wrote first. */
   async write (js: JetStreamClient, record: IdentityRecord, expectedSeq: number): Promise<boolean> {
     try {
-      await js.publish(this.#subject, encodeIdentity(record), { expect: { lastSubjectSequence: expectedSeq } })
+      await js.publish(this.#subject, encodeIdentity(this.#stream, record, this.#authenticator), { expect: { lastSubjectSequence: expectedSeq } })
       return true
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) return false

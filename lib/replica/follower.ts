@@ -43,6 +43,8 @@ export class Follower {
   // Adopting a reseeded log, from the follow loop or an explicit reseed: one at a time.
   #adoption: Promise<Contribution> | undefined
   #wake = new AbortController()
+  // Whether the missing authentic identity was reported already (once, not at every check).
+  #unverified = false
 
   constructor (log: AbstractLog, replica: Replica, logger?: Logger) {
     this.#log = log
@@ -142,10 +144,16 @@ export class Follower {
 
   async #checkIdentity (): Promise<void> {
     const known = this.#replica.identity
-    const info = await this.#log.info({ create: known === undefined })
+    const info = await this.#log.info({ create: known === undefined, ...(known !== undefined ? { known } : {}) })
     this.#logSeq = info.lastSeq
     if (known === undefined) {
+      if (info.identity === undefined) throw new CredregError('UNAVAILABLE', 'the change log holds records but no identity record that can be read: a replica cannot be built from it yet')
       await this.#replica.setIdentity(info.identity, info.lineage)
+    } else if (info.identity !== known && !info.verified) {
+      // Anyone who may publish can write an untagged identity, or push the real one out:
+      // that is never grounds to refuse the log (the sequence checks below still hold).
+      if (!this.#unverified) this.#logger?.warn({ identity: known, found: info.identity ?? null }, 'the change log holds no authentic identity record; following it as the history this replica was built from')
+      this.#unverified = true
     } else if (known !== info.identity) {
       if (!info.lineage.includes(known)) {
         return this.#diverge(`the change log is ${info.identity}, but this replica was built from ${known}: the stream was deleted and recreated`)
@@ -155,10 +163,14 @@ export class Follower {
           'it was reseeded from a replica far behind this one; reseed from this one instead (after deleting that stream)')
       }
       await this.#adopt(info)
-    } else if (info.lastSeq < this.#replica.appliedSeq) {
-      return this.#diverge(`the change log ends at sequence ${info.lastSeq}, but this replica has applied ${this.#replica.appliedSeq}: the stream lost records`)
-    } else if (!await this.#sameRecordAtApplied()) {
-      return this.#diverge(`the record at sequence ${this.#replica.appliedSeq} is not the one this replica applied there: the stream lost records and was written over`)
+    }
+    if (known !== undefined && known === this.#replica.identity) {
+      if (info.lastSeq < this.#replica.appliedSeq) {
+        return this.#diverge(`the change log ends at sequence ${info.lastSeq}, but this replica has applied ${this.#replica.appliedSeq}: the stream lost records`)
+      }
+      if (!await this.#sameRecordAtApplied()) {
+        return this.#diverge(`the record at sequence ${this.#replica.appliedSeq} is not the one this replica applied there: the stream lost records and was written over`)
+      }
     }
     if (this.#diverged !== undefined) this.#logger?.info({ identity: info.identity }, 'the change log matches this replica again')
     this.#diverged = undefined
@@ -207,13 +219,15 @@ export class Follower {
   // old identity in place and the whole adoption runs again (contributing is idempotent).
   async #adopt (info: LogInfo): Promise<Contribution> {
     if (this.#adoption !== undefined) return await this.#adoption
+    const identity = info.identity
+    if (identity === undefined || !info.verified) throw new CredregError('UNAVAILABLE', 'the reseeded change log has no authentic identity record yet; try again')
     const run = (async () => {
-      this.#logger?.warn({ identity: info.identity, continues: this.#replica.identity }, 'the change log was reseeded from a replica of this history: contributing this replica and taking it on')
+      this.#logger?.warn({ identity, continues: this.#replica.identity }, 'the change log was reseeded from a replica of this history: contributing this replica and taking it on')
       const contributed = await contribute(this.#log, this.#replica, this.#logger)
       const { lastSeq } = await this.#log.info()
-      await this.#replica.rebase(info.identity, info.lineage, lastSeq)
+      await this.#replica.rebase(identity, info.lineage, lastSeq)
       this.#logSeq = lastSeq
-      this.#logger?.warn({ identity: info.identity, ...contributed, rebaseUntil: lastSeq }, 'took on the reseeded change log; reading it')
+      this.#logger?.warn({ identity, ...contributed, rebaseUntil: lastSeq }, 'took on the reseeded change log; reading it')
       return contributed
     })()
     this.#adoption = run

@@ -1,19 +1,24 @@
 import t from 'tap'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
-import { JetStreamLog, streamName } from '../../lib/log/jetstream-log.js'
+import { randomBytes } from 'node:crypto'
+import { Authenticator } from '../../lib/authenticator.js'
+import { JetStreamLog, streamName, type JetStreamLogOptions } from '../../lib/log/jetstream-log.js'
 import { logSuite } from '../fixtures/log-suite.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
 
 const server = await startNatsServer()
 t.teardown(async () => await server.stop())
 let n = 0
+const authenticator = new Authenticator(randomBytes(32))
+const options = (namespace: string, maxPerKey: number, servers = server.url): JetStreamLogOptions =>
+  ({ nats: { servers }, namespace, maxPerKey, replicas: 1, authenticator, maxValueBytes: 65536 })
 
 logSuite(t, {
   name: 'JetStreamLog',
   async make (_t, maxPerKey) {
     const namespace = `suite${++n}`
-    const fresh = async (): Promise<JetStreamLog> => new JetStreamLog({ nats: { servers: server.url }, namespace, maxPerKey, replicas: 1 })
+    const fresh = async (): Promise<JetStreamLog> => new JetStreamLog(options(namespace, maxPerKey))
     return {
       log: await fresh(),
       reopen: fresh,
@@ -28,7 +33,7 @@ logSuite(t, {
 })
 
 t.test('JetStreamLog: a missing stream is not created unless asked', async t => {
-  const log = new JetStreamLog({ nats: { servers: server.url }, namespace: 'absent', maxPerKey: 3, replicas: 1 })
+  const log = new JetStreamLog(options('absent', 3))
   await log.open()
   t.teardown(async () => await log.close())
   await log.whenConnected(AbortSignal.timeout(5000))
@@ -36,7 +41,7 @@ t.test('JetStreamLog: a missing stream is not created unless asked', async t => 
 })
 
 t.test('JetStreamLog: appends fail fast with UNAVAILABLE when NATS is unreachable', async t => {
-  const log = new JetStreamLog({ nats: { servers: 'nats://127.0.0.1:1' }, namespace: 'down', maxPerKey: 3, replicas: 1 })
+  const log = new JetStreamLog(options('down', 3, 'nats://127.0.0.1:1'))
   await log.open()
   t.teardown(async () => await log.close())
   t.equal(log.connected, false)
@@ -46,20 +51,22 @@ t.test('JetStreamLog: appends fail fast with UNAVAILABLE when NATS is unreachabl
 })
 
 t.test('JetStreamLog: a reseed creates the missing stream with a history that names the one it continues, its sequences above the old ones', async t => {
-  const log = new JetStreamLog({ nats: { servers: server.url }, namespace: 'reseed', maxPerKey: 3, replicas: 1 })
+  const log = new JetStreamLog(options('reseed', 3))
   await log.open()
   t.teardown(async () => await log.close())
   await log.whenConnected(AbortSignal.timeout(5000))
   const first = await log.info({ create: true })
   t.equal(first.base, 1)
+  t.equal(first.verified, true, 'the identity record a node writes is tagged')
+  const firstIdentity = first.identity as string
   await log.append('k', Buffer.from('1'), { expectedLastSeq: 0, msgId: 'k1' })
-  await t.rejects(log.reseed({ identity: first.identity, lineage: [], base: 100 }), { code: 'RESEED_REFUSED', message: /never changes an existing one/ },
+  await t.rejects(log.reseed({ identity: firstIdentity, lineage: [], base: 100 }), { code: 'RESEED_REFUSED', message: /never changes an existing one/ },
     'an existing stream is never changed, even one of the same history')
 
   const nc = await connect({ servers: server.url })
   await (await jetstreamManager(nc)).streams.delete(streamName('reseed'))
   await nc.close()
-  const second = await log.reseed({ identity: first.identity, lineage: ['CREDREG_reseed@older'], base: 1000 })
+  const second = await log.reseed({ identity: firstIdentity, lineage: ['CREDREG_reseed@older'], base: 1000 })
   t.not(second.identity, first.identity)
   t.same(second.lineage, [first.identity, 'CREDREG_reseed@older'])
   t.equal(second.base, 1000)
@@ -67,7 +74,7 @@ t.test('JetStreamLog: a reseed creates the missing stream with a history that na
   t.ok(await log.append('k', Buffer.from('again'), { expectedLastSeq: 0, msgId: 'k1-again' }) > 1000, 'records land above the base')
   t.same({ ...await log.info(), lastSeq: 0 }, { ...second, lastSeq: 0 }, 'every later info reports the new history')
   // A second node of the first history reseeding too takes on the first one's result.
-  t.match(await log.reseed({ identity: first.identity, lineage: [], base: 5000 }), { identity: second.identity, base: 1000 })
+  t.match(await log.reseed({ identity: firstIdentity, lineage: [], base: 5000 }), { identity: second.identity, base: 1000 })
   // A history that does not continue ours is never overwritten.
   await t.rejects(log.reseed({ identity: 'CREDREG_reseed@unrelated', lineage: [], base: 1 }), { code: 'RESEED_REFUSED' })
 })
