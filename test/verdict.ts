@@ -1,0 +1,116 @@
+/**
+ * The verdict, table by table: every rule with a record that passes it and
+ * one that does not, the same answer every time, and no altered byte of a
+ * valid record ever counting.
+ */
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { v7 as uuidv7 } from 'uuid'
+import { Authenticator } from '../lib/authenticator.js'
+import type { LogEntry } from '../lib/log/abstract-log.js'
+import { encodeRecord, signRecord, type LegacyRecord, type LogRecord, type UnsignedRecord } from '../lib/record.js'
+import { Sealer } from '../lib/seal.js'
+import { MAX_VALUE_BYTES_CEILING } from '../lib/value.js'
+import { verdict, type KeyState, type VerdictContext } from '../lib/verdict.js'
+
+const dataKey = randomBytes(32)
+const ctx: VerdictContext = { namespace: 'ns', authenticator: new Authenticator(dataKey), sealer: new Sealer(dataKey), legacy: false }
+const meta = { updatedAt: '2026-11-29T10:00:00.000Z', nodeId: 'host-a', correlationId: uuidv7() }
+
+function unsigned (key: string, version: number, op: 'put' | 'patch' | 'delete' = 'put', plaintext: string | Buffer = '{"p":"s3cret"}', sealedAs = version): UnsignedRecord {
+  const common = { v: 2 as const, ns: 'ns', key, version, meta }
+  if (op === 'delete') return { ...common, op }
+  return { ...common, op, value: ctx.sealer.seal(Buffer.from(plaintext), { namespace: 'ns', key, version: sealedAs }) }
+}
+const signed = (r: UnsignedRecord, key: Uint8Array = dataKey): LogRecord => signRecord(r, new Authenticator(key))
+const at = (seq: number, data: object | string | Uint8Array, key = 'db/pass'): LogEntry =>
+  ({ seq, key, data: data instanceof Uint8Array ? data : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)) })
+const live = (version: number, seq: number): KeyState => ({ version, seq, op: 'put' })
+const gone = (version: number, seq: number): KeyState => ({ version, seq, op: 'delete' })
+const legacy = (r: LogRecord): LegacyRecord => {
+  const { auth: _, ...rest } = r
+  return { ...rest, v: 1 } as LegacyRecord
+}
+
+interface Case { name: string, entry: LogEntry, head?: KeyState, legacy?: boolean, expect: true | string }
+
+const cases: Case[] = [
+  { name: 'a first version', entry: at(1, signed(unsigned('db/pass', 1))), expect: true },
+  { name: 'the next version', entry: at(9, signed(unsigned('db/pass', 4))), head: live(3, 2), expect: true },
+  { name: 'a version after versions this replica never saw, within the records since', entry: at(12, signed(unsigned('db/pass', 9))), head: live(3, 6), expect: true },
+  { name: 'a patch record', entry: at(3, signed(unsigned('db/pass', 2, 'patch'))), head: live(1, 1), expect: true },
+  { name: 'a delete of a live key', entry: at(3, signed(unsigned('db/pass', 2, 'delete'))), head: live(1, 1), expect: true },
+  { name: 'a write after a delete', entry: at(4, signed(unsigned('db/pass', 3))), head: gone(2, 3), expect: true },
+  { name: 'a delete after versions this replica never saw', entry: at(9, signed(unsigned('db/pass', 5, 'delete'))), head: gone(2, 3), expect: true },
+
+  { name: 'bytes that are not JSON', entry: at(1, randomBytes(40)), expect: 'malformed' },
+  { name: 'a record larger than any record', entry: at(1, Buffer.alloc(3 * 1024 * 1024, 0x20)), expect: 'malformed' },
+  { name: 'JSON of another shape', entry: at(1, { hello: 'world' }), expect: 'schema' },
+  { name: 'a newer schema', entry: at(1, { ...signed(unsigned('db/pass', 1)), v: 3 }), expect: 'newer-schema' },
+  { name: 'a version past 2^53', entry: at(1, signed(unsigned('db/pass', 2 ** 53 + 10))), expect: 'schema' },
+  { name: 'a version that is not an integer', entry: at(1, { ...signed(unsigned('db/pass', 1)), version: 1.5 }), expect: 'schema' },
+  { name: 'a node id that is not a node id', entry: at(1, signed({ ...unsigned('db/pass', 1), meta: { ...meta, nodeId: 'x y' } })), expect: 'schema' },
+  { name: 'an extra field', entry: at(1, { ...signed(unsigned('db/pass', 1)), extra: 1 }), expect: 'schema' },
+  { name: 'a record of another key on this key\'s subject', entry: at(1, signed(unsigned('db/other', 1))), expect: 'wrong-key' },
+  { name: 'a record on a subject that maps to no key', entry: { seq: 1, key: undefined, data: encodeRecord(signed(unsigned('db/pass', 1))) }, expect: 'wrong-key' },
+  { name: 'a record of another namespace', entry: at(1, signed({ ...unsigned('db/pass', 1), ns: 'other' })), expect: 'wrong-namespace' },
+
+  { name: 'no tag at all (a delete by someone without the key)', entry: at(2, legacy(signed(unsigned('db/pass', 2, 'delete')))), head: live(1, 1), expect: 'legacy' },
+  { name: 'a made-up tag', entry: at(2, { ...signed(unsigned('db/pass', 2, 'delete')), auth: { kid: ctx.authenticator.kid, tag: randomBytes(32).toString('base64url') } }), head: live(1, 1), expect: 'unauthenticated' },
+  { name: 'a tag under another key', entry: at(1, signed(unsigned('db/pass', 1), randomBytes(32))), expect: 'unauthenticated' },
+  { name: 'another key\'s id with this key\'s tag', entry: at(1, { ...signed(unsigned('db/pass', 1)), auth: { kid: '0123456789abcdef', tag: signed(unsigned('db/pass', 1)).auth.tag } }), expect: 'unauthenticated' },
+  { name: 'meta changed under a genuine tag', entry: at(1, { ...signed(unsigned('db/pass', 1)), meta: { ...meta, nodeId: 'mallory' } }), expect: 'unauthenticated' },
+  { name: 'op changed under a genuine tag', entry: at(2, { ...signed(unsigned('db/pass', 2, 'put')), op: 'patch' }), head: live(1, 1), expect: 'unauthenticated' },
+
+  { name: 'schema 1 while the log is not yet authenticated', entry: at(2, legacy(signed(unsigned('db/pass', 2)))), head: live(1, 1), legacy: true, expect: true },
+  { name: 'a schema 1 delete while the log is not yet authenticated', entry: at(2, legacy(signed(unsigned('db/pass', 2, 'delete')))), head: live(1, 1), legacy: true, expect: true },
+  { name: 'schema 1 with a value that does not open, even then', entry: at(2, legacy(signed(unsigned('db/pass', 2, 'put', '{}', 5)))), head: live(1, 1), legacy: true, expect: 'seal' },
+
+  { name: 'a sealed value moved to another version', entry: at(1, signed(unsigned('db/pass', 1, 'put', '{}', 2))), expect: 'seal' },
+  { name: 'a value that is an array', entry: at(1, signed(unsigned('db/pass', 1, 'put', '[1,2]'))), expect: 'not-an-object' },
+  { name: 'a value that is a number', entry: at(1, signed(unsigned('db/pass', 1, 'put', '3'))), expect: 'not-an-object' },
+  { name: 'a value that is not JSON', entry: at(1, signed(unsigned('db/pass', 1, 'put', 'password=hunter2'))), expect: 'not-an-object' },
+  { name: 'a value over the ceiling of every node\'s limit', entry: at(1, signed(unsigned('db/pass', 1, 'put', Buffer.from(`{"a":"${'x'.repeat(MAX_VALUE_BYTES_CEILING)}"}`)))), expect: 'too-large' },
+
+  { name: 'the same version again', entry: at(5, signed(unsigned('db/pass', 3))), head: live(3, 4), expect: 'stale-version' },
+  { name: 'an older version', entry: at(5, signed(unsigned('db/pass', 2))), head: live(3, 4), expect: 'stale-version' },
+  { name: 'a jump further than the records since the latest', entry: at(8, signed(unsigned('db/pass', 10))), head: live(2, 5), expect: 'version-jump' },
+  { name: 'a first version above its sequence', entry: at(3, signed(unsigned('db/pass', 4))), expect: 'version-jump' },
+  { name: 'a delete as a first version', entry: at(1, signed(unsigned('db/pass', 1, 'delete'))), expect: 'nothing-to-delete' },
+  { name: 'a delete right after a delete', entry: at(4, signed(unsigned('db/pass', 3, 'delete'))), head: gone(2, 3), expect: 'nothing-to-delete' }
+]
+
+t.test('the verdict on each kind of record', async t => {
+  for (const c of cases) {
+    const got = verdict(c.entry, c.head, { ...ctx, legacy: c.legacy ?? false })
+    t.equal(got.applied ? true : got.reason, c.expect, c.name)
+    t.same(verdict(c.entry, c.head, { ...ctx, legacy: c.legacy ?? false }), got, `${c.name}: the same verdict again`)
+    if (!got.applied) t.notMatch(got.detail, /s3cret|hunter2/, `${c.name}: the reason quotes no value`)
+  }
+})
+
+t.test('an unauthenticated record is never handed on; an authentic refused one is', async t => {
+  const forged = verdict(at(1, signed(unsigned('db/pass', 1), randomBytes(32))), undefined, ctx)
+  t.equal(forged.record, undefined)
+  const stale = verdict(at(5, signed(unsigned('db/pass', 2))), live(3, 4), ctx)
+  t.equal(stale.record?.version, 2)
+})
+
+t.test('no change to any byte of a valid record is ever applied', async t => {
+  const records = [signed(unsigned('db/pass', 2)), signed(unsigned('db/pass', 2, 'delete')), signed(unsigned('db/pass', 2, 'patch'))]
+  let tried = 0
+  for (const record of records) {
+    const data = encodeRecord(record)
+    t.equal(verdict(at(2, data), live(1, 1), ctx).applied, true, `the ${record.op} record itself applies`)
+    for (let i = 0; i < data.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const flipped = Buffer.from(data)
+        flipped[i] = (flipped[i] as number) ^ (1 << bit)
+        const got = verdict(at(2, flipped), live(1, 1), ctx)
+        tried++
+        if (got.applied) t.fail(`byte ${i} bit ${bit} of the ${record.op} record: applied`)
+      }
+    }
+  }
+  t.pass(`${tried} altered records, none applied`)
+})
