@@ -58,14 +58,18 @@ export interface WatchLoad {
   watchers: number
   /** Watchers still replaying their backlog. */
   replays: number
+  /** Bytes of changes queued for watchers and not taken yet (as counted against each watcher's budget). */
+  queuedBytes: number
   /** Listeners on the replica's `applied` notifications (one per live watcher, plus the daemon's own). */
   appliedListeners: number
 }
 
-/** The node's {@link WatchLoad}, for the daemon's tests and metrics: not part of the public node contract. */
-export function watchLoad (node: CredregNode): WatchLoad {
-  if (!(node instanceof Node)) throw new TypeError('watchLoad needs a node opened by openNode')
-  return node.watchLoad()
+/**
+ * The node's {@link WatchLoad} (`undefined` for a node not opened by
+ * `openNode`), for the daemon's metrics and tests: not part of the public node contract.
+ */
+export function watchLoad (node: CredregNode): WatchLoad | undefined {
+  return node instanceof Node ? node.watchLoad() : undefined
 }
 
 class Node implements CredregNode {
@@ -78,6 +82,7 @@ class Node implements CredregNode {
   readonly #maxReplays: number
   readonly #queueBytes: number
   #replaying = 0
+  readonly #queued = { bytes: 0 }
   #status: Status = 'closed'
   #nodeId = ''
   #db: Db | undefined
@@ -259,6 +264,7 @@ class Node implements CredregNode {
       since: options.since,
       signal: controller.signal,
       queueBytes: this.#queueBytes,
+      tally: this.#queued,
       ...(replay ? { onReplayed: () => { this.#replaying-- } } : {})
     })
     const release = (): void => {
@@ -295,7 +301,7 @@ class Node implements CredregNode {
   }
 
   watchLoad (): WatchLoad {
-    return { watchers: this.#watchers.size, replays: this.#replaying, appliedListeners: this.#replica?.listenerCount('applied') ?? 0 }
+    return { watchers: this.#watchers.size, replays: this.#replaying, queuedBytes: this.#queued.bytes, appliedListeners: this.#replica?.listenerCount('applied') ?? 0 }
   }
 
   onApplied (listener: (changes: AppliedChange[]) => void): () => void {

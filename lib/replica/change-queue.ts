@@ -25,8 +25,14 @@ export function changeCost (change: AppliedChange): number {
   return CHANGE_OVERHEAD_BYTES + change.key.length + (change.stored.value?.ct.length ?? 0)
 }
 
+/** A running total of the bytes queued, shared by the queues of one node (for its metrics). */
+export interface QueueTally {
+  bytes: number
+}
+
 export class ChangeQueue {
   readonly #replica: Replica
+  readonly #tally: QueueTally
   readonly #accepts: (change: AppliedChange) => boolean
   readonly #limitBytes: number
   readonly #signal: AbortSignal
@@ -41,8 +47,9 @@ export class ChangeQueue {
    * Starts listening at once. `accepts` picks the changes worth queueing (the
    * watcher's prefix, past its backlog): the others cost nothing.
    */
-  constructor (replica: Replica, accepts: (change: AppliedChange) => boolean, limitBytes: number, signal: AbortSignal) {
+  constructor (replica: Replica, accepts: (change: AppliedChange) => boolean, limitBytes: number, signal: AbortSignal, tally: QueueTally = { bytes: 0 }) {
     this.#replica = replica
+    this.#tally = tally
     this.#accepts = accepts
     this.#limitBytes = limitBytes
     this.#signal = signal
@@ -74,7 +81,7 @@ export class ChangeQueue {
     this.#signal.removeEventListener('abort', this.close)
     this.#queued = []
     this.#head = 0
-    this.#bytes = 0
+    this.#count(-this.#bytes)
     this.#wakeUp()
   }
 
@@ -82,7 +89,7 @@ export class ChangeQueue {
     for (const change of changes) {
       if (!this.#accepts(change)) continue
       this.#queued.push(change)
-      this.#bytes += changeCost(change)
+      this.#count(changeCost(change))
     }
     if (this.#bytes > this.#limitBytes) {
       this.#failure = new CredregError('WATCH_OVERFLOW', `the watcher fell more than ${this.#limitBytes} bytes of changes behind: resume from the last sequence it processed`)
@@ -94,13 +101,18 @@ export class ChangeQueue {
   #take (): AppliedChange {
     const change = this.#queued[this.#head] as AppliedChange
     this.#queued[this.#head++] = undefined
-    this.#bytes -= changeCost(change)
+    this.#count(-changeCost(change))
     // Compact once the consumed head is the larger part, so a long-lived queue does not keep a growing array.
     if (this.#head > 1024 && this.#head * 2 > this.#queued.length) {
       this.#queued = this.#queued.slice(this.#head)
       this.#head = 0
     }
     return change
+  }
+
+  #count (bytes: number): void {
+    this.#bytes += bytes
+    this.#tally.bytes += bytes
   }
 
   #wakeUp (): void {

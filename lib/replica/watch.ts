@@ -8,7 +8,7 @@
 import type { AbstractSnapshot } from 'abstract-level'
 import jsonpatch from 'fast-json-patch'
 import type { ChangeEvent, JsonObject } from '../types.js'
-import { ChangeQueue } from './change-queue.js'
+import { ChangeQueue, type QueueTally } from './change-queue.js'
 import type { Replica } from './replica.js'
 import { historyKey, seqKey, type StoredEntity, type StoredVersion } from './store.js'
 
@@ -23,6 +23,8 @@ export interface WatchReplicaOptions {
   signal: AbortSignal
   /** Byte budget of the queue of live changes not yet taken (see {@link ChangeQueue}). */
   queueBytes: number
+  /** Where the queue counts the bytes it holds, beside the other queues of the node. */
+  tally?: QueueTally
   /** Called once when the backlog replay is over (replayed, failed or abandoned). */
   onReplayed?: () => void
 }
@@ -41,7 +43,7 @@ export function watchReplica (replica: Replica, prefix: string, options: WatchRe
   const { since, signal } = options
   const through = replica.appliedSeq
   // Subscribe before reading the backlog, so nothing applied in between is lost.
-  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix), options.queueBytes, signal)
+  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix), options.queueBytes, signal, options.tally)
   // The backlog is read from a snapshot taken now: entities, the change index and
   // history then agree with each other, whatever the apply loop prunes meanwhile
   // (a replica catching up prunes the very versions a resuming watcher needs).
