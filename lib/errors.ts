@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   TIMEOUT: { status: 504, exit: 5, retryable: true, summary: 'The operation did not complete within its time bound.' },
   LOG_DIVERGED: { status: 503, exit: 5, retryable: false, summary: 'The change log is not the one this replica was built from (stream deleted, recreated or rolled back); writes are refused.' },
   RESEED_REFUSED: { status: 409, exit: 6, retryable: false, summary: 'A reseed was refused: the change log matches this replica, or holds another history, or the node is standalone.' },
+  WATCH_OVERFLOW: { status: 503, exit: 5, retryable: true, summary: 'A watcher fell further behind than its queue limit (or its connection took nothing for too long) and was closed; resume from the last sequence processed.' },
   DATA_DIR_LOCKED: { status: 503, exit: 1, retryable: true, summary: 'The data directory is in use by another process (another daemon or node).' },
   CLOSED: { status: 503, exit: 1, retryable: false, summary: 'The node or client has been closed.' },
   INVALID_CONFIG: { status: 500, exit: 2, retryable: false, summary: 'A configuration value or the key file is invalid.' },

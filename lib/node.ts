@@ -19,7 +19,8 @@ import { applyJsonPatch, applyMergePatch } from './patch.js'
 import { Follower } from './replica/follower.js'
 import { Replica, type AppliedChange } from './replica/replica.js'
 import type { Db } from './replica/store.js'
-import { watchReplica } from './replica/watch.js'
+import { DEFAULT_WATCH_QUEUE_BYTES } from './replica/change-queue.js'
+import { replays, watchReplica } from './replica/watch.js'
 import { historyOf } from './replica/history.js'
 import { Sealer } from './seal.js'
 import type {
@@ -31,6 +32,8 @@ import { Writer, type WriteIntent } from './writer.js'
 
 export const DEFAULT_HISTORY_DEPTH = 10
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000
+export const DEFAULT_MAX_WATCHERS = 128
+export const DEFAULT_MAX_WATCH_REPLAYS = 8
 const MAX_LIST_LIMIT = 1000
 
 /** Opens a node; resolves once the replica is open (the log may still be connecting). */
@@ -60,12 +63,37 @@ export function authenticatorOf (node: CredregNode): Authenticator {
   return node.authenticator
 }
 
+/** What watching costs a node right now. */
+export interface WatchLoad {
+  /** Open watchers. */
+  watchers: number
+  /** Watchers still replaying their backlog. */
+  replays: number
+  /** Bytes of changes queued for watchers and not taken yet (as counted against each watcher's budget). */
+  queuedBytes: number
+  /** Listeners on the replica's `applied` notifications (one per live watcher, plus the daemon's own). */
+  appliedListeners: number
+}
+
+/**
+ * The node's {@link WatchLoad} (`undefined` for a node not opened by
+ * `openNode`), for the daemon's metrics and tests: not part of the public node contract.
+ */
+export function watchLoad (node: CredregNode): WatchLoad | undefined {
+  return node instanceof Node ? node.watchLoad() : undefined
+}
+
 class Node implements CredregNode {
   readonly namespace: string
   readonly #options: NodeOptions
   readonly #depth: number
   readonly #maxValueBytes: number
   readonly #timeoutMs: number
+  readonly #maxWatchers: number
+  readonly #maxReplays: number
+  readonly #queueBytes: number
+  #replaying = 0
+  readonly #queued = { bytes: 0 }
   #status: Status = 'closed'
   #nodeId = ''
   #db: Db | undefined
@@ -85,6 +113,9 @@ class Node implements CredregNode {
     this.#depth = intOption('historyDepth', options.historyDepth, DEFAULT_HISTORY_DEPTH, 1, 100)
     this.#maxValueBytes = intOption('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 2, 1024 * 1024)
     this.#timeoutMs = intOption('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS, 100, 600_000)
+    this.#maxWatchers = intOption('maxWatchers', options.maxWatchers, DEFAULT_MAX_WATCHERS, 1, 100_000)
+    this.#maxReplays = intOption('maxWatchReplays', options.maxWatchReplays, DEFAULT_MAX_WATCH_REPLAYS, 1, 100_000)
+    this.#queueBytes = intOption('watchQueueBytes', options.watchQueueBytes, DEFAULT_WATCH_QUEUE_BYTES, 64 * 1024, 1024 * 1024 * 1024)
     if (options.nats !== undefined) {
       intOption('nats.replicas', options.nats.replicas, 1, 1, 5)
       intOption('nats.maxBytes', options.nats.maxBytes, -1, 1024 * 1024, Number.MAX_SAFE_INTEGER)
@@ -241,29 +272,61 @@ class Node implements CredregNode {
     const { replica } = this.#open()
     assertPrefix(prefix)
     if (options.since !== undefined) positiveInt('since', options.since, 0)
+    const replay = replays(replica, options.since)
+    // Refused at once rather than queued: a caller told to come back later holds nothing meanwhile.
+    if (this.#watchers.size >= this.#maxWatchers) {
+      throw new CredregError('UNAVAILABLE', `${this.#watchers.size} watchers are open, the most this node serves: try again later`)
+    }
+    if (replay && this.#replaying >= this.#maxReplays) {
+      throw new CredregError('UNAVAILABLE', `${this.#replaying} watchers are replaying their backlog, the most this node runs at once: try again later`)
+    }
     const controller = new AbortController()
     const onAbort = (): void => controller.abort()
     options.signal?.addEventListener('abort', onAbort, { once: true })
-    if (options.signal?.aborted === true) controller.abort()
     this.#watchers.add(controller)
-    const events = watchReplica(replica, prefix, options.since, controller.signal)
-    const done = (): void => {
+    if (replay) this.#replaying++
+    const events = watchReplica(replica, prefix, {
+      since: options.since,
+      signal: controller.signal,
+      queueBytes: this.#queueBytes,
+      tally: this.#queued,
+      ...(replay ? { onReplayed: () => { this.#replaying-- } } : {})
+    })
+    const release = (): void => {
+      controller.abort()
       this.#watchers.delete(controller)
       options.signal?.removeEventListener('abort', onAbort)
     }
-    return (async function * () {
-      try {
-        yield * events
-      } finally {
-        done()
-      }
-    })()
+    controller.signal.addEventListener('abort', release, { once: true })
+    if (options.signal?.aborted === true) controller.abort()
+    // Not a generator: `return()` must release the watcher even before the first `next()`.
+    return {
+      next: async () => {
+        try {
+          const result = await events.next()
+          if (result.done === true) release()
+          return result
+        } catch (err) {
+          release()
+          throw err
+        }
+      },
+      return: async () => {
+        release()
+        return await events.return(undefined)
+      },
+      [Symbol.asyncIterator] () { return this }
+    }
   }
 
   async waitForApplied (seq: number, timeoutMs = this.#timeoutMs): Promise<void> {
     const { replica } = this.#open()
     positiveInt('seq', seq, 0)
     await replica.waitForApplied(seq, timeoutMs)
+  }
+
+  watchLoad (): WatchLoad {
+    return { watchers: this.#watchers.size, replays: this.#replaying, queuedBytes: this.#queued.bytes, appliedListeners: this.#replica?.listenerCount('applied') ?? 0 }
   }
 
   onApplied (listener: (changes: AppliedChange[]) => void): () => void {

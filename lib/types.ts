@@ -179,6 +179,15 @@ export interface NodeOptions {
   nodeId?: string
   /** Bound of a write, including waiting for the local apply (default 5000 ms). */
   writeTimeoutMs?: number
+  /** Watchers open at once; `watch()` beyond it throws `UNAVAILABLE` (default 128). */
+  maxWatchers?: number
+  /** Watchers replaying a backlog (`since` below the applied sequence) at once; `watch()` beyond it throws `UNAVAILABLE` (default 8). */
+  maxWatchReplays?: number
+  /**
+   * Byte budget of each watcher's queue of changes it has not taken yet
+   * (default 8 MiB); a watcher over it ends with `WATCH_OVERFLOW`.
+   */
+  watchQueueBytes?: number
   /** Receives structured log lines; silent when absent. */
   logger?: Logger
 }
@@ -250,7 +259,13 @@ export interface CredregNode extends AsyncDisposable {
   list: (prefix?: string, options?: ListOptions) => Promise<ListPage>
   /** Retained versions of `key`, oldest first. Throws `NOT_FOUND` for a key never seen. */
   history: (key: string) => Promise<HistoryEntry[]>
-  /** Changes to keys starting with `prefix`, in log order, until the signal aborts or the iterator returns. */
+  /**
+   * Changes to keys starting with `prefix`, in log order, until the signal
+   * aborts or the iterator returns. Throws `UNAVAILABLE` at once when the
+   * node's watcher or replay cap is reached. A consumer that falls more than
+   * `watchQueueBytes` behind the live changes is ended with `WATCH_OVERFLOW`:
+   * watch again with `since` = the last `seq` it processed.
+   */
   watch: (prefix?: string, options?: WatchOptions) => AsyncIterableIterator<ChangeEvent>
   /** Resolves once the replica has applied through `seq` (or rejects with `TIMEOUT`). */
   waitForApplied: (seq: number, timeoutMs?: number) => Promise<void>

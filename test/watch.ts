@@ -1,4 +1,5 @@
 import t from 'tap'
+import { watchLoad } from '../lib/node.js'
 import type { ChangeEvent, CredregNode } from '../lib/types.js'
 import { newDataKey, testNode } from './fixtures/nodes.js'
 
@@ -78,3 +79,70 @@ t.test('watch arguments are checked', async t => {
   t.throws(() => node.watch('bad prefix'), { code: 'INVALID_KEY' })
   t.throws(() => node.watch('', { since: -1 }), { code: 'BAD_REQUEST' })
 })
+
+t.test('a watcher whose consumer does not keep up ends with WATCH_OVERFLOW instead of buffering; resuming from its last seq gets the rest', async t => {
+  const node = await testNode(t, { dataKey: newDataKey(), watchQueueBytes: 64 * 1024 })
+  const watch = node.watch('slow/')
+  await node.put('slow/a', { n: 0 })
+  const [first] = await take(watch, 1)
+  const filler = 'x'.repeat(2000)
+  for (let n = 1; n <= 60; n++) await node.put(`slow/${n}`, { n, filler }) // ~60 × 3 KB sealed: over 64 KiB
+  await t.rejects(watch.next(), { code: 'WATCH_OVERFLOW', retryable: true }, 'the next read says why the watch ended')
+  t.same(await watch.next(), { done: true, value: undefined }, 'and the watch is over')
+  const resumed = node.watch('slow/', { since: first!.seq })
+  const rest = await take(resumed, 60)
+  await resumed.return?.()
+  t.same(rest.map(e => e.value?.n), Array.from({ length: 60 }, (_, i) => i + 1), 'every change after the last one taken, once')
+})
+
+t.test('a consumer that keeps up is never overflowed, however many changes pass', async t => {
+  const node = await testNode(t, { dataKey: newDataKey(), watchQueueBytes: 64 * 1024 })
+  const watch = node.watch('fast/')
+  const filler = 'x'.repeat(2000)
+  for (let n = 1; n <= 60; n++) {
+    await node.put('fast/k', { n, filler })
+    t.equal((await watch.next()).value?.version, n)
+  }
+  await watch.return?.()
+})
+
+t.test('watchers and backlog replays beyond the caps are refused at once with UNAVAILABLE, and closing one frees its slot', async t => {
+  const node = await testNode(t, { dataKey: newDataKey(), maxWatchers: 3, maxWatchReplays: 1 })
+  await writeMany(node, 5)
+  const replay = node.watch('', { since: 0 })
+  t.throws(() => node.watch('', { since: 2 }), { code: 'UNAVAILABLE', retryable: true }, 'a second replay waits for the first')
+  const live = node.watch('')
+  const caughtUpWatch = node.watch('', { since: 5 })
+  t.throws(() => node.watch(''), { code: 'UNAVAILABLE' }, 'a fourth watcher is over the cap')
+  await take(replay, 5)
+  const waiting = replay.next() // past its backlog: the replay is live now
+  while (watchLoad(node)?.replays !== 0) await new Promise(resolve => setImmediate(resolve))
+  await caughtUpWatch.return?.()
+  const again = node.watch('', { since: 0 })
+  t.equal((await again.next()).value?.seq, 1, 'the first replay went live, so another may replay')
+  await Promise.all([replay.return?.(), live.return?.(), again.return?.()])
+  t.same(await waiting, { done: true, value: undefined })
+})
+
+t.test('a thousand watchers opened and closed every way leave no listener and no slot behind', async t => {
+  const node = await testNode(t, { dataKey: newDataKey(), maxWatchers: 2, maxWatchReplays: 1 })
+  await writeMany(node, 3)
+  const before = { ...watchLoad(node), process: processListeners() }
+  for (let i = 0; i < 1000; i++) {
+    const controller = new AbortController()
+    const since = i % 2 === 0 ? 0 : undefined
+    const watch = node.watch('k/', { ...(since !== undefined ? { since } : {}), signal: controller.signal })
+    switch (i % 4) {
+      case 0: await watch.return?.(); break // never read
+      case 1: { const pending = watch.next(); controller.abort(); await pending; break } // aborted while waiting
+      case 2: await watch.next(); await watch.return?.(); break // mid-backlog
+      case 3: controller.abort(); await watch.next(); break // aborted before reading
+    }
+  }
+  t.same({ ...watchLoad(node), process: processListeners() }, before)
+  t.same(watchLoad(node), { watchers: 0, replays: 0, queuedBytes: 0, appliedListeners: 0 })
+})
+
+function processListeners (): Record<string, number> {
+  return Object.fromEntries(process.eventNames().map(name => [String(name), process.listenerCount(name)]))
+}

@@ -4,8 +4,10 @@
  *
  *   start ──► (no `since`: read `appliedSeq` from /v1/status) ──► connect
  *   connect ──200──► read events; deliver those with seq > cursor; cursor = seq
- *   stream ends, socket error, 503, timeout, retryable `error` event
+ *   stream ends, socket error, 503, timeout, retryable `error` event,
+ *   `closed` event (WATCH_OVERFLOW: this consumer fell too far behind)
  *     ──► wait (the server's `retry:`, else backoff) ──► connect with Last-Event-ID: cursor
+ *   MAX_IDLE_OVERFLOWS overflows in a row that delivered nothing ──► the iterator throws WATCH_OVERFLOW
  *   any other error status or `error` event ──► the iterator throws it
  *   signal aborts, iterator returns, client closes ──► the iterator ends
  *
@@ -44,6 +46,12 @@ interface WatchParams extends Required<ReconnectOptions> {
 const OPS = new Set(['put', 'patch', 'delete', 'resync'])
 
 /**
+ * Overflow closes in a row, each without a single change delivered, after
+ * which the watch gives up: a consumer that slow would reconnect forever.
+ */
+export const MAX_IDLE_OVERFLOWS = 3
+
+/**
  * Changes to keys under `params.prefix`, in log order, across reconnects.
  * Unlike a bare async generator, `return()` also ends a `next()` that is
  * waiting for the daemon.
@@ -66,7 +74,9 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
   let cursor = params.since
   let delay = params.initialDelayMs
   let serverRetry: number | undefined
+  let idleOverflows = 0
   while (!signal.aborted) {
+    const from = cursor
     try {
       if (cursor === undefined) cursor = await startingPoint(http, signal)
       const query = new URLSearchParams({ ...(prefix !== '' ? { prefix } : {}), since: String(cursor) })
@@ -103,6 +113,10 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
       if (signal.aborted) return
       const error = errorFromTransport(err, http.target)
       if (!error.retryable) throw error
+      if (error.code === 'WATCH_OVERFLOW') {
+        idleOverflows = cursor === from ? idleOverflows + 1 : 0
+        if (idleOverflows >= MAX_IDLE_OVERFLOWS) throw error
+      }
     }
     try {
       await sleep(jitter(delay), undefined, { signal })
@@ -121,9 +135,13 @@ async function startingPoint (http: Http, signal: AbortSignal): Promise<number> 
   return appliedSeq
 }
 
-/** The change an event carries; an `error` event (the daemon's watch failed) throws its typed error. */
+/**
+ * The change an event carries; an `error` event (the daemon's watch failed)
+ * and a `closed` event (the daemon closed a watch that fell behind) throw their typed error.
+ */
 function toChange (e: SseEvent): ChangeEvent | undefined {
   if (e.event === 'error') throw errorFromResponse({ status: 500, body: e.data })
+  if (e.event === 'closed') throw errorFromResponse({ status: 503, body: e.data })
   if (!OPS.has(e.event) && e.event !== 'message') return undefined
   let change: ChangeEvent
   try {

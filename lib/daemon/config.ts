@@ -39,7 +39,9 @@ export const DaemonConfigSchema = Type.Object({
   allowRemote: Type.Boolean(),
   heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
-  writeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 }))
+  writeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+  maxWatchers: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  maxWatchReplays: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 }))
 })
 
 export type DaemonConfig = Static<typeof DaemonConfigSchema>
@@ -71,7 +73,9 @@ const FLAGS: Flag[] = [
   { flag: '--allow-remote', key: 'allowRemote', kind: 'bool', help: 'let --listen bind a non-loopback address' },
   { flag: '--heartbeat-ms <ms>', key: 'heartbeatMs', kind: 'int', help: 'interval of the heartbeats to peers (default: 5000)' },
   { flag: '--sse-heartbeat-ms <ms>', key: 'sseHeartbeatMs', kind: 'int', help: 'interval of the comment heartbeat on watch streams (default: 15000)' },
-  { flag: '--write-timeout-ms <ms>', key: 'writeTimeoutMs', kind: 'int', help: 'bound of a write, including the local apply (default: 5000)' }
+  { flag: '--write-timeout-ms <ms>', key: 'writeTimeoutMs', kind: 'int', help: 'bound of a write, including the local apply (default: 5000)' },
+  { flag: '--max-watchers <n>', key: 'maxWatchers', kind: 'int', help: 'watch streams open at once; beyond: 503 with Retry-After (default: 128)' },
+  { flag: '--max-watch-replays <n>', key: 'maxWatchReplays', kind: 'int', help: 'watch streams replaying a backlog at once; beyond: 503 with Retry-After (default: 8)' }
 ]
 
 const DEFAULTS = { namespace: 'default', maxValueBytes: 65536, logLevel: 'info', allowRemote: false, heartbeatMs: 5000, sseHeartbeatMs: 15000 }

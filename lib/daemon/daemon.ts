@@ -65,6 +65,8 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
       maxValueBytes: config.maxValueBytes,
       ...(config.nodeId !== undefined ? { nodeId: config.nodeId } : {}),
       ...(config.writeTimeoutMs !== undefined ? { writeTimeoutMs: config.writeTimeoutMs } : {}),
+      ...(config.maxWatchers !== undefined ? { maxWatchers: config.maxWatchers } : {}),
+      ...(config.maxWatchReplays !== undefined ? { maxWatchReplays: config.maxWatchReplays } : {}),
       logger: logger.child({ component: 'node' })
     })
     closers.push(async () => await node.close())

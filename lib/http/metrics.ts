@@ -2,6 +2,7 @@
  * Prometheus metrics of a daemon (prom-client), on a registry of its own.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { WatchLoad } from '../node.js'
 import type { NodeStatus } from '../types.js'
 
 /** How a write ended, as counted by `credreg_writes_total`. */
@@ -41,6 +42,19 @@ export class Metrics {
   })
 
   readonly #watchers = new Gauge({ name: 'credreg_watchers', help: 'Open watch (SSE) streams.', registers: [this.registry] })
+  readonly #watchQueued = new Gauge({
+    name: 'credreg_watch_queued_bytes',
+    help: 'Bytes of changes queued for watchers and not taken yet (each watcher is closed beyond its budget).',
+    registers: [this.registry]
+  })
+
+  readonly #watchOverflows = new Counter({
+    name: 'credreg_watch_overflows_total',
+    help: 'Watch streams closed because the client did not keep up, by reason (overflow: queue limit; stalled: socket took nothing).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry]
+  })
+
   readonly #natsConnected = new Gauge({
     name: 'credreg_nats_connected',
     help: 'Whether the change log can take writes: 1 yes (NATS connected, or standalone), 0 no.',
@@ -70,8 +84,14 @@ export class Metrics {
     this.#watchers.inc(delta)
   }
 
-  /** The Prometheus text exposition, with the gauges taken from `status`. */
-  async render (status: NodeStatus): Promise<string> {
+  /** One watch stream closed because its client did not keep up. */
+  watchOverflow (reason: 'overflow' | 'stalled'): void {
+    this.#watchOverflows.inc({ reason })
+  }
+
+  /** The Prometheus text exposition, with the gauges taken from `status` and `watch`. */
+  async render (status: NodeStatus, watch?: WatchLoad): Promise<string> {
+    if (watch !== undefined) this.#watchQueued.set(watch.queuedBytes)
     this.#lagRecords.set(status.lag)
     this.#lagSeconds.set(status.lag === 0 ? 0 : this.#lastApplyLagS)
     this.#appliedSeq.set(status.appliedSeq)

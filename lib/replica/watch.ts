@@ -5,56 +5,87 @@
  * reaches back far enough for a key, the watcher gets one explicit `resync`
  * event with that key's current state instead of its missing changes.
  */
-import { on } from 'node:events'
 import type { AbstractSnapshot } from 'abstract-level'
 import jsonpatch from 'fast-json-patch'
 import type { ChangeEvent, JsonObject } from '../types.js'
-import type { AppliedChange, Replica } from './replica.js'
+import { ChangeQueue, type QueueTally } from './change-queue.js'
+import type { Replica } from './replica.js'
 import { historyKey, seqKey, type StoredEntity, type StoredVersion } from './store.js'
 
 /** Reads one stored version (from the backlog's snapshot, or the replica as it is now). */
 type VersionReader = (key: string, version: number) => Promise<StoredVersion | undefined>
 
+/** Options of {@link watchReplica}. */
+export interface WatchReplicaOptions {
+  /** Replay every retained change after this sequence first. */
+  since: number | undefined
+  /** Ends the watch (the iterator then ends without error). */
+  signal: AbortSignal
+  /** Byte budget of the queue of live changes not yet taken (see {@link ChangeQueue}). */
+  queueBytes: number
+  /** Where the queue counts the bytes it holds, beside the other queues of the node. */
+  tally?: QueueTally
+  /** Called once when the backlog replay is over (replayed, failed or abandoned). */
+  onReplayed?: () => void
+}
+
+/** Whether watching from `since` replays a backlog (a snapshot of the replica) before going live. */
+export function replays (replica: Replica, since: number | undefined): boolean {
+  return since !== undefined && since < replica.appliedSeq
+}
+
 /**
  * Starts watching at once (not at the first `next()`), so every change
- * applied after this call is delivered.
+ * applied after this call is delivered. Aborting `signal` releases everything
+ * the watch holds, even if it was never iterated.
  */
-export function watchReplica (replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal): AsyncGenerator<ChangeEvent> {
-  // Subscribe before reading the backlog, so nothing applied in between is lost.
-  const live = on(replica, 'applied', { signal }) as AsyncIterableIterator<[AppliedChange[]]>
+export function watchReplica (replica: Replica, prefix: string, options: WatchReplicaOptions): AsyncGenerator<ChangeEvent> {
+  const { since, signal } = options
   const through = replica.appliedSeq
+  // Subscribe before reading the backlog, so nothing applied in between is lost.
+  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix), options.queueBytes, signal, options.tally)
   // The backlog is read from a snapshot taken now: entities, the change index and
   // history then agree with each other, whatever the apply loop prunes meanwhile
   // (a replica catching up prunes the very versions a resuming watcher needs).
-  const snapshot = since !== undefined && since < through ? replica.store.db.snapshot() : undefined
-  return follow(replica, prefix, since, signal, live, through, snapshot)
+  const snapshot = replays(replica, since) ? replica.store.db.snapshot() : undefined
+  let replayed = snapshot === undefined
+  const endReplay = async (): Promise<void> => {
+    if (replayed) return
+    replayed = true
+    signal.removeEventListener('abort', onAbort)
+    await snapshot?.close()
+    options.onReplayed?.()
+  }
+  const onAbort = (): void => { endReplay().catch(() => {}) }
+  if (!replayed) signal.addEventListener('abort', onAbort, { once: true })
+  return follow(replica, prefix, since, signal, live, through, snapshot, endReplay)
 }
 
 async function * follow (
   replica: Replica, prefix: string, since: number | undefined, signal: AbortSignal,
-  live: AsyncIterableIterator<[AppliedChange[]]>, replayedThrough: number, snapshot: AbstractSnapshot | undefined
+  live: ChangeQueue, replayedThrough: number, snapshot: AbstractSnapshot | undefined, endReplay: () => Promise<void>
 ): AsyncGenerator<ChangeEvent> {
   // Keys resynced from the backlog, with the version they were resynced at: live changes up to it are already covered.
   const resynced = new Map<string, number>()
   try {
     if (since !== undefined && snapshot !== undefined) {
-      yield * backlog(replica, prefix, since, replayedThrough, resynced, snapshot)
-      await snapshot.close()
+      for await (const event of backlog(replica, prefix, since, replayedThrough, resynced, snapshot)) {
+        // A consumer too slow for the live changes piling up meanwhile learns it now, not after the whole backlog.
+        if (live.failure !== undefined) throw live.failure
+        yield event
+      }
+      await endReplay()
     }
     const current: VersionReader = async (key, version) => await replica.storedVersion(key, version)
-    for await (const [changes] of live) {
-      for (const change of changes) {
-        if (change.stored.version <= (resynced.get(change.key) ?? 0)) continue
-        if (change.stored.seq > replayedThrough && change.key.startsWith(prefix)) {
-          yield await changeEvent(replica, change.key, change.stored, change.prevVersion, current)
-        }
-      }
+    for (let change = await live.next(); change !== undefined; change = await live.next()) {
+      if (change.stored.version <= (resynced.get(change.key) ?? 0)) continue
+      yield await changeEvent(replica, change.key, change.stored, change.prevVersion, current)
     }
   } catch (err) {
     if (!signal.aborted) throw err
   } finally {
-    await live.return?.()
-    await snapshot?.close()
+    live.close()
+    await endReplay()
   }
 }
 

@@ -12,6 +12,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { connect } from '../../lib/client/client.js'
 import type { CredregClient } from '../../lib/client/client.js'
+import { MAX_IDLE_OVERFLOWS } from '../../lib/client/watch.js'
 import { CredregError, VersionConflictError } from '../../lib/errors.js'
 import type { ChangeEvent } from '../../lib/types.js'
 import { FakeDaemon } from '../fixtures/fake-credregd.js'
@@ -382,4 +383,30 @@ t.test('an event that is not a change ends the watch with INTERNAL', async (t) =
   fake.inject('event: unknown-kind\ndata: whatever\n\n')
   fake.write('k/k', 'put', {})
   t.match(await ignored, [{ seq: 1 }], 'events of other types are skipped')
+})
+
+t.test('watch resumes from its cursor after an overflow close, and gives up after overflows in a row that deliver nothing', async (t) => {
+  const { fake, client } = await setup(t)
+  const watches = (): Array<string | string[] | undefined> => fake.requests.filter((r) => r.url.startsWith('/v1/watch')).map((r) => r.headers['last-event-id'])
+  const closed = (lastSeq: number): string => `event: closed\ndata: ${JSON.stringify({ code: 'WATCH_OVERFLOW', message: 'behind', reason: 'overflow', lastSeq })}\n\n`
+  const reconnected = async (count: number): Promise<void> => {
+    for (let waited = 0; watches().length < count && waited < 5000; waited += 10) await sleep(10)
+  }
+  fake.write('o/a', 'put', { n: 1 })
+  const watch = client.watch('o/', { since: 0 })
+  t.match(await take(watch, 1), [{ seq: 1 }])
+  fake.inject(closed(1))
+  await reconnected(2)
+  fake.write('o/b', 'put', { n: 2 })
+  t.match(await take(watch, 1), [{ seq: 2 }], 'the change after the close arrives')
+  t.same(watches(), ['0', '1'], 'the reconnection resumed from the last change delivered')
+
+  const pending = rejection(take(watch, 1))
+  fake.inject(closed(2)) // this connection delivered seq 2: not idle
+  for (let n = 3; n < 3 + MAX_IDLE_OVERFLOWS; n++) {
+    await reconnected(n)
+    fake.inject(closed(2))
+  }
+  t.match(await pending, { code: 'WATCH_OVERFLOW', retryable: true }, 'a consumer that never gets a change is told, not looped forever')
+  t.equal(watches().length, 2 + MAX_IDLE_OVERFLOWS)
 })

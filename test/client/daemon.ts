@@ -285,3 +285,24 @@ t.test('over TCP with a bearer token', async (t) => {
   t.match(await rejection(wrong.watch('tcp/').next()), { code: 'UNAUTHORIZED' }, 'watch does not retry what retrying cannot fix')
   t.equal((await client.get('tcp/k')).version, 1)
 })
+
+t.test('a client watch whose consumer falls behind is closed by the daemon and resumes by itself: nothing missing or repeated', async (t) => {
+  const daemon = await startDaemon({ args: ['--history', '1'] })
+  t.teardown(() => daemon.stop())
+  const client = connect({ socket: daemon.socket })
+  t.teardown(() => client.close())
+  const start = (await client.status()).appliedSeq
+  const watch = client.watch('lag/', { since: start })
+  const first = watch.next()
+  // The consumer takes nothing while ~25 MB of changes land: the daemon's 8 MiB queue for it overflows.
+  const filler = 'x'.repeat(48 * 1024)
+  for (let i = 0; i < 400; i += 8) {
+    await Promise.all(Array.from({ length: 8 }, async (_, j) => await client.put(`lag/${i + j}`, { i: i + j, filler })))
+  }
+  const end = (await client.status()).appliedSeq
+  const seqs = [(await first).value.seq as number]
+  while ((seqs.at(-1) as number) < end) seqs.push(((await watch.next()).value as ChangeEvent).seq)
+  await watch.return?.()
+  t.same(seqs, Array.from({ length: end - start }, (_, i) => start + i + 1))
+  t.match((await daemon.request('GET', '/metrics')).text, /^credreg_watch_overflows_total\{reason="overflow"\} [1-9]/m, 'the daemon did close it for falling behind')
+})

@@ -5,14 +5,21 @@
  *
  * A `resync` event carries no `id`: its seq is its key's latest, possibly
  * ahead of changes still to come, so it must not move a client's resume point.
+ *
+ * A watcher that does not keep up (its queue went over its limit, or its
+ * socket took nothing for the stall time) gets a last `closed` event,
+ * `{ code: 'WATCH_OVERFLOW', message, reason, lastSeq }`, and the stream ends;
+ * the client resumes with `Last-Event-ID`. Beyond the node's watcher or
+ * replay cap the route answers 503 `UNAVAILABLE` with `Retry-After` at once.
  */
-import { CredregError } from '../../errors.js'
+import { CredregError, isCredregError } from '../../errors.js'
 import { assertPrefix } from '../../key.js'
+import type { ChangeEvent } from '../../types.js'
 import type { HttpApp, HttpContext } from '../context.js'
 import { CORRELATION_HEADER } from '../correlation.js'
 import { toCredregError } from '../error-handler.js'
 import { ErrorSchema, WatchQuerySchema } from '../schemas.js'
-import { SseStream } from '../sse.js'
+import { SSE_RETRY_MS, SSE_STALL_HEARTBEATS, SseStream } from '../sse.js'
 
 /** Registers the watch route; `streams` holds the open streams, so a closing server can end them. */
 export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStream>): void {
@@ -24,23 +31,45 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
     assertPrefix(prefix)
     const since = resumeFrom(request.headers['last-event-id']) ?? request.query.since
     const abort = new AbortController()
-    const changes = ctx.node.watch(prefix, { ...(since !== undefined ? { since } : {}), signal: abort.signal })
+    let changes: AsyncIterableIterator<ChangeEvent>
+    try {
+      changes = ctx.node.watch(prefix, { ...(since !== undefined ? { since } : {}), signal: abort.signal })
+    } catch (err) {
+      if (isCredregError(err, 'UNAVAILABLE')) reply.header('retry-after', String(Math.ceil(SSE_RETRY_MS / 1000)))
+      throw err
+    }
     reply.hijack()
     const stream = new SseStream(reply.raw, { [CORRELATION_HEADER]: request.id }, ctx.sseHeartbeatMs)
     reply.raw.once('close', () => abort.abort())
     streams.add(stream)
     ctx.metrics.watchers(1)
     request.log.debug({ prefix, since }, 'watch opened')
+    let lastSeq = since
+    const overflow = (reason: 'overflow' | 'stalled', error: CredregError): void => {
+      request.log.info({ prefix, reason, lastSeq }, 'watch closed: the client does not keep up')
+      ctx.metrics.watchOverflow(reason)
+      stream.finish('closed', { ...error.toJSON(), reason, ...(lastSeq !== undefined ? { lastSeq } : {}) })
+    }
     try {
       for await (const change of changes) {
-        await stream.send(change.op === 'resync' ? undefined : change.seq, change.op, change)
-        if (stream.closed) break
+        const id = change.op === 'resync' ? undefined : change.seq
+        const sent = await stream.send(id, change.op, change)
+        if (sent === 'closed') break
+        if (id !== undefined) lastSeq = id
+        if (sent === 'stalled') {
+          overflow('stalled', new CredregError('WATCH_OVERFLOW', `the client took nothing for ${ctx.sseHeartbeatMs * SSE_STALL_HEARTBEATS} ms: resume from the last event id`))
+          break
+        }
       }
     } catch (err) {
       if (!abort.signal.aborted) {
         const error = toCredregError(err)
-        request.log.warn({ err }, 'watch failed')
-        await stream.send(undefined, 'error', error.toJSON())
+        if (error.code === 'WATCH_OVERFLOW') {
+          overflow('overflow', error)
+        } else {
+          request.log.warn({ err }, 'watch failed')
+          await stream.send(undefined, 'error', error.toJSON())
+        }
       }
     } finally {
       abort.abort()
