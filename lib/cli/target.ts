@@ -10,12 +10,12 @@
  *
  * so `credreg dev` in one terminal and `credreg status` in another just work.
  */
-import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { ConnectOptions } from '../client/types.js'
 import { defaultSocketPath } from '../daemon/paths.js'
 import { CredregError } from '../errors.js'
+import { readTokenFile } from '../secret-file.js'
 
 /** The global options that say where the daemon is. */
 export interface TargetOptions {
@@ -48,7 +48,7 @@ export async function resolveSocket (socket: string | undefined, env: NodeJS.Pro
 /**
  * Resolves the global options into client connect options. Fails with
  * `BAD_REQUEST` for options that do not go together and `INVALID_CONFIG`
- * for a token file that cannot be read or is empty.
+ * for a token file that cannot be read or is refused (see `readTokenFile`).
  */
 export async function resolveTarget (options: TargetOptions, env: NodeJS.ProcessEnv): Promise<Target> {
   if (options.url === undefined) {
@@ -65,18 +65,7 @@ export async function resolveTarget (options: TargetOptions, env: NodeJS.Process
     throw usage(`--url ${options.url} is not a URL; expected e.g. http://127.0.0.1:7420`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--url must be http: or https:, not ${url.protocol}`)
-  return { connect: { url: url.href, token: await readToken(options.tokenFile) }, isDefault: false }
-}
-
-async function readToken (path: string): Promise<string> {
-  let token: string
-  try {
-    token = (await readFile(path, 'utf8')).trim()
-  } catch (err) {
-    throw new CredregError('INVALID_CONFIG', `token file ${path} cannot be read: ${(err as Error).message}`, { cause: err })
-  }
-  if (token === '') throw new CredregError('INVALID_CONFIG', `token file ${path} is empty`)
-  return token
+  return { connect: { url: url.href, token: await readTokenFile(options.tokenFile) }, isDefault: false }
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

@@ -4,16 +4,16 @@
  * optionally on TCP; on close, stop accepting, finish the requests in flight,
  * close the node and remove the socket.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { CredregError } from '../errors.js'
 import type { DaemonInfo } from '../http/context.js'
 import { Metrics } from '../http/metrics.js'
 import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
 import { openNode } from '../node.js'
+import { readTokenFile } from '../secret-file.js'
 import type { CredregNode, NatsOptions } from '../types.js'
 import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
@@ -54,7 +54,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const info: DaemonInfo = { hostname: hostname(), startedAt: new Date(), version: credregVersion() }
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
     const dataKey = await loadDataKey(config, logger)
-    const token = config.listen === undefined ? undefined : await readToken(config.tokenFile as string, logger)
+    const token = config.listen === undefined ? undefined : await readTokenFile(config.tokenFile as string)
 
     const node = await openNode({
       dataDir: config.dataDir,
@@ -137,16 +137,6 @@ async function loadDataKey (config: DaemonConfig, logger: Logger): Promise<Uint8
     }
   }
   return await readKeyFile(path)
-}
-
-/** The bearer token of the TCP listener: the token file's content, surrounding white space removed. */
-async function readToken (path: string, logger: Logger): Promise<string> {
-  const [token, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch((err: Error) => {
-    throw new CredregError('INVALID_CONFIG', `token file ${path} cannot be read: ${err.message}`, { cause: err })
-  })
-  if (token.trim() === '') throw new CredregError('INVALID_CONFIG', `token file ${path} is empty`)
-  if ((info.mode & 0o077) !== 0) logger.warn({ tokenFile: path, mode: (info.mode & 0o777).toString(8) }, 'the token file is accessible by group or others')
-  return token.trim()
 }
 
 /** NATS options from the `--nats*` flags. */

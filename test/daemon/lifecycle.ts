@@ -80,7 +80,7 @@ t.test('cluster mode refuses a missing, short or group-readable key file before 
   t.equal(wrongLength.code, 2)
   t.match(wrongLength.stderr, /holds 31 bytes/)
   t.equal(readable.code, 2)
-  t.match(readable.stderr, /readable by group or others.*chmod 600/)
+  t.match(readable.stderr, /accessible by group or others.*chmod 600/)
   t.notOk(existsSync(join(dir, 'data', 'credregd.sock')), 'no socket was created')
 })
 
