@@ -1,6 +1,7 @@
 /**
- * Where the CLI finds its daemon. `--url` with `--token-file` reaches a TCP
- * listener; otherwise the unix socket is, in this order:
+ * Where the CLI finds its daemon. `--url` with `--token-file` (and for https:
+ * `--ca` or `CREDREG_CA`, unless the system trusts the daemon's certificate)
+ * reaches a TCP listener; otherwise the unix socket is, in this order:
  *
  *   1. `--socket PATH`
  *   2. `CREDREG_SOCKET` (the daemon's own environment twin of `--socket`, so
@@ -10,6 +11,7 @@
  *
  * so `credreg dev` in one terminal and `credreg status` in another just work.
  */
+import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { ConnectOptions } from '../client/types.js'
@@ -22,6 +24,8 @@ export interface TargetOptions {
   socket?: string
   url?: string
   tokenFile?: string
+  /** CA certificate file to verify an https: `url` with (else `CREDREG_CA`). */
+  ca?: string
 }
 
 /** How to connect, and whether the socket was the default one (nothing chosen). */
@@ -53,6 +57,7 @@ export async function resolveSocket (socket: string | undefined, env: NodeJS.Pro
 export async function resolveTarget (options: TargetOptions, env: NodeJS.ProcessEnv): Promise<Target> {
   if (options.url === undefined) {
     if (options.tokenFile !== undefined) throw usage('--token-file goes with --url')
+    if (options.ca !== undefined) throw usage('--ca goes with --url')
     const { socket, isDefault } = await resolveSocket(options.socket, env)
     return { connect: { socket }, isDefault }
   }
@@ -65,7 +70,17 @@ export async function resolveTarget (options: TargetOptions, env: NodeJS.Process
     throw usage(`--url ${options.url} is not a URL; expected e.g. http://127.0.0.1:7420`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--url must be http: or https:, not ${url.protocol}`)
-  return { connect: { url: url.href, token: await readTokenFile(options.tokenFile) }, isDefault: false }
+  const caFile = options.ca ?? nonEmpty(env.CREDREG_CA)
+  const ca = caFile === undefined ? undefined : await readCa(caFile)
+  return { connect: { url: url.href, token: await readTokenFile(options.tokenFile), ...(ca !== undefined ? { ca } : {}) }, isDefault: false }
+}
+
+async function readCa (path: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (cause) {
+    throw new CredregError('INVALID_CONFIG', `--ca ${path} cannot be read: ${(cause as Error).message}`, { cause })
+  }
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

@@ -36,6 +36,8 @@ export const DaemonConfigSchema = Type.Object({
   natsTlsKey: Type.Optional(Type.String({ minLength: 1 })),
   listen: Type.Optional(Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) })),
   tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+  tlsCert: Type.Optional(Type.String({ minLength: 1 })),
+  tlsKey: Type.Optional(Type.String({ minLength: 1 })),
   allowRemote: Type.Boolean(),
   heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
@@ -68,7 +70,9 @@ const FLAGS: Flag[] = [
   { flag: '--nats-tls-key <file>', key: 'natsTlsKey', kind: 'string', help: 'client key for NATS' },
   { flag: '--listen <host:port>', key: 'listen', kind: 'listen', help: 'also serve the API over TCP, bearer token required (loopback only unless --allow-remote)' },
   { flag: '--token-file <path>', key: 'tokenFile', kind: 'string', help: 'file holding the bearer token of the TCP listener (required with --listen)' },
-  { flag: '--allow-remote', key: 'allowRemote', kind: 'bool', help: 'let --listen bind a non-loopback address' },
+  { flag: '--tls-cert <file>', key: 'tlsCert', kind: 'string', help: 'certificate chain (PEM) of the TCP listener: it serves HTTPS (with --tls-key)' },
+  { flag: '--tls-key <file>', key: 'tlsKey', kind: 'string', help: 'private key (PEM, mode 0600) of --tls-cert' },
+  { flag: '--allow-remote', key: 'allowRemote', kind: 'bool', help: 'let --listen bind a non-loopback address (needs --tls-cert and --tls-key)' },
   { flag: '--heartbeat-ms <ms>', key: 'heartbeatMs', kind: 'int', help: 'interval of the heartbeats to peers (default: 5000)' },
   { flag: '--sse-heartbeat-ms <ms>', key: 'sseHeartbeatMs', kind: 'int', help: 'interval of the comment heartbeat on watch streams (default: 15000)' },
   { flag: '--write-timeout-ms <ms>', key: 'writeTimeoutMs', kind: 'int', help: 'bound of a write, including the local apply (default: 5000)' }
@@ -136,7 +140,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (typeof raw.dataDir !== 'string') throw invalid(`--data-dir is required (or ${envName('--data-dir')})`)
   raw.dataDir = resolve(raw.dataDir)
   raw.socket = typeof raw.socket === 'string' ? resolve(raw.socket) : defaultSocketPath(raw.dataDir as string)
-  for (const k of ['keyFile', 'tokenFile'] as const) {
+  for (const k of ['keyFile', 'tokenFile', 'tlsCert', 'tlsKey'] as const) {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
   if (Buffer.byteLength(raw.socket as string) > 107) {
@@ -155,10 +159,14 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (config.nats === undefined && config.replicas !== undefined) throw invalid('--replicas applies only with --nats')
   if ((config.natsUser === undefined) !== (config.natsPass === undefined)) throw invalid('--nats-user and --nats-pass go together')
   if ((config.natsTlsCert === undefined) !== (config.natsTlsKey === undefined)) throw invalid('--nats-tls-cert and --nats-tls-key go together')
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw invalid('--tls-cert and --tls-key go together')
+  if (config.listen === undefined && config.tlsCert !== undefined) throw invalid('--tls-cert and --tls-key apply only with --listen')
   if (config.listen !== undefined) {
     if (config.tokenFile === undefined) throw invalid('--listen needs --token-file: the TCP listener always requires a bearer token')
-    if (!config.allowRemote && !isLoopback(config.listen.host)) {
-      throw invalid(`--listen ${config.listen.host} is not a loopback address; pass --allow-remote to serve other hosts`)
+    if (!isLoopback(config.listen.host)) {
+      if (!config.allowRemote) throw invalid(`--listen ${config.listen.host} is not a loopback address; pass --allow-remote to serve other hosts`)
+      // The bearer token and every credential read would cross the network in clear.
+      if (config.tlsCert === undefined) throw invalid(`--listen ${config.listen.host} is not a loopback address: serving other hosts needs TLS (--tls-cert and --tls-key)`)
     }
   }
   return config

@@ -19,6 +19,7 @@ import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
 import { Heartbeat } from './heartbeat.js'
 import { answerKeyQueries } from './key-query.js'
+import { readListenerTls } from './listener-tls.js'
 import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
 import { DaemonNodesView } from './nodes-view.js'
@@ -55,6 +56,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
     const dataKey = await loadDataKey(config, logger)
     const token = config.listen === undefined ? undefined : await readTokenFile(config.tokenFile as string)
+    const https = config.tlsCert === undefined || config.tlsKey === undefined ? undefined : await readListenerTls(config.tlsCert, config.tlsKey)
 
     const node = await openNode({
       dataDir: config.dataDir,
@@ -86,14 +88,14 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
 
     let tcp: ListenAddress | undefined
     if (config.listen !== undefined) {
-      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, ...(token !== undefined ? { token } : {}) })
+      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, ...(token !== undefined ? { token } : {}), ...(https !== undefined ? { https } : {}) })
       closers.push(async () => await tcpApp.close())
       await tcpApp.listen({ host: config.listen.host, port: config.listen.port })
       const address = tcpApp.server.address()
       tcp = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : config.listen
     }
 
-    log.info({ socket: config.socket, tcp, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
+    log.info({ socket: config.socket, tcp, tls: https !== undefined, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
     return { nodeId: node.nodeId, socket: config.socket, tcp, close, [Symbol.asyncDispose]: close }
   } catch (err) {
     await close()
