@@ -7,6 +7,7 @@ import { Command, Option } from 'commander'
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { CredregError } from '../errors.js'
+import { redactUrl } from '../log/nats-url.js'
 import { isLoopback, parseListen } from './listen.js'
 import { defaultSocketPath } from './paths.js'
 
@@ -150,7 +151,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
     const first = checkConfig.Errors(raw)[0]
     const where = first?.instancePath.replace(/^\//, '') ?? ''
     const flag = FLAGS.find(f => f.key === where.split('/')[0])?.flag.split(' ')[0] ?? where
-    const got = JSON.stringify(raw[where.split('/')[0] ?? ''])
+    const got = quote(where.split('/')[0] ?? '', raw[where.split('/')[0] ?? ''])
     if (flag === '--log-level') throw invalid(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got ${got})`)
     throw invalid(`${flag}: ${first?.message ?? 'invalid'} (got ${got})`)
   }
@@ -170,6 +171,13 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
     }
   }
   return config
+}
+
+/** A value for an error message; secrets are never quoted, URLs lose their credentials. */
+function quote (key: string, value: unknown): string {
+  if (key === 'natsPass' || key === 'natsToken') return '[redacted]'
+  if (key === 'nats' && Array.isArray(value)) return JSON.stringify(value.map(v => typeof v === 'string' ? redactUrl(v) : v))
+  return JSON.stringify(value)
 }
 
 function invalid (message: string): CredregError {

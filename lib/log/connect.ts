@@ -3,12 +3,20 @@ import { readFileSync } from 'node:fs'
 import { credsAuthenticator, type NatsConnection } from '@nats-io/nats-core'
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node'
 import type { NatsOptions } from '../types.js'
+import { splitCredentials } from './nats-url.js'
 
-/** The nats.js connection options for `options`; the connection reconnects forever once established. */
+/**
+ * The nats.js connection options for `options`; the connection reconnects
+ * forever once established. Credentials in a server URL (`user:pass@`,
+ * `token@`) are used when none are given otherwise, and never left in the URL.
+ */
 export function connectionOptions (options: NatsOptions): NodeConnectionOptions {
-  const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map(s => s.trim()).filter(Boolean)
+  const listed = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map(s => s.trim()).filter(Boolean)
+  // nats.js ignores credentials in a URL but keeps the URL: take them out, and use them unless given apart.
+  const split = listed.map(splitCredentials)
+  const inUrl = split.find(s => s.user !== undefined || s.token !== undefined)
   const opts: NodeConnectionOptions = {
-    servers,
+    servers: split.map(s => s.server),
     name: options.name ?? 'credreg',
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -18,6 +26,11 @@ export function connectionOptions (options: NatsOptions): NodeConnectionOptions 
     pingInterval: 3000,
     maxPingOut: 2,
     timeout: 2000
+  }
+  if (inUrl !== undefined && options.user === undefined && options.token === undefined && options.credsFile === undefined) {
+    if (inUrl.user !== undefined) opts.user = inUrl.user
+    if (inUrl.pass !== undefined) opts.pass = inUrl.pass
+    if (inUrl.token !== undefined) opts.token = inUrl.token
   }
   if (options.user !== undefined) opts.user = options.user
   if (options.pass !== undefined) opts.pass = options.pass
