@@ -29,6 +29,7 @@ export const DaemonConfigSchema = Type.Object({
   logLevel: LogLevel,
   keyFile: Type.Optional(Type.String({ minLength: 1 })),
   natsCreds: Type.Optional(Type.String({ minLength: 1 })),
+  natsNkey: Type.Optional(Type.String({ minLength: 1 })),
   natsUser: Type.Optional(Type.String({ minLength: 1 })),
   natsPass: Type.Optional(Type.String()),
   natsToken: Type.Optional(Type.String({ minLength: 1 })),
@@ -62,7 +63,8 @@ const FLAGS: Flag[] = [
   { flag: '--node-id <id>', key: 'nodeId', kind: 'string', help: 'node id (default: generated once and kept in the replica)' },
   { flag: '--log-level <level>', key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default: info)' },
   { flag: '--key-file <path>', key: 'keyFile', kind: 'string', help: '32-byte data key, mode 0600; required with --nats (standalone default: <data-dir>/credregd.key, created on first start)' },
-  { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed)' },
+  { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed), mode 0600' },
+  { flag: '--nats-nkey <file>', key: 'natsNkey', kind: 'string', help: 'file holding the NATS user nkey seed (SU...), mode 0600' },
   { flag: '--nats-user <user>', key: 'natsUser', kind: 'string', help: 'NATS user (with --nats-pass)' },
   { flag: '--nats-pass <pass>', key: 'natsPass', kind: 'string', help: 'NATS password (prefer the environment twin)' },
   { flag: '--nats-token <token>', key: 'natsToken', kind: 'string', help: 'NATS token (prefer the environment twin)' },
@@ -141,7 +143,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (typeof raw.dataDir !== 'string') throw invalid(`--data-dir is required (or ${envName('--data-dir')})`)
   raw.dataDir = resolve(raw.dataDir)
   raw.socket = typeof raw.socket === 'string' ? resolve(raw.socket) : defaultSocketPath(raw.dataDir as string)
-  for (const k of ['keyFile', 'tokenFile', 'tlsCert', 'tlsKey'] as const) {
+  for (const k of ['keyFile', 'tokenFile', 'tlsCert', 'tlsKey', 'natsCreds', 'natsNkey'] as const) {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
   if (Buffer.byteLength(raw.socket as string) > 107) {
@@ -160,6 +162,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (config.nats === undefined && config.replicas !== undefined) throw invalid('--replicas applies only with --nats')
   if ((config.natsUser === undefined) !== (config.natsPass === undefined)) throw invalid('--nats-user and --nats-pass go together')
   if ((config.natsTlsCert === undefined) !== (config.natsTlsKey === undefined)) throw invalid('--nats-tls-cert and --nats-tls-key go together')
+  if (config.natsCreds !== undefined && config.natsNkey !== undefined) throw invalid('--nats-creds and --nats-nkey exclude each other: the creds file holds its own seed')
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw invalid('--tls-cert and --tls-key go together')
   if (config.listen === undefined && config.tlsCert !== undefined) throw invalid('--tls-cert and --tls-key apply only with --listen')
   if (config.listen !== undefined) {

@@ -12,6 +12,7 @@ import type { DaemonInfo } from '../http/context.js'
 import { Metrics } from '../http/metrics.js'
 import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
+import { readNatsSecrets } from '../log/connect.js'
 import { openNode } from '../node.js'
 import { readTokenFile } from '../secret-file.js'
 import type { CredregNode, NatsOptions } from '../types.js'
@@ -55,6 +56,8 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const info: DaemonInfo = { hostname: hostname(), startedAt: new Date(), version: credregVersion() }
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
     const dataKey = await loadDataKey(config, logger)
+    // Refused secrets files fail the start, not every connect attempt in the background.
+    if (config.nats !== undefined) await readNatsSecrets(natsOptions(config))
     const token = config.listen === undefined ? undefined : await readTokenFile(config.tokenFile as string)
     const https = config.tlsCert === undefined || config.tlsKey === undefined ? undefined : await readListenerTls(config.tlsCert, config.tlsKey)
 
@@ -154,6 +157,7 @@ function natsOptions (config: DaemonConfig): NatsOptions {
     ...(config.natsPass !== undefined ? { pass: config.natsPass } : {}),
     ...(config.natsToken !== undefined ? { token: config.natsToken } : {}),
     ...(config.natsCreds !== undefined ? { credsFile: config.natsCreds } : {}),
+    ...(config.natsNkey !== undefined ? { nkeyFile: config.natsNkey } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
     ...(config.replicas !== undefined ? { replicas: config.replicas } : {})
   }
