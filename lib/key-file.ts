@@ -1,25 +1,18 @@
 /** Data key files: exactly 32 raw bytes, readable by the owner only. */
 import { randomBytes } from 'node:crypto'
-import { open, readFile, stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { CredregError } from './errors.js'
 import { DATA_KEY_BYTES } from './seal.js'
+import { readSecretFile } from './secret-file.js'
 
 /**
  * Reads a data key file. Refuses (`INVALID_CONFIG`) a missing file, one of the
- * wrong length, or one that group or others can read: a key anyone on the
- * host can read protects nothing.
+ * wrong length, and whatever {@link readSecretFile} refuses (a symbolic link,
+ * a file group or others can access: a key anyone on the host can read
+ * protects nothing).
  */
 export async function readKeyFile (path: string): Promise<Buffer> {
-  let mode: number
-  try {
-    mode = (await stat(path)).mode
-  } catch (cause) {
-    throw new CredregError('INVALID_CONFIG', `key file ${path} cannot be read: ${(cause as Error).message}`, { cause })
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new CredregError('INVALID_CONFIG', `key file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`)
-  }
-  const key = await readFile(path)
+  const key = await readSecretFile(path, 'key file')
   if (key.length !== DATA_KEY_BYTES) {
     throw new CredregError('INVALID_CONFIG', `key file ${path} holds ${key.length} bytes; a data key is exactly ${DATA_KEY_BYTES} raw bytes (make one with credreg keygen)`)
   }

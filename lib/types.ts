@@ -146,8 +146,13 @@ export interface NatsOptions {
   user?: string
   pass?: string
   token?: string
-  /** Path of a `.creds` file (JWT + nkey seed). */
+  /**
+   * Path of a `.creds` file (JWT + nkey seed). Like every secrets file it must
+   * be a regular file (not a symbolic link) only its owner can access.
+   */
   credsFile?: string
+  /** Path of a file holding a user nkey seed (`SU…`), for a server that lists the user by its public nkey; a secrets file too. */
+  nkeyFile?: string
   tls?: { caFile?: string, certFile?: string, keyFile?: string }
   /** Stream replicas (1 by default; 3 on a three-node cluster). */
   replicas?: number

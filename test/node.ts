@@ -110,7 +110,7 @@ t.test('options and key files are checked', async t => {
   const node = await openNode({ dataDir: join(dir, 'd'), dataKey: { file: keyFile } })
   await node.close()
   await chmod(keyFile, 0o644)
-  await t.rejects(openNode({ dataDir: join(dir, 'd'), dataKey: { file: keyFile } }), { code: 'INVALID_CONFIG', message: /readable by group or others/ })
+  await t.rejects(openNode({ dataDir: join(dir, 'd'), dataKey: { file: keyFile } }), { code: 'INVALID_CONFIG', message: /accessible by group or others/ })
   const short = join(dir, 'short')
   await writeFile(short, 'abc', { mode: 0o600 })
   await t.rejects(openNode({ dataDir: join(dir, 'd'), dataKey: { file: short } }), { code: 'INVALID_CONFIG', message: /exactly 32/ })

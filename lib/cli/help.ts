@@ -31,6 +31,7 @@ export function environmentHelp (): string {
     '',
     'Environment:',
     '  CREDREG_SOCKET  the daemon\'s unix socket when --socket is not given (credregd reads it too)',
+    '  CREDREG_CA      CA certificate (PEM) to verify an https: --url with when --ca is not given',
     '  XDG_DATA_HOME   the default socket is that of credreg dev: $XDG_DATA_HOME/credreg/dev/credregd.sock',
     '                  (~/.local/share/credreg/dev/credregd.sock when unset)',
     '  NO_COLOR        no colour in human output (none either when stdout is not a terminal)'

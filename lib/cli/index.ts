@@ -59,7 +59,8 @@ function globalOptions (command: Command): GlobalOptions {
     json: merged.json === true,
     ...pick(merged, 'socket'),
     ...pick(merged, 'url'),
-    ...pick(merged, 'tokenFile')
+    ...pick(merged, 'tokenFile'),
+    ...pick(merged, 'ca')
   }
 }
 

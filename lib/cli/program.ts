@@ -18,8 +18,9 @@ export type Dispatch = (load: Loader, command: Command) => Promise<void>
 function addGlobalOptions (command: Command, group?: string): Command {
   const options = [
     new Option('--socket <path>', 'unix socket of the daemon (default: $CREDREG_SOCKET, else the socket of credreg dev)'),
-    new Option('--url <url>', 'reach a daemon\'s TCP listener (credregd --listen) instead, e.g. http://127.0.0.1:7420').conflicts('socket'),
+    new Option('--url <url>', 'reach a daemon\'s TCP listener (credregd --listen) instead, e.g. https://credreg.example:7420; plain http: only to a loopback address').conflicts('socket'),
     new Option('--token-file <path>', 'file holding the bearer token of that listener (with --url)'),
+    new Option('--ca <file>', 'CA certificate (PEM) to verify an https: --url with (default: $CREDREG_CA, else the system\'s CAs)'),
     new Option('--json', 'machine output: one JSON document per line on stdout, errors as {"code","message"} on stderr')
   ]
   for (const option of options) command.addOption(group === undefined ? option : option.helpGroup(group))

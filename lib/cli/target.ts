@@ -1,6 +1,7 @@
 /**
- * Where the CLI finds its daemon. `--url` with `--token-file` reaches a TCP
- * listener; otherwise the unix socket is, in this order:
+ * Where the CLI finds its daemon. `--url` with `--token-file` (and for https:
+ * `--ca` or `CREDREG_CA`, unless the system trusts the daemon's certificate)
+ * reaches a TCP listener; otherwise the unix socket is, in this order:
  *
  *   1. `--socket PATH`
  *   2. `CREDREG_SOCKET` (the daemon's own environment twin of `--socket`, so
@@ -16,12 +17,15 @@ import { isAbsolute, join, resolve } from 'node:path'
 import type { ConnectOptions } from '../client/types.js'
 import { defaultSocketPath } from '../daemon/paths.js'
 import { CredregError } from '../errors.js'
+import { readTokenFile } from '../secret-file.js'
 
 /** The global options that say where the daemon is. */
 export interface TargetOptions {
   socket?: string
   url?: string
   tokenFile?: string
+  /** CA certificate file to verify an https: `url` with (else `CREDREG_CA`). */
+  ca?: string
 }
 
 /** How to connect, and whether the socket was the default one (nothing chosen). */
@@ -48,11 +52,12 @@ export async function resolveSocket (socket: string | undefined, env: NodeJS.Pro
 /**
  * Resolves the global options into client connect options. Fails with
  * `BAD_REQUEST` for options that do not go together and `INVALID_CONFIG`
- * for a token file that cannot be read or is empty.
+ * for a token file that cannot be read or is refused (see `readTokenFile`).
  */
 export async function resolveTarget (options: TargetOptions, env: NodeJS.ProcessEnv): Promise<Target> {
   if (options.url === undefined) {
     if (options.tokenFile !== undefined) throw usage('--token-file goes with --url')
+    if (options.ca !== undefined) throw usage('--ca goes with --url')
     const { socket, isDefault } = await resolveSocket(options.socket, env)
     return { connect: { socket }, isDefault }
   }
@@ -65,18 +70,17 @@ export async function resolveTarget (options: TargetOptions, env: NodeJS.Process
     throw usage(`--url ${options.url} is not a URL; expected e.g. http://127.0.0.1:7420`)
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--url must be http: or https:, not ${url.protocol}`)
-  return { connect: { url: url.href, token: await readToken(options.tokenFile) }, isDefault: false }
+  const caFile = options.ca ?? nonEmpty(env.CREDREG_CA)
+  const ca = caFile === undefined ? undefined : await readCa(caFile)
+  return { connect: { url: url.href, token: await readTokenFile(options.tokenFile), ...(ca !== undefined ? { ca } : {}) }, isDefault: false }
 }
 
-async function readToken (path: string): Promise<string> {
-  let token: string
+async function readCa (path: string): Promise<Buffer> {
   try {
-    token = (await readFile(path, 'utf8')).trim()
-  } catch (err) {
-    throw new CredregError('INVALID_CONFIG', `token file ${path} cannot be read: ${(err as Error).message}`, { cause: err })
+    return await readFile(path)
+  } catch (cause) {
+    throw new CredregError('INVALID_CONFIG', `--ca ${path} cannot be read: ${(cause as Error).message}`, { cause })
   }
-  if (token === '') throw new CredregError('INVALID_CONFIG', `token file ${path} is empty`)
-  return token
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

@@ -13,8 +13,10 @@ const DEFAULT_TIMEOUT_MS = 15_000
 
 /**
  * Connects to a credregd daemon through its unix socket (`{ socket }`) or its
- * TCP listener (`{ url, token }`). Nothing is sent until the first call: a
- * daemon that is not there shows up as `UNAVAILABLE` on that call.
+ * TCP listener (`{ url, token, ca? }`). Nothing is sent until the first call: a
+ * daemon that is not there shows up as `UNAVAILABLE` on that call. A plain
+ * `http:` URL to a host other than a loopback address throws `INVALID_CONFIG`
+ * at once: the token is never sent in clear over the network.
  */
 export function connect (options: ConnectOptions): CredregClient {
   return new CredregClient(options)
@@ -39,7 +41,7 @@ export class CredregClient implements AsyncDisposable {
       this.#http = new Http({ socket: options.socket }, timeoutMs)
     } else if ('url' in options && typeof options.url === 'string' && typeof options.token === 'string') {
       if (!/^https?:$/.test(new URL(options.url).protocol)) throw new TypeError(`url must be http: or https:, got ${options.url}`)
-      this.#http = new Http({ url: options.url, token: options.token }, timeoutMs)
+      this.#http = new Http({ url: options.url, token: options.token, ...(options.ca !== undefined ? { ca: options.ca } : {}) }, timeoutMs)
     } else {
       throw new TypeError('connect() takes { socket } or { url, token }')
     }

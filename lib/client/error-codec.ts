@@ -40,10 +40,16 @@ const UNAVAILABLE_CODES = new Set([
   'HPE_INVALID_EOF_STATE'
 ])
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
+// The daemon's certificate failed verification: retrying cannot help, the client needs the right CA.
+const UNTRUSTED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID'
+])
 
 /**
  * Maps a failure of the transport (no HTTP response) to `UNAVAILABLE` or
- * `TIMEOUT`, keeping the original as `cause`. `target` names the daemon in the message.
+ * `TIMEOUT`, and a daemon certificate that fails verification to
+ * `INVALID_CONFIG`, keeping the original as `cause`. `target` names the daemon in the message.
  */
 export function errorFromTransport (err: unknown, target: string): CredregError {
   if (err instanceof CredregError) return err
@@ -51,6 +57,9 @@ export function errorFromTransport (err: unknown, target: string): CredregError 
   const detail = err instanceof Error ? err.message : String(err)
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
     return new CredregError('TIMEOUT', `credregd at ${target} did not answer in time (${detail})`, { cause: err })
+  }
+  if (code !== undefined && UNTRUSTED_CODES.has(code)) {
+    return new CredregError('INVALID_CONFIG', `the certificate of credregd at ${target} is not trusted (${code}: ${detail}); give the CA that signed it (the ca option, credreg --ca or CREDREG_CA)`, { cause: err })
   }
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) {
     return new CredregError('UNAVAILABLE', `credregd at ${target} cannot be reached (${code}: ${detail})`, { cause: err })
@@ -67,7 +76,7 @@ function transportCode (err: unknown): string | undefined {
     if (typeof e !== 'object' || e === null || seen.has(e)) continue
     seen.add(e)
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || TIMEOUT_CODES.has(code))) return code
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || TIMEOUT_CODES.has(code) || UNTRUSTED_CODES.has(code))) return code
     // undici's parser error carries no code for an early EOF (its code table maps the other way).
     if (e instanceof Error && e.name === 'HTTPParserError' && /EOF/.test(e.message)) return 'HPE_INVALID_EOF_STATE'
     if (e instanceof AggregateError) queue.push(...e.errors)

@@ -6,11 +6,12 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Agent } from 'undici'
 import type { Dispatcher } from 'undici'
+import { isLoopback } from '../daemon/listen.js'
 import { CredregError } from '../errors.js'
 import { errorFromResponse, errorFromTransport } from './error-codec.js'
 
-/** Where the daemon is: its unix socket, or a TCP URL and the bearer token of its listener. */
-export type HttpTarget = { socket: string } | { url: string, token: string }
+/** Where the daemon is: its unix socket, or a TCP URL, the bearer token of its listener and the CA to trust. */
+export type HttpTarget = { socket: string } | { url: string, token: string, ca?: string | Buffer }
 
 /** One request; `path` is already encoded and carries its query. */
 export interface HttpRequest {
@@ -61,8 +62,9 @@ export class Http {
       this.#headers = {}
     } else {
       const url = new URL(target.url)
+      assertSafeTransport(url, target.ca)
       this.target = url.origin
-      this.#agent = new Agent()
+      this.#agent = new Agent(target.ca !== undefined ? { connect: { ca: target.ca } } : {})
       this.#origin = url.origin
       this.#basePath = url.pathname.replace(/\/+$/, '')
       this.#headers = { authorization: `Bearer ${target.token}` }
@@ -152,6 +154,19 @@ export class Http {
       clearTimeout(timeout)
       if (!streamed) untie()
     }
+  }
+}
+
+/**
+ * Refuses, before any connection, to send a bearer token in clear over the
+ * network: plain HTTP is for loopback addresses only.
+ */
+function assertSafeTransport (url: URL, ca: string | Buffer | undefined): void {
+  if (url.protocol === 'https:') return
+  if (ca !== undefined) throw new TypeError(`ca applies to https: URLs only, not ${url.origin}`)
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  if (!isLoopback(host)) {
+    throw new CredregError('INVALID_CONFIG', `refusing to send the bearer token over plain HTTP to ${url.host}, which is not a loopback address; use an https: URL (credregd --tls-cert/--tls-key)`)
   }
 }
 

@@ -23,11 +23,18 @@ export interface SocketConnectOptions extends ClientOptions {
   socket: string
 }
 
-/** Reach a daemon's TCP listener (`credregd --listen`), with the bearer token of its `--token-file`. */
+/**
+ * Reach a daemon's TCP listener (`credregd --listen`), with the bearer token of
+ * its `--token-file`. The token is only sent over HTTPS, or over plain HTTP to
+ * a loopback address (127.0.0.0/8, ::1, localhost): `connect` refuses any
+ * other `http:` URL with `INVALID_CONFIG` before anything is sent.
+ */
 export interface UrlConnectOptions extends ClientOptions {
-  /** Base URL, e.g. `http://127.0.0.1:7420`. */
+  /** Base URL, e.g. `https://credreg.example:7420` or `http://127.0.0.1:7420`. */
   url: string
   token: string
+  /** CA certificate(s), PEM, that the daemon's certificate must chain to instead of the system's (`https:` only). */
+  ca?: string | Buffer
 }
 
 /** Options of {@link connect}: a unix socket or a URL plus token. */

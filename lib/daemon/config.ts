@@ -7,6 +7,7 @@ import { Command, Option } from 'commander'
 import { Type, type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { CredregError } from '../errors.js'
+import { redactUrl } from '../log/nats-url.js'
 import { isLoopback, parseListen } from './listen.js'
 import { defaultSocketPath } from './paths.js'
 
@@ -28,6 +29,7 @@ export const DaemonConfigSchema = Type.Object({
   logLevel: LogLevel,
   keyFile: Type.Optional(Type.String({ minLength: 1 })),
   natsCreds: Type.Optional(Type.String({ minLength: 1 })),
+  natsNkey: Type.Optional(Type.String({ minLength: 1 })),
   natsUser: Type.Optional(Type.String({ minLength: 1 })),
   natsPass: Type.Optional(Type.String()),
   natsToken: Type.Optional(Type.String({ minLength: 1 })),
@@ -36,6 +38,8 @@ export const DaemonConfigSchema = Type.Object({
   natsTlsKey: Type.Optional(Type.String({ minLength: 1 })),
   listen: Type.Optional(Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) })),
   tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+  tlsCert: Type.Optional(Type.String({ minLength: 1 })),
+  tlsKey: Type.Optional(Type.String({ minLength: 1 })),
   allowRemote: Type.Boolean(),
   heartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   sseHeartbeatMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
@@ -61,7 +65,8 @@ const FLAGS: Flag[] = [
   { flag: '--node-id <id>', key: 'nodeId', kind: 'string', help: 'node id (default: generated once and kept in the replica)' },
   { flag: '--log-level <level>', key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default: info)' },
   { flag: '--key-file <path>', key: 'keyFile', kind: 'string', help: '32-byte data key, mode 0600; required with --nats (standalone default: <data-dir>/credregd.key, created on first start)' },
-  { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed)' },
+  { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed), mode 0600' },
+  { flag: '--nats-nkey <file>', key: 'natsNkey', kind: 'string', help: 'file holding the NATS user nkey seed (SU...), mode 0600' },
   { flag: '--nats-user <user>', key: 'natsUser', kind: 'string', help: 'NATS user (with --nats-pass)' },
   { flag: '--nats-pass <pass>', key: 'natsPass', kind: 'string', help: 'NATS password (prefer the environment twin)' },
   { flag: '--nats-token <token>', key: 'natsToken', kind: 'string', help: 'NATS token (prefer the environment twin)' },
@@ -70,7 +75,9 @@ const FLAGS: Flag[] = [
   { flag: '--nats-tls-key <file>', key: 'natsTlsKey', kind: 'string', help: 'client key for NATS' },
   { flag: '--listen <host:port>', key: 'listen', kind: 'listen', help: 'also serve the API over TCP, bearer token required (loopback only unless --allow-remote)' },
   { flag: '--token-file <path>', key: 'tokenFile', kind: 'string', help: 'file holding the bearer token of the TCP listener (required with --listen)' },
-  { flag: '--allow-remote', key: 'allowRemote', kind: 'bool', help: 'let --listen bind a non-loopback address' },
+  { flag: '--tls-cert <file>', key: 'tlsCert', kind: 'string', help: 'certificate chain (PEM) of the TCP listener: it serves HTTPS (with --tls-key)' },
+  { flag: '--tls-key <file>', key: 'tlsKey', kind: 'string', help: 'private key (PEM, mode 0600) of --tls-cert' },
+  { flag: '--allow-remote', key: 'allowRemote', kind: 'bool', help: 'let --listen bind a non-loopback address (needs --tls-cert and --tls-key)' },
   { flag: '--heartbeat-ms <ms>', key: 'heartbeatMs', kind: 'int', help: 'interval of the heartbeats to peers (default: 5000)' },
   { flag: '--sse-heartbeat-ms <ms>', key: 'sseHeartbeatMs', kind: 'int', help: 'interval of the comment heartbeat on watch streams (default: 15000)' },
   { flag: '--write-timeout-ms <ms>', key: 'writeTimeoutMs', kind: 'int', help: 'bound of a write, including the local apply (default: 5000)' },
@@ -140,7 +147,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (typeof raw.dataDir !== 'string') throw invalid(`--data-dir is required (or ${envName('--data-dir')})`)
   raw.dataDir = resolve(raw.dataDir)
   raw.socket = typeof raw.socket === 'string' ? resolve(raw.socket) : defaultSocketPath(raw.dataDir as string)
-  for (const k of ['keyFile', 'tokenFile'] as const) {
+  for (const k of ['keyFile', 'tokenFile', 'tlsCert', 'tlsKey', 'natsCreds', 'natsNkey'] as const) {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
   if (Buffer.byteLength(raw.socket as string) > 107) {
@@ -150,7 +157,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
     const first = checkConfig.Errors(raw)[0]
     const where = first?.instancePath.replace(/^\//, '') ?? ''
     const flag = FLAGS.find(f => f.key === where.split('/')[0])?.flag.split(' ')[0] ?? where
-    const got = JSON.stringify(raw[where.split('/')[0] ?? ''])
+    const got = quote(where.split('/')[0] ?? '', raw[where.split('/')[0] ?? ''])
     if (flag === '--log-level') throw invalid(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got ${got})`)
     throw invalid(`${flag}: ${first?.message ?? 'invalid'} (got ${got})`)
   }
@@ -159,13 +166,25 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (config.nats === undefined && config.replicas !== undefined) throw invalid('--replicas applies only with --nats')
   if ((config.natsUser === undefined) !== (config.natsPass === undefined)) throw invalid('--nats-user and --nats-pass go together')
   if ((config.natsTlsCert === undefined) !== (config.natsTlsKey === undefined)) throw invalid('--nats-tls-cert and --nats-tls-key go together')
+  if (config.natsCreds !== undefined && config.natsNkey !== undefined) throw invalid('--nats-creds and --nats-nkey exclude each other: the creds file holds its own seed')
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) throw invalid('--tls-cert and --tls-key go together')
+  if (config.listen === undefined && config.tlsCert !== undefined) throw invalid('--tls-cert and --tls-key apply only with --listen')
   if (config.listen !== undefined) {
     if (config.tokenFile === undefined) throw invalid('--listen needs --token-file: the TCP listener always requires a bearer token')
-    if (!config.allowRemote && !isLoopback(config.listen.host)) {
-      throw invalid(`--listen ${config.listen.host} is not a loopback address; pass --allow-remote to serve other hosts`)
+    if (!isLoopback(config.listen.host)) {
+      if (!config.allowRemote) throw invalid(`--listen ${config.listen.host} is not a loopback address; pass --allow-remote to serve other hosts`)
+      // The bearer token and every credential read would cross the network in clear.
+      if (config.tlsCert === undefined) throw invalid(`--listen ${config.listen.host} is not a loopback address: serving other hosts needs TLS (--tls-cert and --tls-key)`)
     }
   }
   return config
+}
+
+/** A value for an error message; secrets are never quoted, URLs lose their credentials. */
+function quote (key: string, value: unknown): string {
+  if (key === 'natsPass' || key === 'natsToken') return '[redacted]'
+  if (key === 'nats' && Array.isArray(value)) return JSON.stringify(value.map(v => typeof v === 'string' ? redactUrl(v) : v))
+  return JSON.stringify(value)
 }
 
 function invalid (message: string): CredregError {

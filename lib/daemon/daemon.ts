@@ -4,21 +4,23 @@
  * optionally on TCP; on close, stop accepting, finish the requests in flight,
  * close the node and remove the socket.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { CredregError } from '../errors.js'
 import type { DaemonInfo } from '../http/context.js'
 import { Metrics } from '../http/metrics.js'
 import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
+import { readNatsSecrets } from '../log/connect.js'
 import { openNode } from '../node.js'
+import { readTokenFile } from '../secret-file.js'
 import type { CredregNode, NatsOptions } from '../types.js'
 import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
 import { Heartbeat } from './heartbeat.js'
 import { answerKeyQueries } from './key-query.js'
+import { readListenerTls } from './listener-tls.js'
 import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
 import { DaemonNodesView } from './nodes-view.js'
@@ -54,7 +56,10 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const info: DaemonInfo = { hostname: hostname(), startedAt: new Date(), version: credregVersion() }
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
     const dataKey = await loadDataKey(config, logger)
-    const token = config.listen === undefined ? undefined : await readToken(config.tokenFile as string, logger)
+    // Refused secrets files fail the start, not every connect attempt in the background.
+    if (config.nats !== undefined) await readNatsSecrets(natsOptions(config))
+    const token = config.listen === undefined ? undefined : await readTokenFile(config.tokenFile as string)
+    const https = config.tlsCert === undefined || config.tlsKey === undefined ? undefined : await readListenerTls(config.tlsCert, config.tlsKey)
 
     const node = await openNode({
       dataDir: config.dataDir,
@@ -88,14 +93,14 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
 
     let tcp: ListenAddress | undefined
     if (config.listen !== undefined) {
-      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, ...(token !== undefined ? { token } : {}) })
+      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, ...(token !== undefined ? { token } : {}), ...(https !== undefined ? { https } : {}) })
       closers.push(async () => await tcpApp.close())
       await tcpApp.listen({ host: config.listen.host, port: config.listen.port })
       const address = tcpApp.server.address()
       tcp = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : config.listen
     }
 
-    log.info({ socket: config.socket, tcp, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
+    log.info({ socket: config.socket, tcp, tls: https !== undefined, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
     return { nodeId: node.nodeId, socket: config.socket, tcp, close, [Symbol.asyncDispose]: close }
   } catch (err) {
     await close()
@@ -141,16 +146,6 @@ async function loadDataKey (config: DaemonConfig, logger: Logger): Promise<Uint8
   return await readKeyFile(path)
 }
 
-/** The bearer token of the TCP listener: the token file's content, surrounding white space removed. */
-async function readToken (path: string, logger: Logger): Promise<string> {
-  const [token, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]).catch((err: Error) => {
-    throw new CredregError('INVALID_CONFIG', `token file ${path} cannot be read: ${err.message}`, { cause: err })
-  })
-  if (token.trim() === '') throw new CredregError('INVALID_CONFIG', `token file ${path} is empty`)
-  if ((info.mode & 0o077) !== 0) logger.warn({ tokenFile: path, mode: (info.mode & 0o777).toString(8) }, 'the token file is accessible by group or others')
-  return token.trim()
-}
-
 /** NATS options from the `--nats*` flags. */
 function natsOptions (config: DaemonConfig): NatsOptions {
   const tls = {
@@ -164,6 +159,7 @@ function natsOptions (config: DaemonConfig): NatsOptions {
     ...(config.natsPass !== undefined ? { pass: config.natsPass } : {}),
     ...(config.natsToken !== undefined ? { token: config.natsToken } : {}),
     ...(config.natsCreds !== undefined ? { credsFile: config.natsCreds } : {}),
+    ...(config.natsNkey !== undefined ? { nkeyFile: config.natsNkey } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
     ...(config.replicas !== undefined ? { replicas: config.replicas } : {})
   }

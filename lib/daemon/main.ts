@@ -5,6 +5,7 @@
 import { once } from 'node:events'
 import { CommanderError } from 'commander'
 import { exitCodeFor, isCredregError } from '../errors.js'
+import { redactUrl } from '../log/nats-url.js'
 import { parseConfig, type DaemonConfig } from './config.js'
 import { createLogger } from './logger.js'
 import { credregVersion } from './version.js'
@@ -26,7 +27,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv): Promise<num
     return fail(err)
   }
   const logger = createLogger(config.logLevel)
-  logger.debug({ config }, 'configuration')
+  logger.debug({ config: { ...config, ...(config.nats !== undefined ? { nats: config.nats.map(redactUrl) } : {}) } }, 'configuration')
   // Listen before starting, so a signal during start-up still ends in a graceful shutdown.
   const stopped = Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]) as Promise<[NodeJS.Signals]>
   let daemon

@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   bodyLimit: number
   /** When set, every request needs `Authorization: Bearer <token>` (the TCP listener). */
   token?: string
+  /** When set, the server speaks HTTPS with this PEM certificate chain and key. */
+  https?: { cert: Buffer, key: Buffer }
 }
 
 /** Builds (but does not start) the HTTP API. Closing it ends open watch streams and waits for requests in flight. */
@@ -38,7 +40,9 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     forceCloseConnections: 'idle',
-    frameworkErrors: (err, request, reply) => { handleError(err, request, reply) }
+    frameworkErrors: (err, request, reply) => { handleError(err, request, reply) },
+    // An HTTPS server is an http.Server to every route: the type stays the plain one.
+    ...(options.https !== undefined ? { https: { ...options.https, minVersion: 'TLSv1.2' } } as object : {})
   }).withTypeProvider<TypeBoxTypeProvider>().setValidatorCompiler(validatorCompiler)
 
   app.setErrorHandler(handleError)

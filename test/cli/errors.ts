@@ -13,7 +13,7 @@ import { shortTempDir, startDaemon } from '../fixtures/daemon.js'
 
 const dir = await shortTempDir(t)
 const tokenFile = join(dir, 'token')
-await writeFile(tokenFile, 'the-token\n', { mode: 0o600 })
+await writeFile(tokenFile, 'the-token-0123456789abcdef0123456\n', { mode: 0o600 })
 const daemon = await startDaemon({ args: ['--listen', '127.0.0.1:0', '--token-file', tokenFile] })
 t.teardown(async () => { await daemon.stop() })
 const socket = daemon.socket
@@ -132,7 +132,7 @@ t.test('exit 5: no daemon on the socket', async t => {
 t.test('--url and --token-file reach the TCP listener; a wrong token exits 1', async t => {
   const url = `http://127.0.0.1:${daemon.tcpPort as number}`
   const wrongToken = join(dir, 'wrong')
-  await writeFile(wrongToken, 'not-the-token', { mode: 0o600 })
+  await writeFile(wrongToken, 'not-the-token-0123456789abcdef012345', { mode: 0o600 })
   const [good, bad, both] = await Promise.all([
     runCli(['get', 'err/k', '--field', 'password', '--url', url, '--token-file', tokenFile]),
     runCli(['--url', url, '--token-file', wrongToken, 'status']),

@@ -260,7 +260,7 @@ t.test('watch resumes across daemon restarts with no missing or repeated version
 t.test('over TCP with a bearer token', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'credreg-token-'))
   const tokenFile = join(dir, 'token')
-  await writeFile(tokenFile, 'sesame-0123456789\n')
+  await writeFile(tokenFile, 'sesame-0123456789abcdef0123456789\n')
   await chmod(tokenFile, 0o600)
   let daemon: DaemonProcess | undefined
   t.teardown(async () => {
@@ -269,7 +269,7 @@ t.test('over TCP with a bearer token', async (t) => {
   })
   daemon = await startDaemon({ args: ['--listen', '127.0.0.1:0', '--token-file', tokenFile] })
   const url = `http://127.0.0.1:${String(daemon.tcpPort)}`
-  const client = connect({ url, token: 'sesame-0123456789' })
+  const client = connect({ url, token: 'sesame-0123456789abcdef0123456789' })
   const wrong = connect({ url, token: 'guess' })
   t.teardown(async () => {
     await client.close()

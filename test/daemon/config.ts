@@ -75,7 +75,20 @@ t.test('invalid values are INVALID_CONFIG with the flag named', async t => {
   invalid(t, ['--data-dir', '/d', '--listen', '127.0.0.1:1'], {}, /--listen needs --token-file/)
   invalid(t, ['--data-dir', '/d', '--listen', '10.0.0.1:1', '--token-file', '/t'], {}, /not a loopback address/)
   invalid(t, ['--data-dir', '/d', '--listen', 'nonsense', '--token-file', '/t'], {}, /--listen must be HOST:PORT/)
-  t.ok(parse(['--data-dir', '/d', '--listen', '10.0.0.1:1', '--token-file', '/t', '--allow-remote']).allowRemote)
+})
+
+t.test('a non-loopback --listen needs --allow-remote and TLS, refused before anything binds', async t => {
+  const base = ['--data-dir', '/d', '--token-file', '/t', '--allow-remote']
+  for (const listen of ['0.0.0.0:0', '[::]:0', '10.0.0.1:1']) {
+    invalid(t, [...base, '--listen', listen], {}, /is not a loopback address: serving other hosts needs TLS \(--tls-cert and --tls-key\)/)
+  }
+  const tls = ['--tls-cert', 'cert.pem', '--tls-key', 'key.pem']
+  const c = parse([...base, '--listen', '0.0.0.0:0', ...tls])
+  t.match(c, { listen: { host: '0.0.0.0', port: 0 }, tlsCert: /^\/.*\/cert\.pem$/, tlsKey: /^\/.*\/key\.pem$/ }, 'relative paths resolved')
+  t.match(parse([], { CREDREG_DATA_DIR: '/d', CREDREG_TOKEN_FILE: '/t', CREDREG_LISTEN: '127.0.0.1:0', CREDREG_TLS_CERT: '/c', CREDREG_TLS_KEY: '/k' }), { tlsCert: '/c', tlsKey: '/k' }, 'environment twins')
+  t.notOk(parse(['--data-dir', '/d', '--token-file', '/t', '--listen', '127.0.0.1:0']).tlsCert, 'loopback may stay plain')
+  invalid(t, [...base, '--listen', '127.0.0.1:0', '--tls-cert', '/c'], {}, /--tls-cert and --tls-key go together/)
+  invalid(t, ['--data-dir', '/d', ...tls], {}, /apply only with --listen/)
 })
 
 t.test('--listen addresses and the loopback rule', async t => {

@@ -80,14 +80,14 @@ t.test('cluster mode refuses a missing, short or group-readable key file before 
   t.equal(wrongLength.code, 2)
   t.match(wrongLength.stderr, /holds 31 bytes/)
   t.equal(readable.code, 2)
-  t.match(readable.stderr, /readable by group or others.*chmod 600/)
+  t.match(readable.stderr, /accessible by group or others.*chmod 600/)
   t.notOk(existsSync(join(dir, 'data', 'credregd.sock')), 'no socket was created')
 })
 
 t.test('--help lists every flag with its environment twin', async t => {
   const [res, bad] = await Promise.all([runDaemon(['--help']), runDaemon(['--no-such-flag'])])
   t.equal(res.code, 0)
-  for (const flag of ['--data-dir', '--socket', '--nats', '--namespace', '--history', '--replicas', '--max-value-bytes', '--node-id', '--log-level', '--key-file', '--nats-creds', '--nats-user', '--nats-pass', '--nats-token', '--nats-tls-ca', '--nats-tls-cert', '--nats-tls-key', '--listen', '--token-file', '--allow-remote']) {
+  for (const flag of ['--data-dir', '--socket', '--nats', '--namespace', '--history', '--replicas', '--max-value-bytes', '--node-id', '--log-level', '--key-file', '--nats-creds', '--nats-nkey', '--nats-user', '--nats-pass', '--nats-token', '--nats-tls-ca', '--nats-tls-cert', '--nats-tls-key', '--listen', '--token-file', '--tls-cert', '--tls-key', '--allow-remote']) {
     t.match(res.stdout, flag)
     t.match(res.stdout, 'CREDREG_' + flag.slice(2).replaceAll('-', '_').toUpperCase())
   }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { runCli } from '../fixtures/cli.js'
 import { startDaemon, writeKeyFile, type DaemonProcess } from '../fixtures/daemon.js'
 import { eventually } from '../fixtures/eventually.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
@@ -69,4 +70,24 @@ t.test('SIGTERM lets a write in flight finish before the daemon exits', async t 
   const res = await write
   t.equal(res.status, 201, 'the write was answered')
   t.equal(await exited, 0, 'then the daemon exited cleanly')
+})
+
+t.test('credentials in a --nats URL authenticate and never show in a log line, the status or credreg status', async t => {
+  const nats = await startNatsServer({ user: 'credreg', pass: 'n4ts-url-pass' })
+  t.teardown(() => nats.stop())
+  const withCredentials = `nats://credreg:n4ts-url-pass@127.0.0.1:${nats.port}`
+  const daemon = await startDaemon({ nats: withCredentials, keyFile })
+  t.teardown(() => daemon.stop())
+  await eventually(() => connected(daemon), 'a connection with the URL\'s credentials')
+  t.equal((await daemon.request('PUT', '/v1/entities/url/a', { body: { a: 1 } })).status, 201)
+  const status = await daemon.request('GET', '/v1/status')
+  const cli = await runCli(['status', '--json'], { socket: daemon.socket })
+  t.equal(cli.code, 0, cli.stderr)
+  t.match(daemon.logs.find(l => l.msg === 'configuration'), { config: { nats: [`nats://[redacted]@127.0.0.1:${nats.port}`] } }, 'the configuration line shows where, not how')
+
+  const wrong = await startDaemon({ nats: `nats://credreg:wrong-url-pass@127.0.0.1:${nats.port}`, keyFile })
+  t.teardown(() => wrong.stop())
+  await wrong.waitForLog(l => l.level === 'warn' && /authoriz/i.test(JSON.stringify(l)))
+  const everything = [JSON.stringify(daemon.logs), daemon.stderr(), status.text, cli.stdout, cli.stderr, JSON.stringify(wrong.logs), wrong.stderr()].join('\n')
+  t.notMatch(everything, /n4ts-url-pass|wrong-url-pass/, 'no password anywhere')
 })

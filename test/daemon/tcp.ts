@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { chmod, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { request } from 'undici'
@@ -6,7 +6,8 @@ import { runDaemon, shortTempDir, startDaemon } from '../fixtures/daemon.js'
 
 const dir = await shortTempDir(t)
 const tokenFile = join(dir, 'token')
-await writeFile(tokenFile, 's3cret-token\n', { mode: 0o600 })
+const TOKEN = 's3cret-token-0123456789abcdef0123'
+await writeFile(tokenFile, TOKEN + '\n', { mode: 0o600 })
 
 t.test('the TCP listener wants the bearer token: none → 401, wrong → 401, right → 200', async t => {
   const daemon = await startDaemon({ args: ['--listen', '127.0.0.1:0', '--token-file', tokenFile] })
@@ -20,15 +21,15 @@ t.test('the TCP listener wants the bearer token: none → 401, wrong → 401, ri
   t.equal(none.status, 401)
   t.equal(none.json.code, 'UNAUTHORIZED')
   t.equal(none.headers['www-authenticate'], 'Bearer')
-  const wrong = await call('/v1/status', { authorization: 'Bearer s3cret-tokem' })
+  const wrong = await call('/v1/status', { authorization: 'Bearer s3cret-token-0123456789abcdef0124' })
   t.equal(wrong.status, 401)
   t.equal(wrong.json.code, 'UNAUTHORIZED')
   t.equal((await call('/v1/status', { authorization: 'Basic czNjcmV0LXRva2Vu' })).status, 401)
   t.equal((await call('/metrics', {})).status, 401, 'metrics too')
-  const right = await call('/v1/status', { authorization: 'Bearer s3cret-token' })
+  const right = await call('/v1/status', { authorization: `Bearer ${TOKEN}` })
   t.equal(right.status, 200)
   t.equal(right.json.nodeId, daemon.nodeId)
-  const written = await call('/v1/entities/tcp/a', { authorization: 'Bearer s3cret-token', 'content-type': 'application/json' }, 'PUT', '{"a":1}')
+  const written = await call('/v1/entities/tcp/a', { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, 'PUT', '{"a":1}')
   t.equal(written.status, 201)
   t.equal((await daemon.request('GET', '/v1/entities/tcp/a')).status, 200, 'the unix socket needs no token')
   t.equal((await call('/v1/entities/tcp/b', { 'content-type': 'application/json' }, 'PUT', '{"a":1}')).status, 401)
@@ -44,18 +45,26 @@ t.test('a non-loopback --listen is refused without --allow-remote', async t => {
   })
 })
 
-t.test('with --allow-remote, a wildcard --listen starts (and still wants the token)', async t => {
-  const daemon = await startDaemon({ args: ['--listen', '0.0.0.0:0', '--token-file', tokenFile, '--allow-remote'] })
-  t.teardown(() => daemon.stop())
-  const res = await request(`http://127.0.0.1:${daemon.tcpPort ?? 0}/v1/status`)
-  t.equal(res.statusCode, 401)
-  await res.body.dump()
-})
-
-t.test('an empty --token-file is refused', async t => {
-  const empty = join(dir, 'empty')
-  await writeFile(empty, '\n', { mode: 0o600 })
-  const blank = await runDaemon(['--data-dir', join(dir, 'y'), '--listen', '127.0.0.1:0', '--token-file', empty])
-  t.equal(blank.code, 2)
-  t.match(blank.stderr, /is empty/)
+t.test('an empty, short, group-readable or symlinked --token-file is refused at start', async t => {
+  const file = async (name: string, content: string, mode = 0o600): Promise<string> => {
+    const path = join(dir, name)
+    await writeFile(path, content, { mode })
+    await chmod(path, mode)
+    return path
+  }
+  const link = join(dir, 'link')
+  await symlink(tokenFile, link)
+  const cases: Array<[string, string, RegExp]> = [
+    ['empty', await file('empty', '\n'), /is empty/],
+    ['short', await file('short', 'only-20-bytes-secret'), /holds 20 bytes; a token has at least 32/],
+    ['mode 0644', await file('open', TOKEN, 0o644), /accessible by group or others \(mode 644\)/],
+    ['a symbolic link', link, /is a symbolic link/]
+  ]
+  const runs = await Promise.all(cases.map(([name, path]) => runDaemon(['--data-dir', join(dir, 'data-' + name.replace(/\W/g, '')), '--listen', '127.0.0.1:0', '--token-file', path])))
+  runs.forEach((res, i) => {
+    const [name, , message] = cases[i] ?? []
+    t.equal(res.code, 2, `${name ?? ''} exits 2`)
+    t.match(res.stderr, message ?? /./)
+    t.notMatch(res.stderr + res.stdout, /s3cret|only-20/, 'the content is never quoted')
+  })
 })
