@@ -170,11 +170,11 @@ class Node implements CredregNode {
   }
 
   async patch (key: string, ops: PatchOperation[], options: ConditionalOptions = {}): Promise<WriteResult> {
-    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyJsonPatch(current ?? {}, ops, key) })
+    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyJsonPatch(current ?? {}, ops, { key, maxValueBytes: this.#maxValueBytes }) })
   }
 
   async merge (key: string, patch: JsonObject, options: ConditionalOptions = {}): Promise<WriteResult> {
-    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyMergePatch(current ?? {}, patch, key) })
+    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyMergePatch(current ?? {}, patch, { key, maxValueBytes: this.#maxValueBytes }) })
   }
 
   async delete (key: string, options: ConditionalOptions = {}): Promise<WriteResult> {
