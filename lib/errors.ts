@@ -20,7 +20,7 @@ export interface ErrorSpec {
 export const ERROR_CODES = {
   INVALID_KEY: { status: 400, exit: 2, retryable: false, summary: 'The key does not follow the key syntax.' },
   INVALID_VALUE: { status: 400, exit: 2, retryable: false, summary: 'The value is not a JSON object.' },
-  VALUE_TOO_LARGE: { status: 413, exit: 2, retryable: false, summary: 'The serialized value (or request body) is over the size limit.' },
+  VALUE_TOO_LARGE: { status: 413, exit: 2, retryable: false, summary: 'The serialized value (or request body) is over the size limit, or the value nests too deep.' },
   BAD_REQUEST: { status: 400, exit: 2, retryable: false, summary: 'The request or its options are malformed.' },
   NOT_FOUND: { status: 404, exit: 4, retryable: false, summary: 'No such key, or no such version of it.' },
   VERSION_CONFLICT: { status: 412, exit: 3, retryable: false, summary: 'The write was conditional on a version that is no longer the latest.' },

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from './authenticator.js'
-import { CredregError } from './errors.js'
+import { CredregError, isCredregError, VersionConflictError } from './errors.js'
 import { assertKey, assertNamespace, assertPrefix } from './key.js'
 import { readKeyFile } from './key-file.js'
 import type { AbstractLog } from './log/abstract-log.js'
@@ -35,6 +35,8 @@ export const DEFAULT_WRITE_TIMEOUT_MS = 5000
 export const DEFAULT_MAX_WATCHERS = 128
 export const DEFAULT_MAX_WATCH_REPLAYS = 8
 const MAX_LIST_LIMIT = 1000
+// Writes that may land between reading the version an `ifExists` write builds on and the write itself.
+const IF_EXISTS_ATTEMPTS = 3
 
 /** Opens a node; resolves once the replica is open (the log may still be connecting). */
 export async function openNode (options: NodeOptions): Promise<CredregNode> {
@@ -221,20 +223,47 @@ class Node implements CredregNode {
   }
 
   async put (key: string, value: JsonObject, options: PutOptions = {}): Promise<WriteResult> {
-    if (options.ifVersion !== undefined && options.ifAbsent === true) throw new CredregError('BAD_REQUEST', 'ifVersion and ifAbsent exclude each other', { key })
-    return await this.#write(key, { ...conditions(options), ...(options.ifAbsent === true ? { ifAbsent: true } : {}), op: 'put', apply: () => value })
+    const given = [options.ifVersion !== undefined && 'ifVersion', options.ifAbsent === true && 'ifAbsent', options.ifExists === true && 'ifExists'].filter(Boolean)
+    if (given.length > 1) throw new CredregError('BAD_REQUEST', `${given.join(' and ')} exclude each other`, { key })
+    return await this.#conditional(key, { ...conditions(options), ...(options.ifAbsent === true ? { ifAbsent: true } : {}), op: 'put', apply: () => value }, options)
   }
 
   async patch (key: string, ops: PatchOperation[], options: ConditionalOptions = {}): Promise<WriteResult> {
-    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyJsonPatch(current ?? {}, ops, key) })
+    return await this.#conditional(key, { ...conditions(options), op: 'patch', apply: current => applyJsonPatch(current ?? {}, ops, { key, maxValueBytes: this.#maxValueBytes }) }, options)
   }
 
   async merge (key: string, patch: JsonObject, options: ConditionalOptions = {}): Promise<WriteResult> {
-    return await this.#write(key, { ...conditions(options), op: 'patch', apply: current => applyMergePatch(current ?? {}, patch, key) })
+    return await this.#conditional(key, { ...conditions(options), op: 'patch', apply: current => applyMergePatch(current ?? {}, patch, { key, maxValueBytes: this.#maxValueBytes }) }, options)
   }
 
   async delete (key: string, options: ConditionalOptions = {}): Promise<WriteResult> {
-    return await this.#write(key, { ...conditions(options), op: 'delete' })
+    return await this.#conditional(key, { ...conditions(options), op: 'delete' }, options)
+  }
+
+  /**
+   * A write, under `ifExists` when asked. The writer knows versions, not
+   * existence: the key must exist at the version the replica holds, and a
+   * conflict (another write landed first) is decided again on the version
+   * the writer then caught up to, while the key keeps existing.
+   */
+  async #conditional (key: string, intent: WriteIntent, options: ConditionalOptions): Promise<WriteResult> {
+    if (options.ifExists !== true) return await this.#write(key, intent)
+    if (intent.ifVersion !== undefined) throw new CredregError('BAD_REQUEST', 'ifVersion and ifExists exclude each other', { key })
+    for (let attempt = 1; ; attempt++) {
+      const { replica } = this.#open()
+      assertKey(key)
+      const head = await replica.head(key)
+      if (head === undefined || head.op === 'delete') {
+        const err = new VersionConflictError(key, undefined, head?.version ?? 0)
+        err.message = `${key}: expected the key to exist, but it does not${head === undefined ? '' : ` (deleted at version ${head.version})`}`
+        throw err
+      }
+      try {
+        return await this.#write(key, { ...intent, ifVersion: head.version })
+      } catch (err) {
+        if (!isCredregError(err, 'VERSION_CONFLICT') || attempt >= IF_EXISTS_ATTEMPTS) throw err
+      }
+    }
   }
 
   async #write (key: string, intent: WriteIntent): Promise<WriteResult> {

@@ -83,6 +83,8 @@ export interface PutOptions {
   ifVersion?: number
   /** Write only if the key never existed or its latest version is a delete. */
   ifAbsent?: boolean
+  /** Write only if the key exists (its latest version is not a delete), whichever version that is: `If-Match: *`. */
+  ifExists?: boolean
   /** Correlation id (uuid) to carry in the record; generated when absent. */
   correlationId?: string
 }
@@ -91,6 +93,11 @@ export interface PutOptions {
 export interface ConditionalOptions {
   /** Write only if this is still the latest version. */
   ifVersion?: number
+  /**
+   * Write only if the key exists, whichever its version: a missing key is then
+   * `VERSION_CONFLICT` (412, as for `If-Match: *`) rather than `NOT_FOUND`.
+   */
+  ifExists?: boolean
   /** Correlation id (uuid) to carry in the record; generated when absent. */
   correlationId?: string
 }

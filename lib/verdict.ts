@@ -12,7 +12,7 @@ import type { LogEntry } from './log/abstract-log.js'
 import { decodeRecord, LEGACY_SCHEMA_VERSION, recordTagParts, type DecodeFailure, type ReadRecord } from './record.js'
 import type { Sealer } from './seal.js'
 import type { WriteOp } from './types.js'
-import { isJsonObject, MAX_VALUE_BYTES_CEILING } from './value.js'
+import { isJsonObject, MAX_VALUE_BYTES_CEILING, MAX_VALUE_DEPTH, depthOf } from './value.js'
 
 /** Why a record does not count. */
 export type Refusal =
@@ -25,7 +25,7 @@ export type Refusal =
   | 'seal'
   /** The value opens, but is not a JSON object. */
   | 'not-an-object'
-  /** The value opens, but is larger than any node may write. */
+  /** The value opens, but is larger or deeper than any node may write. */
   | 'too-large'
   /** A version at or below the key's latest. */
   | 'stale-version'
@@ -92,7 +92,8 @@ export function verdict (entry: LogEntry, head: KeyState | undefined, ctx: Verdi
 }
 
 // The value must be what an honest writer produces: it opens, it is a JSON
-// object, and within the ceiling every node's limit sits under.
+// object, within the ceiling every node's size limit sits under and no deeper
+// than any value may nest (a deeper one would fail every later read).
 function valueProblem (record: ReadRecord, ctx: VerdictContext): { reason: Refusal, detail: string } | undefined {
   if (record.op === 'delete') return undefined
   let plain: Buffer
@@ -108,5 +109,7 @@ function valueProblem (record: ReadRecord, ctx: VerdictContext): { reason: Refus
   } catch {
     return { reason: 'not-an-object', detail: 'the value is not JSON' }
   }
-  return isJsonObject(value) ? undefined : { reason: 'not-an-object', detail: 'the value is not a JSON object' }
+  if (!isJsonObject(value)) return { reason: 'not-an-object', detail: 'the value is not a JSON object' }
+  const depth = depthOf(value)
+  return depth > MAX_VALUE_DEPTH ? { reason: 'too-large', detail: `a value nested ${depth} levels deep` } : undefined
 }

@@ -33,6 +33,27 @@ t.test('a version conflict names the key, the expected and the current version',
   t.equal((await node.get('k')).version, 2)
 })
 
+t.test('ifExists writes only over an existing key, whichever its version; a missing one is a conflict', async t => {
+  const node = await testNode(t, { dataKey: newDataKey() })
+  const missing = await node.put('k', { v: 1 }, { ifExists: true }).catch((e: unknown) => e)
+  t.type(missing, VersionConflictError)
+  t.match(missing, { code: 'VERSION_CONFLICT', status: 412, currentVersion: 0, message: /expected the key to exist/ })
+  await t.rejects(node.get('k'), { code: 'NOT_FOUND' }, 'nothing was written')
+  await node.put('k', { v: 1 })
+  await node.put('k', { v: 2 })
+  t.match(await node.put('k', { v: 3 }, { ifExists: true }), { version: 3, created: false })
+  t.match(await node.patch('k', [{ op: 'add', path: '/p', value: 1 }], { ifExists: true }), { version: 4 })
+  t.match(await node.merge('k', { m: 1 }, { ifExists: true }), { version: 5 })
+  t.match(await node.delete('k', { ifExists: true }), { version: 6 })
+  for (const write of [node.put('k', { v: 7 }, { ifExists: true }), node.patch('k', [], { ifExists: true }), node.delete('k', { ifExists: true })]) {
+    await t.rejects(write, { code: 'VERSION_CONFLICT', currentVersion: 6, message: /deleted at version 6/ }, 'a deleted key does not exist')
+  }
+  await t.rejects(node.put('k', { v: 7 }, { ifExists: true, ifAbsent: true }), { code: 'BAD_REQUEST' })
+  await t.rejects(node.put('k', { v: 7 }, { ifExists: true, ifVersion: 6 }), { code: 'BAD_REQUEST' })
+  await t.rejects(node.delete('k', { ifExists: true, ifVersion: 6 }), { code: 'BAD_REQUEST' })
+  t.equal((await node.history('k')).at(-1)?.version, 6, 'the refused writes wrote nothing')
+})
+
 t.test('patch, merge, history with patches, meta and correlation ids', async t => {
   const node = await testNode(t, { dataKey: newDataKey(), nodeId: 'host-1' })
   const correlationId = '01a2161d-5664-7789-8297-92a0604defb4'

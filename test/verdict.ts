@@ -72,6 +72,8 @@ const cases: Case[] = [
   { name: 'a value that is not JSON', entry: at(1, signed(unsigned('db/pass', 1, 'put', 'password=hunter2'))), expect: 'not-an-object' },
   { name: 'a value over the ceiling of every node\'s limit', entry: at(1, signed(unsigned('db/pass', 1, 'put', Buffer.from(`{"a":"${'x'.repeat(MAX_VALUE_BYTES_CEILING)}"}`)))), expect: 'too-large' },
 
+  { name: 'a value nested deeper than any value may be', entry: at(1, signed(unsigned('db/pass', 1, 'put', `{"a":${'['.repeat(100)}${']'.repeat(100)}}`))), expect: 'too-large' },
+
   { name: 'the same version again', entry: at(5, signed(unsigned('db/pass', 3))), head: live(3, 4), expect: 'stale-version' },
   { name: 'an older version', entry: at(5, signed(unsigned('db/pass', 2))), head: live(3, 4), expect: 'stale-version' },
   { name: 'a jump further than the records since the latest', entry: at(8, signed(unsigned('db/pass', 10))), head: live(2, 5), expect: 'version-jump' },

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { InvalidArgumentError } from 'commander'
 import { CredregError } from '../errors.js'
+import { jsonSyntaxFault } from './json-syntax.js'
 
 /** A commander argument parser for a whole number (0, 1, 2…). */
 export function wholeNumber (value: string): number {
@@ -26,7 +27,8 @@ export interface JsonSource {
 /**
  * Reads and parses the JSON document of `source`. `what` names it in errors
  * (`value`, `patch`). Fails with `BAD_REQUEST` when there is none or two
- * sources, when the file cannot be read, or when the text is not JSON.
+ * sources, when the file cannot be read, or when the text is not JSON (saying
+ * where and why, never quoting the text).
  */
 export async function readJson (source: JsonSource, stdin: NodeJS.ReadableStream, what: string): Promise<unknown> {
   if (source.text !== undefined && source.file !== undefined) throw bad(`give the ${what} either as an argument or with --file, not both`)
@@ -38,8 +40,9 @@ export async function readJson (source: JsonSource, stdin: NodeJS.ReadableStream
   else text = from
   try {
     return JSON.parse(text)
-  } catch (err) {
-    throw bad(`the ${what} is not valid JSON: ${(err as Error).message}`, err)
+  } catch {
+    // Not V8's message, nor the error as a cause: both quote the text, which may be a secret.
+    throw bad(`the ${what} is not valid JSON: ${jsonSyntaxFault(text) ?? 'it cannot be parsed'}`)
   }
 }
 

@@ -2,6 +2,7 @@
  * The client library: the HTTP API of a credregd daemon, with the method
  * names, options, results and typed errors of an in-process node.
  */
+import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
 import type { ChangeEvent, ConditionalOptions, Entity, JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, ReseedResult, WatchOptions } from '../types.js'
 import { Http } from './http.js'
@@ -57,8 +58,8 @@ export class CredregClient implements AsyncDisposable {
 
   /**
    * Writes `value` as the next version of `key`. `ifVersion` makes it
-   * conditional (`If-Match`), `ifAbsent` makes it create-only (`If-None-Match: *`);
-   * a lost condition rejects with `VersionConflictError`.
+   * conditional (`If-Match`), `ifExists` update-only (`If-Match: *`), `ifAbsent`
+   * create-only (`If-None-Match: *`); a lost condition rejects with `VersionConflictError`.
    */
   async put (key: string, value: JsonObject, options: PutOptions = {}): Promise<ClientWriteResult> {
     const headers = writeHeaders(options)
@@ -179,7 +180,9 @@ function encodeKey (key: string): string {
 
 function writeHeaders (options: ConditionalOptions): Record<string, string> {
   const headers: Record<string, string> = {}
+  if (options.ifVersion !== undefined && options.ifExists === true) throw new CredregError('BAD_REQUEST', 'ifVersion and ifExists exclude each other')
   if (options.ifVersion !== undefined) headers['if-match'] = `"${integer(options.ifVersion, 'ifVersion')}"`
+  if (options.ifExists === true) headers['if-match'] = '*'
   if (options.correlationId !== undefined) headers['x-correlation-id'] = options.correlationId
   return headers
 }

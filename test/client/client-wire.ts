@@ -85,6 +85,10 @@ t.test('conditional writes send If-Match and If-None-Match, and a lost condition
   const staleDelete = await rejection(client.delete('a/k', { ifVersion: 7 }))
   t.match(staleDelete, { currentVersion: 2 })
   t.equal((await client.get('a/k')).version, 2, 'nothing was written')
+  await client.put('a/k', { n: 3 }, { ifExists: true })
+  t.equal(fake.requests.at(-1)?.headers['if-match'], '*', 'ifExists is If-Match: *')
+  t.match(await rejection(client.delete('a/none', { ifExists: true })), { code: 'VERSION_CONFLICT', currentVersion: 0 })
+  t.match(await rejection(client.put('a/k', { n: 4 }, { ifExists: true, ifVersion: 3 })), { code: 'BAD_REQUEST' })
 })
 
 t.test('patch sends JSON Patch, merge sends a merge patch, delete leaves a tombstone', async (t) => {

@@ -43,6 +43,37 @@ t.test('If-Match makes a write conditional; a stale version is 412 with currentV
   t.equal(fresh.headers.etag, '"3"')
 })
 
+t.test('If-Match by RFC 9110: a list matches any listed version, * any existing value, a weak tag never; malformed is 400', async t => {
+  const path = '/v1/entities/cond/a'
+  const put = (ifMatch: string, body: unknown): ReturnType<typeof curl> => curl(sock, path, ['-X', 'PUT', '-H', `If-Match: ${ifMatch}`, ...json(body)])
+  const version = async (): Promise<number> => (await curl(sock, path)).json.version
+  t.match(await put('*', { v: 0 }), { status: 412, json: { code: 'VERSION_CONFLICT', currentVersion: 0 } }, '* needs the key to exist')
+  t.equal((await curl(sock, path)).status, 404, 'nothing was created')
+  await curl(sock, path, ['-X', 'PUT', ...json({ v: 1 })])
+  await curl(sock, path, ['-X', 'PUT', ...json({ v: 2 })])
+
+  const listed = await put('"1", "2"', { v: 3 })
+  t.equal(listed.status, 200, 'the current version is in the list')
+  t.equal(listed.headers.etag, '"3"')
+  t.match(await put('"1", "2"', { v: 'lost' }), { status: 412, json: { code: 'VERSION_CONFLICT', currentVersion: 3 } }, 'no listed version is current')
+  t.match(await put('W/"3"', { v: 'lost' }), { status: 412, json: { code: 'VERSION_CONFLICT', currentVersion: 3 } }, 'a weak tag never matches')
+  t.match(await put('W/"3", "x"', { v: 'lost' }), { status: 412 }, 'nor do tags that are no ETag of ours')
+  for (const bad of ['3', '"3" "4"', 'W/ "3"', '*, "3"']) {
+    t.match(await put(bad, { v: 'lost' }), { status: 400, json: { code: 'BAD_REQUEST' } }, `malformed: ${bad}`)
+  }
+  t.equal(await version(), 3, 'the refused writes changed nothing')
+  t.match(await put('*', { v: 4 }), { status: 200, headers: { etag: '"4"' } }, '* matches the existing value')
+
+  const patch = await curl(sock, path, ['-X', 'PATCH', '-H', 'If-Match: "9", "4"', '-H', 'content-type: application/merge-patch+json', '--data-binary', '{"p":1}'])
+  t.match(patch, { status: 200, headers: { etag: '"5"' } }, 'PATCH takes a list')
+  t.match(await curl(sock, path, ['-X', 'PATCH', '-H', 'If-Match: W/"5"', '-H', 'content-type: application/merge-patch+json', '--data-binary', '{"p":2}']), { status: 412 })
+  t.match(await curl(sock, path, ['-X', 'DELETE', '-H', 'If-Match: W/"5"']), { status: 412 }, 'DELETE: a weak tag never matches')
+  t.match(await curl(sock, path, ['-X', 'DELETE', '-H', 'If-Match: *']), { status: 200, headers: { etag: '"6"' } }, 'DELETE takes *')
+  t.match(await curl(sock, path, ['-X', 'DELETE', '-H', 'If-Match: *']), { status: 412, json: { currentVersion: 6 } }, 'a deleted key does not match *')
+  t.match(await curl(sock, path, ['-X', 'PATCH', '-H', 'If-Match: "5", "6"', '-H', 'content-type: application/merge-patch+json', '--data-binary', '{"p":3}']),
+    { status: 412, json: { code: 'VERSION_CONFLICT', currentVersion: 6 } }, 'a list never matches a deleted key')
+})
+
 t.test('If-None-Match: * creates only', async t => {
   const created = await curl(sock, '/v1/entities/app/cache', ['-X', 'PUT', '-H', 'If-None-Match: *', ...json({ url: 'redis://a' })])
   t.equal(created.status, 201)

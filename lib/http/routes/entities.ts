@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CredregError, isCredregError } from '../../errors.js'
 import { assertKey } from '../../key.js'
 import type { WriteResult } from '../../types.js'
-import { etag, parseIfMatch, parseIfNoneMatch } from '../conditional.js'
+import { etag, ifMatchOptions, parseIfMatch, parseIfNoneMatch, type IfMatch } from '../conditional.js'
 import type { HttpApp, HttpContext } from '../context.js'
 import { ACCEPT_PATCH } from '../error-handler.js'
 import type { WriteResultLabel } from '../metrics.js'
@@ -37,10 +37,13 @@ export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
     preValidation: [checkKey, requireJsonBody]
   }, async (request, reply) => {
     const key = request.params['*']
-    const ifVersion = parseIfMatch(header(request, 'if-match'))
     const ifAbsent = parseIfNoneMatch(header(request, 'if-none-match'))
-    if (ifVersion !== undefined && ifAbsent) throw new CredregError('BAD_REQUEST', 'If-Match and If-None-Match exclude each other')
-    const result = await write(ctx, request, 'put', key, () => node.put(key, request.body, { ifVersion, ifAbsent, correlationId: request.id }))
+    const ifMatch = parseIfMatch(header(request, 'if-match'))
+    if (ifMatch !== undefined && ifAbsent) throw new CredregError('BAD_REQUEST', 'If-Match and If-None-Match exclude each other')
+    const result = await write(ctx, request, 'put', key, async () => {
+      const conditions = await ifMatchOptions(node, key, ifMatch)
+      return await node.put(key, request.body, { ...conditions, ifAbsent, correlationId: request.id })
+    })
     return answerWrite(reply, result)
   })
 
@@ -49,18 +52,17 @@ export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
     preValidation: checkKey
   }, async (request, reply) => {
     const key = request.params['*']
-    const options = { ifVersion: conditionOnly(request), correlationId: request.id }
+    const ifMatch = conditionOnly(request)
     const type = mediaType(request)
     const body = request.body as never
-    let result: WriteResult
-    if (type === 'application/json-patch+json') {
-      result = await write(ctx, request, 'patch', key, () => node.patch(key, body, options))
-    } else if (type === 'application/merge-patch+json') {
-      result = await write(ctx, request, 'patch', key, () => node.merge(key, body, options))
-    } else {
+    if (type !== 'application/json-patch+json' && type !== 'application/merge-patch+json') {
       reply.header('accept-patch', ACCEPT_PATCH)
       throw new CredregError('UNSUPPORTED_MEDIA_TYPE', `PATCH takes ${ACCEPT_PATCH}, not ${type === '' ? 'a body without a content type' : type}`)
     }
+    const result = await write(ctx, request, 'patch', key, async () => {
+      const options = { ...await ifMatchOptions(node, key, ifMatch), correlationId: request.id }
+      return type === 'application/json-patch+json' ? await node.patch(key, body, options) : await node.merge(key, body, options)
+    })
     return answerWrite(reply, result)
   })
 
@@ -69,7 +71,8 @@ export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
     preValidation: checkKey
   }, async (request, reply) => {
     const key = request.params['*']
-    const result = await write(ctx, request, 'delete', key, () => node.delete(key, { ifVersion: conditionOnly(request), correlationId: request.id }))
+    const ifMatch = conditionOnly(request)
+    const result = await write(ctx, request, 'delete', key, async () => await node.delete(key, { ...await ifMatchOptions(node, key, ifMatch), correlationId: request.id }))
     reply.header('etag', etag(result.version))
     return { key: result.key, version: result.version }
   })
@@ -112,7 +115,7 @@ function answerWrite (reply: FastifyReply, result: WriteResult): { key: string, 
 }
 
 /** PATCH and DELETE take `If-Match` only. */
-function conditionOnly (request: FastifyRequest): number | undefined {
+function conditionOnly (request: FastifyRequest): IfMatch | undefined {
   if (request.headers['if-none-match'] !== undefined) throw new CredregError('BAD_REQUEST', `${request.method} takes If-Match only, not If-None-Match`)
   return parseIfMatch(header(request, 'if-match'))
 }
