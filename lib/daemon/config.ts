@@ -24,6 +24,7 @@ export const DaemonConfigSchema = Type.Object({
   namespace: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
   history: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  streamMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 * 1024, maximum: Number.MAX_SAFE_INTEGER })),
   maxValueBytes: Type.Integer({ minimum: 2, maximum: 1024 * 1024 }),
   nodeId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' })),
   logLevel: LogLevel,
@@ -61,6 +62,7 @@ const FLAGS: Flag[] = [
   { flag: '--namespace <name>', key: 'namespace', kind: 'string', help: 'namespace, [A-Za-z0-9_-]{1,64} (default: default)' },
   { flag: '--history <n>', key: 'history', kind: 'int', help: 'versions kept per key, 1-100 (default: 10)' },
   { flag: '--replicas <n>', key: 'replicas', kind: 'int', help: 'JetStream stream replicas, cluster mode only (default: 1)' },
+  { flag: '--stream-max-bytes <n>', key: 'streamMaxBytes', kind: 'int', help: 'bytes the stream may hold when this daemon creates it; full, it refuses new records (default: unlimited)' },
   { flag: '--max-value-bytes <n>', key: 'maxValueBytes', kind: 'int', help: 'largest serialized value in bytes (default: 65536)' },
   { flag: '--node-id <id>', key: 'nodeId', kind: 'string', help: 'node id (default: generated once and kept in the replica)' },
   { flag: '--log-level <level>', key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default: info)' },
@@ -164,6 +166,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   const config = raw as DaemonConfig
   if (config.nats !== undefined && config.keyFile === undefined) throw invalid('--key-file is required with --nats: every daemon of a namespace must share the same data key')
   if (config.nats === undefined && config.replicas !== undefined) throw invalid('--replicas applies only with --nats')
+  if (config.nats === undefined && config.streamMaxBytes !== undefined) throw invalid('--stream-max-bytes applies only with --nats')
   if ((config.natsUser === undefined) !== (config.natsPass === undefined)) throw invalid('--nats-user and --nats-pass go together')
   if ((config.natsTlsCert === undefined) !== (config.natsTlsKey === undefined)) throw invalid('--nats-tls-cert and --nats-tls-key go together')
   if (config.natsCreds !== undefined && config.natsNkey !== undefined) throw invalid('--nats-creds and --nats-nkey exclude each other: the creds file holds its own seed')

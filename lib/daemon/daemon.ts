@@ -161,6 +161,7 @@ function natsOptions (config: DaemonConfig): NatsOptions {
     ...(config.natsCreds !== undefined ? { credsFile: config.natsCreds } : {}),
     ...(config.natsNkey !== undefined ? { nkeyFile: config.natsNkey } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
-    ...(config.replicas !== undefined ? { replicas: config.replicas } : {})
+    ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
+    ...(config.streamMaxBytes !== undefined ? { maxBytes: config.streamMaxBytes } : {})
   }
 }

@@ -29,6 +29,7 @@ t.test('every flag has a CREDREG_* twin; a flag wins over its twin', async t => 
     CREDREG_NAMESPACE: 'prod',
     CREDREG_HISTORY: '20',
     CREDREG_REPLICAS: '3',
+    CREDREG_STREAM_MAX_BYTES: '1073741824',
     CREDREG_MAX_VALUE_BYTES: '4096',
     CREDREG_NODE_ID: 'n1',
     CREDREG_LOG_LEVEL: 'warn',
@@ -46,6 +47,7 @@ t.test('every flag has a CREDREG_* twin; a flag wins over its twin', async t => 
     namespace: 'prod',
     history: 20,
     replicas: 3,
+    streamMaxBytes: 1073741824,
     maxValueBytes: 4096,
     nodeId: 'n1',
     logLevel: 'warn',
@@ -69,6 +71,8 @@ t.test('invalid values are INVALID_CONFIG with the flag named', async t => {
   invalid(t, ['--data-dir', '/d', '--log-level', 'loud'], {}, /--log-level/)
   invalid(t, ['--data-dir', '/d', '--socket', '/' + 'x'.repeat(120)], {}, /longer than 107 bytes/)
   invalid(t, ['--data-dir', '/d', '--replicas', '3'], {}, /--replicas applies only with --nats/)
+  invalid(t, ['--data-dir', '/d', '--stream-max-bytes', '1073741824'], {}, /--stream-max-bytes applies only with --nats/)
+  invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--stream-max-bytes', '1000'], {}, /--stream-max-bytes/)
   invalid(t, ['--data-dir', '/d', '--nats', 'nats://a'], {}, /--key-file is required with --nats/)
   invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--nats-user', 'u'], {}, /--nats-user and --nats-pass go together/)
   invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--nats-tls-cert', '/c'], {}, /--nats-tls-cert and --nats-tls-key go together/)

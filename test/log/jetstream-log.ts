@@ -78,3 +78,25 @@ t.test('JetStreamLog: a reseed creates the missing stream with a history that na
   // A history that does not continue ours is never overwritten.
   await t.rejects(log.reseed({ identity: 'CREDREG_reseed@unrelated', lineage: [], base: 1 }), { code: 'RESEED_REFUSED' })
 })
+
+t.test('JetStreamLog: the stream refuses messages larger than any record, and with a byte limit refuses new records when full, dropping none', async t => {
+  const log = new JetStreamLog({ ...options('bounded', 3), maxValueBytes: 1024, maxBytes: 1024 * 1024 })
+  await log.open()
+  t.teardown(async () => await log.close())
+  await log.whenConnected(AbortSignal.timeout(5000))
+  await log.info({ create: true })
+  const nc = await connect({ servers: server.url })
+  t.teardown(async () => await nc.close())
+  const { config } = await (await jetstreamManager(nc)).streams.info(streamName('bounded'))
+  t.match(config, { max_msg_size: 3436, max_bytes: 1024 * 1024, discard: 'new' })
+  await t.rejects(log.append('big', Buffer.alloc(4000), { expectedLastSeq: 0, msgId: 'big' }), { code: 'UNAVAILABLE' }, 'a record too large for any node is refused by the server')
+  let landed = 0
+  await t.rejects((async () => {
+    for (let i = 0; i < 1000; i++) {
+      await log.append(`k/${i}`, Buffer.alloc(3000), { expectedLastSeq: 0, msgId: `k${i}` })
+      landed++
+    }
+  })(), { code: 'UNAVAILABLE' }, 'a full stream refuses the next record')
+  t.ok(landed > 100, `${landed} records landed first`)
+  t.ok(await log.recordAt(2) !== undefined, 'the oldest records are all still there')
+})
