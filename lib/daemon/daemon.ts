@@ -13,13 +13,14 @@ import { Metrics } from '../http/metrics.js'
 import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
 import { readNatsSecrets } from '../log/connect.js'
-import { openNode } from '../node.js'
+import { authenticatorOf, openNode } from '../node.js'
 import { readTokenFile } from '../secret-file.js'
 import type { CredregNode, NatsOptions } from '../types.js'
 import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
 import { Heartbeat } from './heartbeat.js'
-import { answerKeyQueries } from './key-query.js'
+import { IgnoredMessages } from './ignored-messages.js'
+import { KeyQueries } from './key-query.js'
 import { readListenerTls } from './listener-tls.js'
 import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
@@ -82,7 +83,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     closers.push(async () => { stopLogging() })
 
     const nodesView = new DaemonNodesView(node, info)
-    if (config.nats !== undefined) closers.push(startPeering(config, node, nodesView, info, log))
+    if (config.nats !== undefined) closers.push(startPeering(config, node, nodesView, info, metrics, log))
 
     const context = { node, nodes: nodesView, metrics, info, sseHeartbeatMs: config.sseHeartbeatMs }
     const bodyLimit = config.maxValueBytes + BODY_SLACK_BYTES
@@ -109,13 +110,15 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
 }
 
 /** Connects for heartbeats and peer queries in the background; returns the closer. */
-function startPeering (config: DaemonConfig, node: CredregNode, view: DaemonNodesView, info: DaemonInfo, logger: Logger): () => Promise<void> {
+function startPeering (config: DaemonConfig, node: CredregNode, view: DaemonNodesView, info: DaemonInfo, metrics: Metrics, logger: Logger): () => Promise<void> {
   const link = new NatsLink({ ...natsOptions(config), name: `credregd ${node.nodeId} heartbeat` }, logger)
+  const authenticator = authenticatorOf(node)
+  const ignored = new IgnoredMessages({ logger, count: (kind, reason) => metrics.peerMessageIgnored(kind, reason) })
   const started = link.connected.then(nc => {
     if (nc === undefined) return undefined
-    const heartbeat = new Heartbeat({ nc, node, self: info, intervalMs: config.heartbeatMs, logger })
-    const queries = answerKeyQueries(nc, node, logger)
-    view.attach({ heartbeat, nc })
+    const heartbeat = new Heartbeat({ nc, node, authenticator, self: info, intervalMs: config.heartbeatMs, logger, ignored })
+    const queries = new KeyQueries({ nc, node, authenticator, logger, ignored })
+    view.attach({ heartbeat, queries })
     return { heartbeat, queries }
   })
   return async () => {
@@ -123,7 +126,7 @@ function startPeering (config: DaemonConfig, node: CredregNode, view: DaemonNode
     // Closing the link first ends a connect loop still waiting for NATS, which settles `started`.
     const closingLink = link.close()
     const peering = await started
-    peering?.queries.unsubscribe()
+    peering?.queries.close()
     await peering?.heartbeat.close()
     await closingLink
   }

@@ -1,14 +1,13 @@
 /**
  * `GET /v1/nodes`: this node (from its own status) plus every peer from the
- * heartbeat table; with a key, the version each one holds (this node's read
- * locally, the peers' gathered over NATS).
+ * heartbeat table, alive or gone; with a key, the version each one holds
+ * (this node's read locally, the alive peers' gathered over NATS).
  */
-import type { NatsConnection } from '@nats-io/nats-core'
 import type { DaemonInfo, NodesView } from '../http/context.js'
 import type { NodeRow } from '../http/schemas.js'
 import type { CredregNode } from '../types.js'
 import type { Heartbeat } from './heartbeat.js'
-import { askKeyVersions, heldVersion } from './key-query.js'
+import { heldVersion, type KeyQueries } from './key-query.js'
 
 /** How long a `?key=` query waits for peers that do not answer. */
 export const KEY_QUERY_WAIT_MS = 1000
@@ -16,7 +15,7 @@ export const KEY_QUERY_WAIT_MS = 1000
 /** Where the peers come from in cluster mode; absent standalone. */
 export interface PeerSource {
   heartbeat: Heartbeat
-  nc: NatsConnection
+  queries: KeyQueries
 }
 
 export class DaemonNodesView implements NodesView {
@@ -41,13 +40,14 @@ export class DaemonNodesView implements NodesView {
       ? [undefined, new Map<string, number>()]
       : await Promise.all([
         heldVersion(this.#node, key),
-        this.#peers === undefined ? new Map<string, number>() : askKeyVersions(this.#peers.nc, this.#node, key, peers.length, KEY_QUERY_WAIT_MS)
+        this.#peers === undefined ? new Map<string, number>() : this.#peers.queries.ask(key, this.#peers.heartbeat.alive(), KEY_QUERY_WAIT_MS)
       ])
     const top = Math.max(s.logSeq, s.appliedSeq, ...peers.map(p => Math.max(p.logSeq, p.appliedSeq)))
     const now = Date.now()
     const rows: NodeRow[] = [{
       nodeId: s.nodeId,
       hostname: this.#info.hostname,
+      state: 'alive',
       appliedSeq: s.appliedSeq,
       lag: top - s.appliedSeq,
       lastSeenS: 0,
@@ -59,6 +59,7 @@ export class DaemonNodesView implements NodesView {
       rows.push({
         nodeId: p.nodeId,
         hostname: p.hostname,
+        state: p.state,
         appliedSeq: p.appliedSeq,
         lag: top - p.appliedSeq,
         lastSeenS: Math.round((now - p.lastSeen) / 100) / 10,

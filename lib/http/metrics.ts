@@ -61,6 +61,13 @@ export class Metrics {
     registers: [this.registry]
   })
 
+  readonly #peerIgnored = new Counter({
+    name: 'credreg_peer_messages_ignored_total',
+    help: 'Heartbeats and key-query questions and answers ignored, by kind and reason (malformed, version, forged, replayed, stale, table-full, oversized).',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry]
+  })
+
   #lastApplyLagS = 0
 
   constructor () {
@@ -77,6 +84,11 @@ export class Metrics {
   applied (updatedAt: string): void {
     const age = (Date.now() - Date.parse(updatedAt)) / 1000
     if (Number.isFinite(age)) this.#lastApplyLagS = Math.max(0, age)
+  }
+
+  /** Counts one ignored peer message. */
+  peerMessageIgnored (kind: string, reason: string): void {
+    this.#peerIgnored.inc({ kind, reason })
   }
 
   /** One more (+1) or one fewer (-1) open watch stream. */

@@ -106,6 +106,11 @@ export const StatusSchema = Type.Object({
 export const NodeRowSchema = Type.Object({
   nodeId: Type.String(),
   hostname: Type.String(),
+  /**
+   * `alive`, or `gone` for a peer not heard from for 3 heartbeat intervals
+   * (kept 60 more intervals, then dropped).
+   */
+  state: Type.Union([Type.Literal('alive'), Type.Literal('gone')]),
   appliedSeq: Seq,
   lag: Seq,
   /** Seconds since the node's last heartbeat (0 for the answering node). */

@@ -24,7 +24,7 @@ t.test('every daemon lists all three, itself first, with their applied sequence'
     t.equal(rows[0]?.nodeId, d.nodeId, 'itself first')
     t.same(new Set(rows.map(r => r.nodeId)), new Set(daemons.map(x => x.nodeId)))
     for (const row of rows) {
-      t.match(row, { hostname: String, appliedSeq: Number, lag: Number, lastSeenS: Number, version: String, startedAt: String })
+      t.match(row, { hostname: String, state: 'alive', appliedSeq: Number, lag: Number, lastSeenS: Number, version: String, startedAt: String })
       t.notOk('keyVersion' in row, 'no key asked, no key version')
     }
   }

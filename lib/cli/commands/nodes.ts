@@ -1,6 +1,6 @@
 /**
  * `credreg nodes [--key KEY]`: every daemon of the namespace as the answering
- * one knows it. With `--key`, the version of KEY each one holds, and which
+ * one knows it, alive or gone. With `--key`, the version of KEY each one holds, and which
  * are behind: the answer to "which hosts still have the old password".
  */
 import type { NodeInfo } from '../../client/types.js'
@@ -23,13 +23,19 @@ export async function run (ctx: CommandContext, { key }: NodesInput): Promise<vo
   ])
   ctx.out.result(nodes, () => {
     const head = ['NODE', 'HOST', 'APPLIED SEQ', 'LAG', 'LAST SEEN', 'CREDREG']
-    const rows = nodes.map(n => [n.nodeId, n.hostname, n.appliedSeq, n.lag, n.lastSeenS === 0 ? 'now' : `${duration(n.lastSeenS)} ago`, n.version])
+    const rows = nodes.map(n => [n.nodeId, n.hostname, n.appliedSeq, n.lag, lastSeen(n), n.version])
     if (key === undefined || history === undefined) return ctx.out.table(head, rows)
     const newest = history.at(-1)
     const latest: Latest = { version: Math.max(newest?.version ?? 0, ...nodes.map(n => n.keyVersion ?? 0)), seq: newest?.seq }
     if (latest.version > (newest?.version ?? 0)) latest.seq = undefined
     ctx.out.table([...head, 'KEY VERSION', 'STATE'], nodes.map((n, i) => [...rows[i] ?? [], n.keyVersion ?? '?', state(n, latest)]))
   })
+}
+
+/** `now`, `3s ago`, or for a peer no longer heard from `gone (1m02s ago)`. */
+function lastSeen (node: NodeInfo): string {
+  if (node.state === 'gone') return `gone (${duration(node.lastSeenS)} ago)`
+  return node.lastSeenS === 0 ? 'now' : `${duration(node.lastSeenS)} ago`
 }
 
 /** Whether a node holds the latest version of the key: `current`, `behind`, or a guess from its applied sequence when it did not answer. */
