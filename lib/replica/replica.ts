@@ -4,7 +4,6 @@
  * a crash at any instant leaves a replica that resumes from applied + 1.
  */
 import { EventEmitter } from 'node:events'
-import type { AbstractBatchOperation } from 'abstract-level'
 import type { Authenticator } from '../authenticator.js'
 import { CredregError } from '../errors.js'
 import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
@@ -13,14 +12,10 @@ import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types
 import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
 import { verdict, type KeyState, type Refusal } from '../verdict.js'
+import { ApplyBatch, type AppliedChange } from './apply-batch.js'
 import { historyKey, historyRange, openStore, seqKey, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
-/** One applied record and what the replica held for its key before. */
-export interface AppliedChange {
-  key: string
-  stored: StoredVersion
-  prevVersion: number
-}
+export type { AppliedChange } from './apply-batch.js'
 
 export interface ReplicaOptions {
   db: Db
@@ -144,78 +139,64 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const fresh = entries.filter(e => e.seq > this.#appliedSeq)
     const last = fresh.at(-1)
     if (last === undefined) return
-    const keys = [...new Set(fresh.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
-    const current = new Map<string, StoredEntity | undefined>()
+    const heads = await this.#loadHeads(fresh)
+    const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
+    for (const entry of fresh) {
+      if (entry.control !== true) this.#decide(entry, heads, batch)
+    }
+    await this.#commit(batch, last.seq)
+  }
+
+  /** The current entity of every key the entries name: what the verdict on each is computed against. */
+  async #loadHeads (entries: LogEntry[]): Promise<Map<string, StoredEntity | undefined>> {
+    const keys = [...new Set(entries.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
     // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
     // through the thread pool; a catch-up batch reads there while the log goes on delivering.
     const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
-    keys.forEach((k, i) => current.set(k, loaded[i]))
+    return new Map(keys.map((k, i) => [k, loaded[i]]))
+  }
 
-    const { entities, history, changes, meta } = this.store
-    // One array batch rather than a chained one: abstract-level's chained put
-    // costs several times more per operation, and a batch holds thousands.
-    const ops: Array<AbstractBatchOperation<Db, string, unknown>> = []
-    const applied: AppliedChange[] = []
-    let live = this.#liveCount
-    let horizon = this.#resyncHorizon
-    let authenticatedFrom: number | undefined
-    for (const entry of fresh) {
-      if (entry.control === true) continue
-      const prev = entry.key === undefined ? undefined : current.get(entry.key)
-      const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), {
-        namespace: this.namespace, authenticator: this.authenticator, sealer: this.#sealer, legacy: this.#legacy
-      })
-      if (this.#legacy && decided.record?.v === RECORD_SCHEMA_VERSION) {
-        // The log holds authenticated records from here on: unauthenticated ones never count again.
-        this.#legacy = false
-        authenticatedFrom = entry.seq
-      }
-      if (!decided.applied) {
-        const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined
-          ? this.#takeOn(ops, entry, decided.record as ReadRecord, prev)
-          : 'refuse'
-        if (typeof taken === 'object') {
-          current.set(taken.key, taken.entity)
-          this.#remember(entry.seq, true)
-        } else if (taken === 'refuse') {
-          this.#reject(entry, decided.reason, decided.detail)
-        }
-        continue
-      }
-      const { record } = decided
-      const stored: StoredVersion = { seq: entry.seq, version: record.version, op: record.op, meta: record.meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
-      const retained: Array<[number, number]> = [...(prev?.retained ?? []), [record.version, entry.seq]]
-      const dropped = retained.splice(0, Math.max(0, retained.length - this.#depth))
-      for (const [version, seq] of dropped) {
-        ops.push({ type: 'del', key: historyKey(record.key, version), sublevel: history }, { type: 'del', key: seqKey(seq), sublevel: changes })
-      }
-      const pruned = (prev?.pruned ?? false) || dropped.length > 0
-      if (dropped.length > 0) horizon = Math.max(horizon, retained[0]?.[1] ?? 0)
-      const entity: StoredEntity = { ...stored, retained, pruned }
-      const prevVersion = prev?.version ?? 0
-      ops.push(
-        { type: 'put', key: record.key, value: entity, sublevel: entities },
-        { type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: history },
-        { type: 'put', key: seqKey(entry.seq), value: { key: record.key, version: record.version, prevVersion }, sublevel: changes }
-      )
-      live += (record.op === 'delete' ? 0 : 1) - (prev === undefined || prev.op === 'delete' ? 0 : 1)
-      current.set(record.key, entity)
-      applied.push({ key: record.key, stored, prevVersion })
-      this.#remember(entry.seq, true)
+  /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `heads` moves with it. */
+  #decide (entry: LogEntry, heads: Map<string, StoredEntity | undefined>, batch: ApplyBatch): void {
+    const prev = entry.key === undefined ? undefined : heads.get(entry.key)
+    const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), {
+      namespace: this.namespace, authenticator: this.authenticator, sealer: this.#sealer, legacy: this.#legacy
+    })
+    if (this.#legacy && decided.record?.v === RECORD_SCHEMA_VERSION) {
+      // The log holds authenticated records from here on: unauthenticated ones never count again.
+      this.#legacy = false
+      batch.meta('authenticatedFrom', String(entry.seq))
     }
-    if (authenticatedFrom !== undefined) ops.push({ type: 'put', key: 'authenticatedFrom', value: String(authenticatedFrom), sublevel: meta })
-    const rebaseUntil = this.#rebaseUntil > last.seq ? this.#rebaseUntil : 0
-    ops.push(
-      { type: 'put', key: 'appliedSeq', value: String(last.seq), sublevel: meta },
-      { type: 'put', key: 'liveCount', value: String(live), sublevel: meta },
-      { type: 'put', key: 'resyncHorizon', value: String(horizon), sublevel: meta },
-      { type: 'put', key: 'rebaseUntil', value: String(rebaseUntil), sublevel: meta }
-    )
-    await this.store.db.batch<string, unknown>(ops, {})
-    this.#appliedSeq = last.seq
+    if (decided.applied) {
+      heads.set(decided.record.key, batch.add(entry.seq, decided.record, prev))
+      this.#remember(entry.seq, true)
+      return
+    }
+    const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined
+      ? this.#takeOn(batch, entry, decided.record as ReadRecord, prev)
+      : 'refuse'
+    if (typeof taken === 'object') {
+      heads.set(taken.key, taken.entity)
+      this.#remember(entry.seq, true)
+    } else if (taken === 'refuse') {
+      this.#reject(entry, decided.reason, decided.detail)
+    }
+  }
+
+  /** Writes the batch with the applied sequence it reaches, then tells waiters and listeners. */
+  async #commit (batch: ApplyBatch, lastSeq: number): Promise<void> {
+    const { live, horizon } = batch.counters
+    const rebaseUntil = this.#rebaseUntil > lastSeq ? this.#rebaseUntil : 0
+    batch.meta('appliedSeq', String(lastSeq))
+    batch.meta('liveCount', String(live))
+    batch.meta('resyncHorizon', String(horizon))
+    batch.meta('rebaseUntil', String(rebaseUntil))
+    await this.store.db.batch<string, unknown>(batch.ops, {})
+    this.#appliedSeq = lastSeq
     this.#rebaseUntil = rebaseUntil
     this.#liveCount = live
     this.#resyncHorizon = horizon
+    const { applied } = batch
     for (const change of applied) {
       this.#logger?.debug({ key: change.key, version: change.stored.version, seq: change.stored.seq, op: change.stored.op, correlationId: change.stored.meta.correlationId }, 'applied')
     }
@@ -228,7 +209,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   // notes where its record now is, so writes build on it. An older version:
   // nothing to note. A second record under the latest version (which every
   // replica refuses as stale, having applied the first): refused.
-  #takeOn (ops: Array<AbstractBatchOperation<Db, string, unknown>>, entry: LogEntry, record: ReadRecord, prev: StoredEntity): { key: string, entity: StoredEntity } | 'skip' | 'refuse' {
+  #takeOn (batch: ApplyBatch, entry: LogEntry, record: ReadRecord, prev: StoredEntity): { key: string, entity: StoredEntity } | 'skip' | 'refuse' {
     if (record.version < prev.version) return 'skip'
     if ((prev.logSeq ?? prev.seq) >= this.#rebaseFrom) return 'refuse'
     let entity: StoredEntity = { ...prev, logSeq: entry.seq }
@@ -239,9 +220,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       const { op, meta } = record
       const stored: StoredVersion = { seq: prev.seq, version: record.version, op, meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
       entity = { ...stored, retained: prev.retained, pruned: prev.pruned, logSeq: entry.seq }
-      ops.push({ type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: this.store.history })
+      batch.ops.push({ type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: this.store.history })
     }
-    ops.push({ type: 'put', key: record.key, value: entity, sublevel: this.store.entities })
+    batch.ops.push({ type: 'put', key: record.key, value: entity, sublevel: this.store.entities })
     return { key: record.key, entity }
   }
 
