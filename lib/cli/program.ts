@@ -30,6 +30,9 @@ function addGlobalOptions (command: Command, group?: string): Command {
 /** The options of a conditional write. */
 const ifVersion = (): Option => new Option('--if-version <n>', 'write only if N is still the latest version').argParser(wholeNumber)
 
+/** Declares a command whose action runs the module `load` yields, with the exit codes in its help. */
+type Declare = (name: string, description: string, load: Loader, parent?: Command) => Command
+
 /** The `credreg` program; every action goes through `dispatch`, everything commander prints through `output`. */
 export function buildProgram (version: string, dispatch: Dispatch, output: OutputConfiguration): Command {
   const program = new Command('credreg')
@@ -42,19 +45,49 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   addGlobalOptions(program)
   program.addHelpText('after', exitCodesHelp() + '\n' + environmentHelp())
 
-  const command = (name: string, description: string, load: Loader, parent: Command = program): Command => {
+  const command: Declare = (name, description, load, parent = program) => {
     const cmd = parent.command(name).description(description)
     cmd.addHelpText('after', exitCodesHelp())
     cmd.action(async (...args: unknown[]) => { await dispatch(load, args.at(-1) as Command) })
     return cmd
   }
+  addReadCommands(command)
+  addWriteCommands(command)
+  addHostCommands(command)
+  const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
+  addAdminCommands(command, admin)
 
+  // Last, so each command's help lists its own options first.
+  for (const cmd of [...program.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
+  return program
+}
+
+/** Reading the register: values, keys, versions, changes. */
+function addReadCommands (command: Declare): void {
   command('get', 'print the value of KEY as JSON (--json: the whole entity {key, version, value, meta})', async () => await import('./commands/get.js'))
     .argument('<key>', 'the key, e.g. app/db/password')
     .addOption(new Option('--version <n>', 'a retained version instead of the latest').argParser(versionNumber))
     .option('--field <name>', 'print one top-level field of the value (a string raw, anything else as JSON)')
     .addHelpText('after', '\nExample:\n  credreg get app/db --field password')
 
+  command('ls', 'list the live keys starting with PREFIX: key, version, updated', async () => await import('./commands/ls.js'))
+    .argument('[prefix]', 'only keys starting with this', '')
+
+  command('versions', 'list the retained versions of KEY, oldest first', async () => await import('./commands/versions.js'))
+    .argument('<key>', 'the key')
+
+  command('diff', 'print the RFC 6902 patch that turns version FROM of KEY into version TO', async () => await import('./commands/diff.js'))
+    .argument('<key>', 'the key')
+    .addArgument(new Argument('<from>', 'the older version').argParser(versionNumber))
+    .addArgument(new Argument('<to>', 'the newer version').argParser(versionNumber))
+
+  command('watch', 'print every change under PREFIX as one JSON line (NDJSON) until interrupted; survives daemon restarts', async () => await import('./commands/watch.js'))
+    .argument('[prefix]', 'only keys starting with this', '')
+    .addOption(new Option('--since <seq>', 'first replay every change after this log sequence (default: live changes only)').argParser(wholeNumber))
+}
+
+/** Writing the register: every write a new version, conditional where asked. */
+function addWriteCommands (command: Declare): void {
   command('put', 'write VALUE as the next version of KEY; prints "KEY version N"', async () => await import('./commands/put.js'))
     .argument('<key>', 'the key')
     .argument('[value]', 'the value: a JSON object, or - to read it from stdin')
@@ -75,26 +108,14 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
     .argument('<key>', 'the key')
     .addOption(ifVersion())
 
-  command('ls', 'list the live keys starting with PREFIX: key, version, updated', async () => await import('./commands/ls.js'))
-    .argument('[prefix]', 'only keys starting with this', '')
-
-  command('versions', 'list the retained versions of KEY, oldest first', async () => await import('./commands/versions.js'))
-    .argument('<key>', 'the key')
-
-  command('diff', 'print the RFC 6902 patch that turns version FROM of KEY into version TO', async () => await import('./commands/diff.js'))
-    .argument('<key>', 'the key')
-    .addArgument(new Argument('<from>', 'the older version').argParser(versionNumber))
-    .addArgument(new Argument('<to>', 'the newer version').argParser(versionNumber))
-
   command('rollback', 'write the value of version N of KEY as a new version (history is never rewritten)', async () => await import('./commands/rollback.js'))
     .argument('<key>', 'the key')
     .addOption(new Option('--to <n>', 'the version whose value to restore').argParser(versionNumber).makeOptionMandatory())
     .addOption(new Option('--if-version <n>', 'write only if N is still the latest version (default: the latest version as read just before)').argParser(wholeNumber))
+}
 
-  command('watch', 'print every change under PREFIX as one JSON line (NDJSON) until interrupted; survives daemon restarts', async () => await import('./commands/watch.js'))
-    .argument('[prefix]', 'only keys starting with this', '')
-    .addOption(new Option('--since <seq>', 'first replay every change after this log sequence (default: live changes only)').argParser(wholeNumber))
-
+/** This host's daemon and its peers, keys, and the standalone daemon. */
+function addHostCommands (command: Declare): void {
   command('status', 'show the daemon: node, mode, namespace, applied sequence, lag, NATS connection, entities', async () => await import('./commands/status.js'))
 
   command('nodes', 'list every daemon of the namespace: applied sequence, lag, last seen (with --key: the version of KEY each holds)', async () => await import('./commands/nodes.js'))
@@ -106,16 +127,14 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   command('dev', 'run a standalone daemon (no NATS) in the foreground until Ctrl-C, and print how to talk to it', async () => await import('./commands/dev.js'))
     .option('--data-dir <dir>', 'its data directory (default: $XDG_DATA_HOME/credreg/dev, else ~/.local/share/credreg/dev); the socket is <dir>/credregd.sock unless --socket')
     .option('--log-level <level>', 'the daemon\'s log level, as for credregd --log-level; its log is JSON lines on stdout', 'warn')
+}
 
-  const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
+/** Recovery operations, under `credreg admin`. */
+function addAdminCommands (command: Declare, admin: Command): void {
   command('reseed', 'restore the change log from this daemon\'s replica after NATS lost its JetStream store; the other daemons adopt it by themselves', async () => await import('./commands/reseed.js'), admin)
     .addHelpText('after', '\nOnly a daemon that refuses the log (credreg status: diverged) reseeds. Every version its replica\n' +
       'holds is written to a new history that continues the old one; every other daemon of the old history\n' +
       'then adds the versions it holds that are newer, so no acknowledged write is lost and versions continue.\n' +
       'Refused (exit 6) when the log matches the replica, or when the stream exists with another history:\n' +
       'a reseed only creates a missing stream. See docs/guarantees.md.')
-
-  // Last, so each command's help lists its own options first.
-  for (const cmd of [...program.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
-  return program
 }

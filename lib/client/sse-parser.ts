@@ -35,71 +35,86 @@ export interface SseParser {
 
 /** Creates a parser for one event stream. */
 export function createSseParser (handlers: SseHandlers): SseParser {
-  const decoder = new TextDecoder('utf-8')
-  let started = false
-  let pending = ''
-  let skipLf = false
-  let lastEventId = ''
-  let eventType = ''
-  let data = ''
+  return new EventStreamParser(handlers)
+}
 
-  function line (text: string): void {
+class EventStreamParser implements SseParser {
+  readonly #handlers: SseHandlers
+  readonly #decoder = new TextDecoder('utf-8')
+  #started = false
+  // The unfinished line carried over from the last chunk.
+  #pending = ''
+  // The last chunk ended in CR: a LF opening the next one belongs to that line end.
+  #skipLf = false
+  #lastEventId = ''
+  #eventType = ''
+  #data = ''
+
+  constructor (handlers: SseHandlers) {
+    this.#handlers = handlers
+  }
+
+  feed (chunk: string | Uint8Array): void {
+    this.#feedText(typeof chunk === 'string' ? chunk : this.#decoder.decode(chunk, { stream: true }))
+  }
+
+  /** Splits text into lines at CRLF, LF or CR, across chunk boundaries. */
+  #feedText (text: string): void {
+    if (text === '') return
+    let buf = this.#pending + text
+    if (!this.#started) {
+      this.#started = true
+      if (buf.startsWith('\uFEFF')) buf = buf.slice(1)
+    }
+    let start = 0
+    if (this.#skipLf && buf.startsWith('\n')) start = 1
+    this.#skipLf = false
+    for (let i = start; i < buf.length; i++) {
+      const c = buf.charCodeAt(i)
+      if (c !== 10 && c !== 13) continue
+      this.#line(buf.slice(start, i))
+      if (c === 13) {
+        if (i + 1 === buf.length) this.#skipLf = true
+        else if (buf.charCodeAt(i + 1) === 10) i++
+      }
+      start = i + 1
+    }
+    this.#pending = buf.slice(start)
+  }
+
+  /** Interprets one line: a blank line dispatches, a colon starts a comment, anything else is a field. */
+  #line (text: string): void {
     if (text === '') {
-      if (data !== '') handlers.onEvent({ id: lastEventId, event: eventType === '' ? 'message' : eventType, data: data.slice(0, -1) })
-      data = ''
-      eventType = ''
+      if (this.#data !== '') this.#handlers.onEvent({ id: this.#lastEventId, event: this.#eventType === '' ? 'message' : this.#eventType, data: this.#data.slice(0, -1) })
+      this.#data = ''
+      this.#eventType = ''
       return
     }
     if (text.startsWith(':')) {
-      handlers.onComment?.(text.slice(1))
+      this.#handlers.onComment?.(text.slice(1))
       return
     }
     const colon = text.indexOf(':')
     const field = colon === -1 ? text : text.slice(0, colon)
     let value = colon === -1 ? '' : text.slice(colon + 1)
     if (value.startsWith(' ')) value = value.slice(1)
+    this.#field(field, value)
+  }
+
+  #field (field: string, value: string): void {
     switch (field) {
       case 'event':
-        eventType = value
+        this.#eventType = value
         break
       case 'data':
-        data += value + '\n'
+        this.#data += value + '\n'
         break
       case 'id':
-        if (!value.includes('\0')) lastEventId = value
+        if (!value.includes('\0')) this.#lastEventId = value
         break
       case 'retry':
-        if (/^[0-9]+$/.test(value)) handlers.onRetry?.(Number(value))
+        if (/^[0-9]+$/.test(value)) this.#handlers.onRetry?.(Number(value))
         break
-    }
-  }
-
-  function feedText (text: string): void {
-    if (text === '') return
-    let buf = pending + text
-    if (!started) {
-      started = true
-      if (buf.startsWith('\uFEFF')) buf = buf.slice(1)
-    }
-    let start = 0
-    if (skipLf && buf.startsWith('\n')) start = 1
-    skipLf = false
-    for (let i = start; i < buf.length; i++) {
-      const c = buf.charCodeAt(i)
-      if (c !== 10 && c !== 13) continue
-      line(buf.slice(start, i))
-      if (c === 13) {
-        if (i + 1 === buf.length) skipLf = true
-        else if (buf.charCodeAt(i + 1) === 10) i++
-      }
-      start = i + 1
-    }
-    pending = buf.slice(start)
-  }
-
-  return {
-    feed (chunk) {
-      feedText(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }))
     }
   }
 }
