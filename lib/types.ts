@@ -1,81 +1,25 @@
 /**
- * The public contract of credreg: entities, change events, options and the
- * node interface. Everything here is documented; implementations are not.
+ * The public contract of credreg: the shapes (written once, as schemas, in
+ * lib/shapes/), the options and the node interface. Everything here is
+ * documented; implementations are not.
  */
-import type { Operation } from 'fast-json-patch'
+import type { ChangeEvent } from './shapes/change-event.js'
+import type { Entity } from './shapes/entity.js'
+import type { HistoryEntry } from './shapes/history.js'
+import type { JsonObject, PatchOperation } from './shapes/json.js'
+import type { ListPage } from './shapes/list-page.js'
+import type { ReseedResult } from './shapes/reseed.js'
+import type { NodeStatus, Status } from './shapes/status.js'
+import type { WriteResult } from './shapes/write-result.js'
 
-/** A JSON object: the only kind of value an entity holds. */
-export type JsonObject = { [key: string]: unknown }
-
-/** One RFC 6902 operation. */
-export type PatchOperation = Operation
-
-/** What kind of write produced a version. */
-export type WriteOp = 'put' | 'patch' | 'delete'
-
-/** Who wrote a version, when and why. */
-export interface EntityMeta {
-  /** ISO-8601 time at which the writing node created the record. */
-  updatedAt: string
-  /** Node id of the writer. */
-  nodeId: string
-  /** A uuid v7 that follows the write through logs on every host. */
-  correlationId: string
-  /** The kind of write. */
-  op: WriteOp
-}
-
-/** One version of one key, as read from the local replica. */
-export interface Entity {
-  key: string
-  /** 1, 2, 3… per key; gapless in the log; a delete is a version too. */
-  version: number
-  /** The value; `undefined` only for a delete (tombstone) read from history. */
-  value: JsonObject | undefined
-  meta: EntityMeta
-}
-
-/** One entry of {@link CredregNode.history}, newest last. */
-export interface HistoryEntry {
-  version: number
-  /** Position of the record in the change log. */
-  seq: number
-  op: WriteOp
-  meta: EntityMeta
-  /** `undefined` for a delete. */
-  value: JsonObject | undefined
-  /**
-   * RFC 6902 operations from the previous retained version to this one
-   * (from `{}` for the first retained version or after a delete).
-   */
-  patch: PatchOperation[]
-}
-
-/** A change pushed to watchers, in log order. */
-export interface ChangeEvent {
-  /** Log sequence of the change; resume a watch with `since: seq`. */
-  seq: number
-  key: string
-  version: number
-  /**
-   * The version this replica held before (0 when none). `prevVersion !==
-   * version - 1` means versions in between were never seen here: the jump is
-   * explicit, never silent.
-   */
-  prevVersion: number
-  /**
-   * `resync` carries the current state of a key whose changes since the
-   * watcher's position are no longer retained locally.
-   */
-  op: WriteOp | 'resync'
-  /** The new value; absent for a delete (and for a resync of a deleted key). */
-  value?: JsonObject
-  /** RFC 6902 operations from the previous value to this one. */
-  patch: PatchOperation[]
-  meta: EntityMeta
-  /** For `resync`: whether the key currently exists. */
-  deleted?: boolean
-}
+export type { ChangeEvent } from './shapes/change-event.js'
+export type { Entity, EntityMeta, WriteOp } from './shapes/entity.js'
+export type { HistoryEntry } from './shapes/history.js'
+export type { JsonObject, PatchOperation } from './shapes/json.js'
+export type { ListItem, ListPage } from './shapes/list-page.js'
+export type { ReseedResult } from './shapes/reseed.js'
+export type { NodeStatus, Status } from './shapes/status.js'
+export type { WriteResult } from './shapes/write-result.js'
 
 /** Options of {@link CredregNode.put}. */
 export interface PutOptions {
@@ -102,37 +46,12 @@ export interface ConditionalOptions {
   correlationId?: string
 }
 
-/** The result of every write. */
-export interface WriteResult {
-  key: string
-  /** The version the write created. */
-  version: number
-  /** Log sequence of the record. */
-  seq: number
-  /** Whether the key was absent (or deleted) before this write. */
-  created: boolean
-  correlationId: string
-}
-
 /** Options of {@link CredregNode.list}. */
 export interface ListOptions {
   /** At most this many items (default 100, at most 1000). */
   limit?: number
   /** Start after this key (exclusive), for paging. */
   after?: string
-}
-
-/** One item of a listing: live (not deleted) keys only. */
-export interface ListItem {
-  key: string
-  version: number
-  updatedAt: string
-}
-
-/** A page of keys; `next` is the `after` of the following page, if any. */
-export interface ListPage {
-  items: ListItem[]
-  next?: string
 }
 
 /** Options of {@link CredregNode.watch}. */
@@ -210,47 +129,6 @@ export interface Logger {
   info: (obj: object, msg?: string) => void
   warn: (obj: object, msg?: string) => void
   error: (obj: object, msg?: string) => void
-}
-
-/** Lifecycle status of a node or log. */
-export type Status = 'opening' | 'open' | 'closing' | 'closed'
-
-/** What {@link CredregNode.status} reports. */
-export interface NodeStatus {
-  nodeId: string
-  mode: 'standalone' | 'cluster'
-  namespace: string
-  status: Status
-  /** Last log sequence applied to the replica. */
-  appliedSeq: number
-  /** Last sequence known in the log (as of the last contact). */
-  logSeq: number
-  /** `logSeq - appliedSeq`, never negative. */
-  lag: number
-  /** Whether the log can take writes right now. */
-  connected: boolean
-  /** The NATS server connected to, in cluster mode. */
-  server?: string
-  /** Live (not deleted) entities in the replica. */
-  entities: number
-  /** Records refused by the apply loop since open, by reason. */
-  rejected: Record<string, number>
-  /** Set when the log is not the one this replica was built from; writes are refused. */
-  diverged?: { reason: string, since: string }
-}
-
-/** What {@link CredregNode.reseed} did. */
-export interface ReseedResult {
-  /** The identity of the reseeded log, which this replica now follows. */
-  identity: string
-  /** The identity this replica was built from, which the new log continues. */
-  previous: string
-  /** Keys this replica compared with the new log. */
-  keys: number
-  /** Versions this replica appended to it (its own newer ones). */
-  versions: number
-  /** Writes resume once the replica has re-read the new log up to this sequence. */
-  rebaseUntil: number
 }
 
 /**
