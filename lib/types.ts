@@ -1,6 +1,6 @@
 /**
  * The public contract of credreg: the shapes (written once, as schemas, in
- * lib/shapes/), the options and the node interface. Everything here is
+ * lib/shapes/), the options and the node's roles. Everything here is
  * documented; implementations are not.
  */
 import type { ChangeEvent } from './shapes/change-event.js'
@@ -21,7 +21,7 @@ export type { ReseedResult } from './shapes/reseed.js'
 export type { NodeStatus, Status } from './shapes/status.js'
 export type { WriteResult } from './shapes/write-result.js'
 
-/** Options of {@link CredregNode.put}. */
+/** Options of {@link CredregWriter.put}. */
 export interface PutOptions {
   /** Write only if this is still the latest version. */
   ifVersion?: number
@@ -33,7 +33,7 @@ export interface PutOptions {
   correlationId?: string
 }
 
-/** Options of {@link CredregNode.patch} and {@link CredregNode.delete}. */
+/** Options of {@link CredregWriter.patch} and {@link CredregWriter.delete}. */
 export interface ConditionalOptions {
   /** Write only if this is still the latest version. */
   ifVersion?: number
@@ -46,7 +46,7 @@ export interface ConditionalOptions {
   correlationId?: string
 }
 
-/** Options of {@link CredregNode.list}. */
+/** Options of {@link CredregReader.list}. */
 export interface ListOptions {
   /** At most this many items (default 100, at most 1000). */
   limit?: number
@@ -54,7 +54,7 @@ export interface ListOptions {
   after?: string
 }
 
-/** Options of {@link CredregNode.watch}. */
+/** Options of {@link CredregReader.watch}. */
 export interface WatchOptions {
   /**
    * Deliver every change after this log sequence before live changes.
@@ -132,23 +132,17 @@ export interface Logger {
 }
 
 /**
- * A node: a local replica plus a change log plus the write path. Reads are
- * local; writes go through the log and resolve once applied locally.
+ * The reading role: what a node and a client both answer from a replica.
+ * `H` is the entry of a history: a node's {@link HistoryEntry} carries the
+ * value, a client's `ClientHistoryEntry` does not.
  */
-export interface CredregNode extends AsyncDisposable {
-  readonly nodeId: string
-  readonly namespace: string
-  readonly status: Status
+export interface CredregReader<H = HistoryEntry> {
   /** The latest version of `key` (or the given one from history). Throws `NOT_FOUND`. */
   get: (key: string, options?: { version?: number }) => Promise<Entity>
-  put: (key: string, value: JsonObject, options?: PutOptions) => Promise<WriteResult>
-  patch: (key: string, ops: PatchOperation[], options?: ConditionalOptions) => Promise<WriteResult>
-  /** RFC 7396 merge patch. */
-  merge: (key: string, patch: JsonObject, options?: ConditionalOptions) => Promise<WriteResult>
-  delete: (key: string, options?: ConditionalOptions) => Promise<WriteResult>
+  /** Live keys starting with `prefix`, in key order, one page at a time (pass `next` back as `after`). */
   list: (prefix?: string, options?: ListOptions) => Promise<ListPage>
   /** Retained versions of `key`, oldest first. Throws `NOT_FOUND` for a key never seen. */
-  history: (key: string) => Promise<HistoryEntry[]>
+  history: (key: string) => Promise<H[]>
   /**
    * Changes to keys starting with `prefix`, in log order, until the signal
    * aborts or the iterator returns. Throws `UNAVAILABLE` at once when the
@@ -157,9 +151,28 @@ export interface CredregNode extends AsyncDisposable {
    * watch again with `since` = the last `seq` it processed.
    */
   watch: (prefix?: string, options?: WatchOptions) => AsyncIterableIterator<ChangeEvent>
-  /** Resolves once the replica has applied through `seq` (or rejects with `TIMEOUT`). */
-  waitForApplied: (seq: number, timeoutMs?: number) => Promise<void>
-  nodeStatus: () => Promise<NodeStatus>
+}
+
+/**
+ * The writing role. Every write resolves once applied by the local replica.
+ * `R` is the result of a write: a node's {@link WriteResult}, or a client's
+ * `ClientWriteResult`, which has no `seq` (the daemon does not answer it).
+ * A node's result is a client's result too, so code that takes either writer
+ * asks for a `CredregWriter<ClientWriteResult>`.
+ */
+export interface CredregWriter<R = WriteResult> {
+  /** Writes `value` as the next version of `key`. A lost condition throws `VersionConflictError`. */
+  put: (key: string, value: JsonObject, options?: PutOptions) => Promise<R>
+  /** Applies RFC 6902 operations to the latest version. Throws `PATCH_FAILED` when they cannot apply. */
+  patch: (key: string, ops: PatchOperation[], options?: ConditionalOptions) => Promise<R>
+  /** RFC 7396 merge patch. */
+  merge: (key: string, patch: JsonObject, options?: ConditionalOptions) => Promise<R>
+  /** Deletes `key`: the result's version is its tombstone. */
+  delete: (key: string, options?: ConditionalOptions) => Promise<R>
+}
+
+/** The administrative role: repairs of the change log. */
+export interface CredregAdmin {
   /**
    * Restores the change log from this replica after the log lost its store:
    * only when the node has refused the log (`diverged`). Creates the stream as
@@ -171,5 +184,19 @@ export interface CredregNode extends AsyncDisposable {
    * standalone.
    */
   reseed: () => Promise<ReseedResult>
+}
+
+/**
+ * A node: a local replica plus a change log plus the write path, in every
+ * role. Reads are local; writes go through the log and resolve once applied
+ * locally.
+ */
+export interface CredregNode extends CredregReader, CredregWriter, CredregAdmin, AsyncDisposable {
+  readonly nodeId: string
+  readonly namespace: string
+  readonly status: Status
+  /** Resolves once the replica has applied through `seq` (or rejects with `TIMEOUT`). */
+  waitForApplied: (seq: number, timeoutMs?: number) => Promise<void>
+  nodeStatus: () => Promise<NodeStatus>
   close: () => Promise<void>
 }

@@ -9,7 +9,7 @@ import type { GetQuerySchema, ListQuerySchema, WatchQuerySchema } from '../../li
 import type { LoosePatchOperationSchema } from '../../lib/shapes/json.js'
 import type * as Http from '../../lib/http/schemas.js'
 import type {
-  ChangeEvent, ClientHistoryEntry, ClientWriteResult, CredregNode,
+  ChangeEvent, ClientHistoryEntry, ClientWriteResult, CredregAdmin, CredregClient, CredregNode, CredregReader, CredregWriter,
   DaemonStatus, Entity, EntityMeta, HistoryEntry, JsonObject, ListOptions, ListPage, NodeInfo, NodeStatus, PatchOperation,
   ReseedResult, WatchOptions, WriteResult
 } from '../../lib/index.js'
@@ -47,6 +47,12 @@ type Shared = 'nodeId' | 'mode' | 'namespace' | 'appliedSeq' | 'logSeq' | 'lag' 
 export const sharedStatus: Equal<Pick<DaemonStatus, Shared>, Pick<NodeStatus, Shared>> = true
 
 // The options stay TS interfaces: they agree with the query strings that carry them.
-export const getQuery: Equal<Static<typeof GetQuerySchema>, NonNullable<Parameters<CredregNode['get']>[1]>> = true
+export const getQuery: Equal<Static<typeof GetQuerySchema>, NonNullable<Parameters<CredregReader['get']>[1]>> = true
 export const listQuery: Equal<Omit<Static<typeof ListQuerySchema>, 'prefix'>, ListOptions> = true
 export const watchQuery: Equal<Static<typeof WatchQuerySchema>['since'], WatchOptions['since']> = true
+
+// A node plays every role; a client plays them with its own shapes, and so does a node.
+type ClientRoles = CredregReader<ClientHistoryEntry> & CredregWriter<ClientWriteResult> & CredregAdmin
+export const nodeRoles: Extends<CredregNode, CredregReader & CredregWriter & CredregAdmin> = true
+export const clientRoles: Extends<CredregClient, ClientRoles> = true
+export const nodeAsClient: Extends<CredregNode, ClientRoles> = true
