@@ -1,83 +1,27 @@
 /**
- * The public contract of credreg: entities, change events, options and the
- * node interface. Everything here is documented; implementations are not.
+ * The public contract of credreg: the shapes (written once, as schemas, in
+ * lib/shapes/), the options and the node's roles. Everything here is
+ * documented; implementations are not.
  */
-import type { Operation } from 'fast-json-patch'
+import type { ChangeEvent } from './shapes/change-event.js'
+import type { Entity } from './shapes/entity.js'
+import type { HistoryEntry } from './shapes/history.js'
+import type { JsonObject, PatchOperation } from './shapes/json.js'
+import type { ListPage } from './shapes/list-page.js'
+import type { ReseedResult } from './shapes/reseed.js'
+import type { NodeStatus, Status } from './shapes/status.js'
+import type { WriteResult } from './shapes/write-result.js'
 
-/** A JSON object: the only kind of value an entity holds. */
-export type JsonObject = { [key: string]: unknown }
+export type { ChangeEvent } from './shapes/change-event.js'
+export type { Entity, EntityMeta, WriteOp } from './shapes/entity.js'
+export type { HistoryEntry } from './shapes/history.js'
+export type { JsonObject, PatchOperation } from './shapes/json.js'
+export type { ListItem, ListPage } from './shapes/list-page.js'
+export type { ReseedResult } from './shapes/reseed.js'
+export type { NodeStatus, Status } from './shapes/status.js'
+export type { WriteResult } from './shapes/write-result.js'
 
-/** One RFC 6902 operation. */
-export type PatchOperation = Operation
-
-/** What kind of write produced a version. */
-export type WriteOp = 'put' | 'patch' | 'delete'
-
-/** Who wrote a version, when and why. */
-export interface EntityMeta {
-  /** ISO-8601 time at which the writing node created the record. */
-  updatedAt: string
-  /** Node id of the writer. */
-  nodeId: string
-  /** A uuid v7 that follows the write through logs on every host. */
-  correlationId: string
-  /** The kind of write. */
-  op: WriteOp
-}
-
-/** One version of one key, as read from the local replica. */
-export interface Entity {
-  key: string
-  /** 1, 2, 3… per key; gapless in the log; a delete is a version too. */
-  version: number
-  /** The value; `undefined` only for a delete (tombstone) read from history. */
-  value: JsonObject | undefined
-  meta: EntityMeta
-}
-
-/** One entry of {@link CredregNode.history}, newest last. */
-export interface HistoryEntry {
-  version: number
-  /** Position of the record in the change log. */
-  seq: number
-  op: WriteOp
-  meta: EntityMeta
-  /** `undefined` for a delete. */
-  value: JsonObject | undefined
-  /**
-   * RFC 6902 operations from the previous retained version to this one
-   * (from `{}` for the first retained version or after a delete).
-   */
-  patch: PatchOperation[]
-}
-
-/** A change pushed to watchers, in log order. */
-export interface ChangeEvent {
-  /** Log sequence of the change; resume a watch with `since: seq`. */
-  seq: number
-  key: string
-  version: number
-  /**
-   * The version this replica held before (0 when none). `prevVersion !==
-   * version - 1` means versions in between were never seen here: the jump is
-   * explicit, never silent.
-   */
-  prevVersion: number
-  /**
-   * `resync` carries the current state of a key whose changes since the
-   * watcher's position are no longer retained locally.
-   */
-  op: WriteOp | 'resync'
-  /** The new value; absent for a delete (and for a resync of a deleted key). */
-  value?: JsonObject
-  /** RFC 6902 operations from the previous value to this one. */
-  patch: PatchOperation[]
-  meta: EntityMeta
-  /** For `resync`: whether the key currently exists. */
-  deleted?: boolean
-}
-
-/** Options of {@link CredregNode.put}. */
+/** Options of {@link CredregWriter.put}. */
 export interface PutOptions {
   /** Write only if this is still the latest version. */
   ifVersion?: number
@@ -89,7 +33,7 @@ export interface PutOptions {
   correlationId?: string
 }
 
-/** Options of {@link CredregNode.patch} and {@link CredregNode.delete}. */
+/** Options of {@link CredregWriter.patch} and {@link CredregWriter.delete}. */
 export interface ConditionalOptions {
   /** Write only if this is still the latest version. */
   ifVersion?: number
@@ -102,19 +46,7 @@ export interface ConditionalOptions {
   correlationId?: string
 }
 
-/** The result of every write. */
-export interface WriteResult {
-  key: string
-  /** The version the write created. */
-  version: number
-  /** Log sequence of the record. */
-  seq: number
-  /** Whether the key was absent (or deleted) before this write. */
-  created: boolean
-  correlationId: string
-}
-
-/** Options of {@link CredregNode.list}. */
+/** Options of {@link CredregReader.list}. */
 export interface ListOptions {
   /** At most this many items (default 100, at most 1000). */
   limit?: number
@@ -122,20 +54,7 @@ export interface ListOptions {
   after?: string
 }
 
-/** One item of a listing: live (not deleted) keys only. */
-export interface ListItem {
-  key: string
-  version: number
-  updatedAt: string
-}
-
-/** A page of keys; `next` is the `after` of the following page, if any. */
-export interface ListPage {
-  items: ListItem[]
-  next?: string
-}
-
-/** Options of {@link CredregNode.watch}. */
+/** Options of {@link CredregReader.watch}. */
 export interface WatchOptions {
   /**
    * Deliver every change after this log sequence before live changes.
@@ -212,65 +131,18 @@ export interface Logger {
   error: (obj: object, msg?: string) => void
 }
 
-/** Lifecycle status of a node or log. */
-export type Status = 'opening' | 'open' | 'closing' | 'closed'
-
-/** What {@link CredregNode.status} reports. */
-export interface NodeStatus {
-  nodeId: string
-  mode: 'standalone' | 'cluster'
-  namespace: string
-  status: Status
-  /** Last log sequence applied to the replica. */
-  appliedSeq: number
-  /** Last sequence known in the log (as of the last contact). */
-  logSeq: number
-  /** `logSeq - appliedSeq`, never negative. */
-  lag: number
-  /** Whether the log can take writes right now. */
-  connected: boolean
-  /** The NATS server connected to, in cluster mode. */
-  server?: string
-  /** Live (not deleted) entities in the replica. */
-  entities: number
-  /** Records refused by the apply loop since open, by reason. */
-  rejected: Record<string, number>
-  /** Set when the log is not the one this replica was built from; writes are refused. */
-  diverged?: { reason: string, since: string }
-}
-
-/** What {@link CredregNode.reseed} did. */
-export interface ReseedResult {
-  /** The identity of the reseeded log, which this replica now follows. */
-  identity: string
-  /** The identity this replica was built from, which the new log continues. */
-  previous: string
-  /** Keys this replica compared with the new log. */
-  keys: number
-  /** Versions this replica appended to it (its own newer ones). */
-  versions: number
-  /** Writes resume once the replica has re-read the new log up to this sequence. */
-  rebaseUntil: number
-}
-
 /**
- * A node: a local replica plus a change log plus the write path. Reads are
- * local; writes go through the log and resolve once applied locally.
+ * The reading role: what a node and a client both answer from a replica.
+ * `H` is the entry of a history: a node's {@link HistoryEntry} carries the
+ * value, a client's `ClientHistoryEntry` does not.
  */
-export interface CredregNode extends AsyncDisposable {
-  readonly nodeId: string
-  readonly namespace: string
-  readonly status: Status
+export interface CredregReader<H = HistoryEntry> {
   /** The latest version of `key` (or the given one from history). Throws `NOT_FOUND`. */
   get: (key: string, options?: { version?: number }) => Promise<Entity>
-  put: (key: string, value: JsonObject, options?: PutOptions) => Promise<WriteResult>
-  patch: (key: string, ops: PatchOperation[], options?: ConditionalOptions) => Promise<WriteResult>
-  /** RFC 7396 merge patch. */
-  merge: (key: string, patch: JsonObject, options?: ConditionalOptions) => Promise<WriteResult>
-  delete: (key: string, options?: ConditionalOptions) => Promise<WriteResult>
+  /** Live keys starting with `prefix`, in key order, one page at a time (pass `next` back as `after`). */
   list: (prefix?: string, options?: ListOptions) => Promise<ListPage>
   /** Retained versions of `key`, oldest first. Throws `NOT_FOUND` for a key never seen. */
-  history: (key: string) => Promise<HistoryEntry[]>
+  history: (key: string) => Promise<H[]>
   /**
    * Changes to keys starting with `prefix`, in log order, until the signal
    * aborts or the iterator returns. Throws `UNAVAILABLE` at once when the
@@ -279,9 +151,28 @@ export interface CredregNode extends AsyncDisposable {
    * watch again with `since` = the last `seq` it processed.
    */
   watch: (prefix?: string, options?: WatchOptions) => AsyncIterableIterator<ChangeEvent>
-  /** Resolves once the replica has applied through `seq` (or rejects with `TIMEOUT`). */
-  waitForApplied: (seq: number, timeoutMs?: number) => Promise<void>
-  nodeStatus: () => Promise<NodeStatus>
+}
+
+/**
+ * The writing role. Every write resolves once applied by the local replica.
+ * `R` is the result of a write: a node's {@link WriteResult}, or a client's
+ * `ClientWriteResult`, which has no `seq` (the daemon does not answer it).
+ * A node's result is a client's result too, so code that takes either writer
+ * asks for a `CredregWriter<ClientWriteResult>`.
+ */
+export interface CredregWriter<R = WriteResult> {
+  /** Writes `value` as the next version of `key`. A lost condition throws `VersionConflictError`. */
+  put: (key: string, value: JsonObject, options?: PutOptions) => Promise<R>
+  /** Applies RFC 6902 operations to the latest version. Throws `PATCH_FAILED` when they cannot apply. */
+  patch: (key: string, ops: PatchOperation[], options?: ConditionalOptions) => Promise<R>
+  /** RFC 7396 merge patch. */
+  merge: (key: string, patch: JsonObject, options?: ConditionalOptions) => Promise<R>
+  /** Deletes `key`: the result's version is its tombstone. */
+  delete: (key: string, options?: ConditionalOptions) => Promise<R>
+}
+
+/** The administrative role: repairs of the change log. */
+export interface CredregAdmin {
   /**
    * Restores the change log from this replica after the log lost its store:
    * only when the node has refused the log (`diverged`). Creates the stream as
@@ -293,5 +184,19 @@ export interface CredregNode extends AsyncDisposable {
    * standalone.
    */
   reseed: () => Promise<ReseedResult>
+}
+
+/**
+ * A node: a local replica plus a change log plus the write path, in every
+ * role. Reads are local; writes go through the log and resolve once applied
+ * locally.
+ */
+export interface CredregNode extends CredregReader, CredregWriter, CredregAdmin, AsyncDisposable {
+  readonly nodeId: string
+  readonly namespace: string
+  readonly status: Status
+  /** Resolves once the replica has applied through `seq` (or rejects with `TIMEOUT`). */
+  waitForApplied: (seq: number, timeoutMs?: number) => Promise<void>
+  nodeStatus: () => Promise<NodeStatus>
   close: () => Promise<void>
 }

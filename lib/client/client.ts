@@ -4,7 +4,10 @@
  */
 import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
-import type { ChangeEvent, ConditionalOptions, Entity, JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, ReseedResult, WatchOptions } from '../types.js'
+import type {
+  ChangeEvent, ConditionalOptions, CredregAdmin, CredregReader, CredregWriter, Entity, JsonObject, ListOptions, ListPage,
+  PatchOperation, PutOptions, ReseedResult, WatchOptions
+} from '../types.js'
 import { Http } from './http.js'
 import type { HttpRequest } from './http.js'
 import type { ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo } from './types.js'
@@ -28,9 +31,11 @@ export function connect (options: ConnectOptions): CredregClient {
  * the daemon's own code (`NOT_FOUND`, `VERSION_CONFLICT` as a
  * `VersionConflictError` with `currentVersion`, `INVALID_KEY`, `PATCH_FAILED`…),
  * `UNAVAILABLE` when the daemon cannot be reached, `TIMEOUT` past `timeoutMs`,
- * and `CLOSED` after {@link CredregClient.close}.
+ * and `CLOSED` after {@link CredregClient.close}. It plays the node's roles
+ * with the daemon's shapes: its history entries have no value and its write
+ * results no `seq`.
  */
-export class CredregClient implements AsyncDisposable {
+export class CredregClient implements CredregReader<ClientHistoryEntry>, CredregWriter<ClientWriteResult>, CredregAdmin, AsyncDisposable {
   readonly #http: Http
   readonly #reconnect: Required<NonNullable<ConnectOptions['reconnect']>>
 

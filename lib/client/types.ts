@@ -1,13 +1,15 @@
 /**
  * The contract of the client library: how to reach a daemon and what its
- * HTTP API answers. Entities, change events, listings and history are the
- * shapes of lib/types.ts.
+ * HTTP API answers. Every answer is one of the shapes of lib/shapes/, the
+ * same the node and the HTTP API use.
  */
-import type { NodeRow, StatusBody } from '../http/schemas.js'
-import type { HistoryEntry } from '../types.js'
+import type { NodeRow } from '../shapes/node-row.js'
 import type { ReconnectOptions } from './watch.js'
 
 export type { ReconnectOptions }
+export type { ClientHistoryEntry } from '../shapes/history.js'
+export type { DaemonStatus } from '../shapes/status.js'
+export type { ClientWriteResult } from '../shapes/write-result.js'
 
 /** Options shared by both ways of connecting. */
 export interface ClientOptions {
@@ -40,22 +42,5 @@ export interface UrlConnectOptions extends ClientOptions {
 /** Options of {@link connect}: a unix socket or a URL plus token. */
 export type ConnectOptions = SocketConnectOptions | UrlConnectOptions
 
-/** The result of every write through the client. */
-export interface ClientWriteResult {
-  key: string
-  /** The version the write created (for a delete: its tombstone version). */
-  version: number
-  /** Whether the key was absent (or deleted) before this write (the daemon answered 201). */
-  created: boolean
-  /** The correlation id the daemon recorded the write under (the echoed `X-Correlation-Id`). */
-  correlationId?: string
-}
-
-/** What `GET /v1/status` reports about the daemon and its replica (the daemon's response schema). */
-export type DaemonStatus = StatusBody
-
 /** One daemon of the namespace as heard through its heartbeats (`GET /v1/nodes`), this one first. */
 export type NodeInfo = NodeRow
-
-/** One retained version as `GET /v1/history/{key}` reports it: no value (read it with `get(key, { version })`). */
-export type ClientHistoryEntry = Omit<HistoryEntry, 'value'>

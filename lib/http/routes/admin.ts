@@ -4,11 +4,11 @@
  * contributed and the new log taken on; writes resume when it has re-read it.
  */
 import type { HttpApp, HttpContext } from '../context.js'
-import { ErrorSchema, ReseedSchema } from '../schemas.js'
+import { ErrorSchema, ReseedResultSchema } from '../schemas.js'
 
 /** Registers the admin routes. */
 export function adminRoutes (app: HttpApp, ctx: HttpContext): void {
-  app.post('/v1/admin/reseed', { schema: { response: { 200: ReseedSchema, '4xx': ErrorSchema, '5xx': ErrorSchema } } }, async () => {
+  app.post('/v1/admin/reseed', { schema: { response: { 200: ReseedResultSchema, '4xx': ErrorSchema, '5xx': ErrorSchema } } }, async () => {
     return await ctx.node.reseed()
   })
 }

@@ -6,17 +6,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CredregError, isCredregError } from '../../errors.js'
 import { assertKey } from '../../key.js'
+import type { WriteBody } from '../../shapes/write-result.js'
 import type { WriteResult } from '../../types.js'
 import { etag, ifMatchOptions, parseIfMatch, parseIfNoneMatch, type IfMatch } from '../conditional.js'
 import type { HttpApp, HttpContext } from '../context.js'
 import { ACCEPT_PATCH } from '../error-handler.js'
 import type { WriteResultLabel } from '../metrics.js'
 import {
-  EntitySchema, ErrorSchema, GetQuerySchema, JsonObjectSchema, KeyParamsSchema, ListPageSchema, ListQuerySchema, WriteResultSchema
+  EntitySchema, ErrorSchema, GetQuerySchema, JsonObjectSchema, KeyParamsSchema, ListPageSchema, ListQuerySchema, WriteBodySchema
 } from '../schemas.js'
 
 const errors = { '4xx': ErrorSchema, '5xx': ErrorSchema }
-const writeResponse = { 200: WriteResultSchema, 201: WriteResultSchema, ...errors }
+const writeResponse = { 200: WriteBodySchema, 201: WriteBodySchema, ...errors }
 
 /** Registers the entity routes. */
 export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
@@ -67,7 +68,7 @@ export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
   })
 
   app.delete('/v1/entities/*', {
-    schema: { params: KeyParamsSchema, response: { 200: WriteResultSchema, ...errors } },
+    schema: { params: KeyParamsSchema, response: { 200: WriteBodySchema, ...errors } },
     preValidation: checkKey
   }, async (request, reply) => {
     const key = request.params['*']
@@ -109,7 +110,7 @@ function resultLabel (err: unknown): WriteResultLabel {
   return err.status < 500 ? 'rejected' : 'error'
 }
 
-function answerWrite (reply: FastifyReply, result: WriteResult): { key: string, version: number } {
+function answerWrite (reply: FastifyReply, result: WriteResult): WriteBody {
   reply.code(result.created ? 201 : 200).header('etag', etag(result.version))
   return { key: result.key, version: result.version }
 }

@@ -4,12 +4,12 @@
  */
 import { assertKey } from '../../key.js'
 import type { HttpApp, HttpContext } from '../context.js'
-import { ErrorSchema, HistorySchema, KeyParamsSchema } from '../schemas.js'
+import { ErrorSchema, HistoryBodySchema, KeyParamsSchema } from '../schemas.js'
 
 /** Registers the history route. */
 export function historyRoutes (app: HttpApp, ctx: HttpContext): void {
   app.get('/v1/history/*', {
-    schema: { params: KeyParamsSchema, response: { 200: HistorySchema, '4xx': ErrorSchema, '5xx': ErrorSchema } }
+    schema: { params: KeyParamsSchema, response: { 200: HistoryBodySchema, '4xx': ErrorSchema, '5xx': ErrorSchema } }
   }, async (request) => {
     const key = request.params['*']
     assertKey(key)

@@ -2,14 +2,14 @@
  * `GET /v1/status`: this daemon and its replica.
  */
 import type { HttpApp, HttpContext } from '../context.js'
-import { ErrorSchema, StatusSchema, type StatusBody } from '../schemas.js'
+import { ErrorSchema, DaemonStatusSchema, type DaemonStatus } from '../schemas.js'
 
 /** Registers the status route. */
 export function statusRoutes (app: HttpApp, ctx: HttpContext): void {
-  app.get('/v1/status', { schema: { response: { 200: StatusSchema, '5xx': ErrorSchema } } }, async () => {
+  app.get('/v1/status', { schema: { response: { 200: DaemonStatusSchema, '5xx': ErrorSchema } } }, async () => {
     const s = await ctx.node.nodeStatus()
     const { hostname, startedAt, version } = ctx.info
-    const body: StatusBody = {
+    const body: DaemonStatus = {
       nodeId: s.nodeId,
       hostname,
       mode: s.mode,
