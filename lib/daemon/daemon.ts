@@ -16,6 +16,7 @@ import { readNatsSecrets } from '../log/connect.js'
 import { authenticatorOf, openNode } from '../node.js'
 import { readTokenFile } from '../secret-file.js'
 import type { CredregNode, NatsOptions } from '../types.js'
+import { credregVersion } from '../version.js'
 import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
 import { Heartbeat } from './heartbeat.js'
@@ -26,7 +27,6 @@ import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
 import { DaemonNodesView } from './nodes-view.js'
 import { claimSocketPath, listenOnSocket, removeSocket } from './unix-socket.js'
-import { credregVersion } from './version.js'
 
 /** Request bodies may exceed the value limit by this much (JSON whitespace, patch envelopes). */
 const BODY_SLACK_BYTES = 16 * 1024
