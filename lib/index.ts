@@ -1,8 +1,13 @@
 /**
  * credreg: a shared credential register. `openNode` embeds a replica in this
- * process; `connect` (the client) talks to the host's `credregd`.
+ * process, `startPeers` lists it among the other nodes of its namespace;
+ * `connect` (the client) talks to the host's `credregd`.
  */
 export { openNode } from './node.js'
+export { startPeers } from './peers/peers.js'
+export type { Peers, PeersOptions } from './peers/peers.js'
+export type { SelfInfo } from './peers/heartbeat.js'
+export type { IgnoreReason, PeerMessageKind } from './peers/ignored-messages.js'
 export { connect, CredregClient } from './client/client.js'
 export type { ConnectOptions, ClientWriteResult, ClientHistoryEntry, DaemonStatus, NodeInfo, ReconnectOptions } from './client/types.js'
 export { CredregError, VersionConflictError, isCredregError, ERROR_CODES } from './errors.js'

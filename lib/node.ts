@@ -56,9 +56,9 @@ export function onApplied (node: CredregNode, listener: (changes: AppliedChange[
 }
 
 /**
- * The authenticator of an open node's namespace key, for the messages the
- * daemon exchanges with its peers (heartbeats, key queries). Not part of the
- * public node contract.
+ * The authenticator of an open node's namespace key, for the messages a
+ * node exchanges with its peers (heartbeats, key queries: lib/peers). Not
+ * part of the public node contract.
  */
 export function authenticatorOf (node: CredregNode): Authenticator {
   if (!(node instanceof Node)) throw new TypeError('authenticatorOf needs a node opened by openNode')

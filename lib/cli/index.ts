@@ -5,7 +5,7 @@
  */
 import { CommanderError, type Command } from 'commander'
 import { CredregError } from '../errors.js'
-import { credregVersion } from '../daemon/version.js'
+import { credregVersion } from '../version.js'
 import { CommandContext, type GlobalOptions } from './context.js'
 import { processIo, type CliIo } from './io.js'
 import { Output } from './output.js'

@@ -8,25 +8,23 @@ import { mkdir, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import type { DaemonInfo } from '../http/context.js'
 import { Metrics } from '../http/metrics.js'
 import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
 import { readNatsSecrets } from '../log/connect.js'
-import { authenticatorOf, openNode } from '../node.js'
+import { openNode } from '../node.js'
+import type { SelfInfo } from '../peers/heartbeat.js'
+import { soloNodes } from '../peers/nodes-view.js'
+import { startPeers, type Peers } from '../peers/peers.js'
 import { readTokenFile } from '../secret-file.js'
 import type { CredregNode, NatsOptions } from '../types.js'
+import { credregVersion } from '../version.js'
 import { logApplied } from './applied-log.js'
 import type { DaemonConfig } from './config.js'
-import { Heartbeat } from './heartbeat.js'
-import { IgnoredMessages } from './ignored-messages.js'
-import { KeyQueries } from './key-query.js'
 import { readListenerTls } from './listener-tls.js'
 import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
-import { DaemonNodesView } from './nodes-view.js'
 import { claimSocketPath, listenOnSocket, removeSocket } from './unix-socket.js'
-import { credregVersion } from './version.js'
 
 /** Request bodies may exceed the value limit by this much (JSON whitespace, patch envelopes). */
 const BODY_SLACK_BYTES = 16 * 1024
@@ -54,7 +52,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     }
   }
   try {
-    const info: DaemonInfo = { hostname: hostname(), startedAt: new Date(), version: credregVersion() }
+    const info: SelfInfo = { hostname: hostname(), startedAt: new Date(), version: credregVersion() }
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
     const dataKey = await loadDataKey(config, logger)
     // Refused secrets files fail the start, not every connect attempt in the background.
@@ -82,10 +80,10 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const stopLogging = logApplied(node, metrics, log)
     closers.push(async () => { stopLogging() })
 
-    const nodesView = new DaemonNodesView(node, info)
-    if (config.nats !== undefined) closers.push(startPeering(config, node, nodesView, info, metrics, log))
+    const peers = config.nats === undefined ? undefined : startPeering(config, node, info, metrics, log)
+    if (peers !== undefined) closers.push(peers.close)
 
-    const context = { node, nodes: nodesView, metrics, info, sseHeartbeatMs: config.sseHeartbeatMs }
+    const context = { node, peers: peers ?? soloNodes(node, info), metrics, info, sseHeartbeatMs: config.sseHeartbeatMs }
     const bodyLimit = config.maxValueBytes + BODY_SLACK_BYTES
     await claimSocketPath(config.socket)
     const unixApp = await createHttpServer({ context, logger: log, bodyLimit })
@@ -109,27 +107,17 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
   }
 }
 
-/** Connects for heartbeats and peer queries in the background; returns the closer. */
-function startPeering (config: DaemonConfig, node: CredregNode, view: DaemonNodesView, info: DaemonInfo, metrics: Metrics, logger: Logger): () => Promise<void> {
+/** Heartbeats and key queries over the daemon's own NATS connection, made in the background. */
+function startPeering (config: DaemonConfig, node: CredregNode, self: SelfInfo, metrics: Metrics, logger: Logger): Peers {
   const link = new NatsLink({ ...natsOptions(config), name: `credregd ${node.nodeId} heartbeat` }, logger)
-  const authenticator = authenticatorOf(node)
-  const ignored = new IgnoredMessages({ logger, count: (kind, reason) => metrics.peerMessageIgnored(kind, reason) })
-  const started = link.connected.then(nc => {
-    if (nc === undefined) return undefined
-    const heartbeat = new Heartbeat({ nc, node, authenticator, self: info, intervalMs: config.heartbeatMs, logger, ignored })
-    const queries = new KeyQueries({ nc, node, authenticator, logger, ignored })
-    view.attach({ heartbeat, queries })
-    return { heartbeat, queries }
-  })
-  return async () => {
-    view.attach(undefined)
-    // Closing the link first ends a connect loop still waiting for NATS, which settles `started`.
+  const peers = startPeers({ node, nc: link.connected, self, intervalMs: config.heartbeatMs, logger, onIgnored: (kind, reason) => { metrics.peerMessageIgnored(kind, reason) } })
+  const close = async (): Promise<void> => {
+    // Closing the link first ends a connect loop still waiting for NATS.
     const closingLink = link.close()
-    const peering = await started
-    peering?.queries.close()
-    await peering?.heartbeat.close()
+    await peers.close()
     await closingLink
   }
+  return { nodes: async key => await peers.nodes(key), close, [Symbol.asyncDispose]: close }
 }
 
 /** The data key: `--key-file`, or in standalone mode `<data-dir>/credregd.key`, created on first start. */

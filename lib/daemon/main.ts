@@ -6,9 +6,9 @@ import { once } from 'node:events'
 import { CommanderError } from 'commander'
 import { exitCodeFor, isCredregError } from '../errors.js'
 import { redactUrl } from '../log/nats-url.js'
+import { credregVersion } from '../version.js'
 import { parseConfig, type DaemonConfig } from './config.js'
 import { createLogger } from './logger.js'
-import { credregVersion } from './version.js'
 
 /** A shutdown that takes longer than this ends the process with exit code 1. */
 const SHUTDOWN_TIMEOUT_MS = 20_000

@@ -4,31 +4,19 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
+import type { SelfInfo } from '../peers/heartbeat.js'
+import type { NodesView } from '../peers/nodes-view.js'
 import type { CredregNode } from '../types.js'
 import type { Metrics } from './metrics.js'
-import type { NodeRow } from './schemas.js'
-
-/** The daemons of the namespace, as this one knows them. */
-export interface NodesView {
-  /** Every node heard from, this one first; with `key`, the version of it each one holds. */
-  list: (key?: string) => Promise<NodeRow[]>
-}
-
-/** Facts about the running daemon. */
-export interface DaemonInfo {
-  hostname: string
-  /** When the daemon started. */
-  startedAt: Date
-  /** The credreg version it runs. */
-  version: string
-}
 
 /** Everything the routes share. */
 export interface HttpContext {
   node: CredregNode
-  nodes: NodesView
+  /** The nodes of the namespace (`GET /v1/nodes`). */
+  peers: NodesView
   metrics: Metrics
-  info: DaemonInfo
+  /** The daemon's host name, version and start time. */
+  info: SelfInfo
   /** Interval of the comment heartbeat on watch streams. */
   sseHeartbeatMs: number
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { NodeRow } from '../../lib/http/schemas.js'
+import type { NodeRow } from '../../lib/shapes/node-row.js'
 import { startDaemon, writeKeyFile, type DaemonProcess } from '../fixtures/daemon.js'
 import { eventually } from '../fixtures/eventually.js'
 import { startNatsServer } from '../fixtures/nats-server.js'

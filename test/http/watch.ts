@@ -16,7 +16,7 @@ t.test('a thousand SSE watchers that disconnect mid-backlog or live leave no lis
   const app = await createHttpServer({
     context: {
       node,
-      nodes: { list: async () => [] },
+      peers: { nodes: async () => [] },
       metrics: new Metrics(),
       info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' },
       sseHeartbeatMs: 15_000

@@ -24,7 +24,7 @@ export async function run (ctx: CommandContext, { dataDir, logLevel }: DevInput)
     throw new CredregError('BAD_REQUEST', 'credreg dev serves a unix socket; --url and --token-file do not apply (use --socket)')
   }
   const [{ parseConfig }, { credregVersion }, { startDaemon }, { createLogger }, { pino }] = await Promise.all([
-    import('../../daemon/config.js'), import('../../daemon/version.js'), import('../../daemon/daemon.js'), import('../../daemon/logger.js'), import('pino')
+    import('../../daemon/config.js'), import('../../version.js'), import('../../daemon/daemon.js'), import('../../daemon/logger.js'), import('pino')
   ])
   const socket = ctx.globals.socket ?? (env.CREDREG_SOCKET !== '' ? env.CREDREG_SOCKET : undefined)
   const config = parseConfig([

@@ -13,6 +13,6 @@ export function nodesRoutes (app: HttpApp, ctx: HttpContext): void {
   }, async (request) => {
     const { key } = request.query
     if (key !== undefined) assertKey(key)
-    return await ctx.nodes.list(key)
+    return await ctx.peers.nodes(key)
   })
 }

@@ -1,5 +1,5 @@
 /**
- * The heartbeat wire record, schema version 2: what a daemon says of itself
+ * The heartbeat wire record, schema version 2: what a node says of itself
  * every interval on `credreg.<namespace>.hb`, with a tag under the namespace
  * key's heartbeat subkey over every field (the sender's node id included), so
  * that only a holder of the data key can speak for a node. NATS publish
@@ -24,9 +24,9 @@ export const HeartbeatSchema = Type.Object({
   namespace: Type.String({ minLength: 1, maxLength: 64 }),
   nodeId: Type.String({ minLength: 1, maxLength: 128 }),
   hostname: Type.String({ maxLength: 255 }),
-  /** When the sending daemon started (ISO 8601): with `beat`, orders its heartbeats. */
+  /** When the sending node started (ISO 8601): with `beat`, orders its heartbeats. */
   startedAt: Type.String({ minLength: 1, maxLength: 64 }),
-  /** Heartbeats the daemon published since it started, this one included. */
+  /** Heartbeats the node published since it started, this one included. */
   beat: Count,
   /** Last log sequence the node applied. */
   appliedSeq: Count,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { Authenticator } from '../../lib/authenticator.js'
-import { MAX_HEARTBEAT_BYTES, readHeartbeat, signHeartbeat, type HeartbeatFields } from '../../lib/daemon/heartbeat-record.js'
-import { readAnswer, readQuestion, signAnswer, signQuestion } from '../../lib/daemon/key-query-record.js'
+import { MAX_HEARTBEAT_BYTES, readHeartbeat, signHeartbeat, type HeartbeatFields } from '../../lib/peers/heartbeat-record.js'
+import { readAnswer, readQuestion, signAnswer, signQuestion } from '../../lib/peers/key-query-record.js'
 
 const auth = new Authenticator(randomBytes(32))
 const other = new Authenticator(randomBytes(32))

@@ -1,5 +1,5 @@
 /**
- * Peer messages a daemon ignores (malformed, forged, replayed, stale…):
+ * Peer messages a node ignores (malformed, forged, replayed, stale…):
  * counted per kind and reason, and summed up in one debug line at most every
  * ten seconds, so a flood of forgeries costs a counter, never a log line each.
  */
@@ -11,7 +11,7 @@ export type PeerMessageKind = 'heartbeat' | 'key-query' | 'key-answer'
 /**
  * Why it was ignored: `oversized` (more bytes than any genuine one),
  * `malformed` (not JSON or not the schema, wrong namespace), `version` (another
- * schema version, such as a v1 heartbeat of a daemon not yet upgraded),
+ * schema version, such as a v1 heartbeat of a node not yet upgraded),
  * `forged` (its tag does not verify under the namespace key), `replayed` (a
  * question already answered), `stale` (older than what the table holds of that
  * node), `table-full` (a new peer beyond the cap of the peer table).
@@ -21,7 +21,7 @@ export type IgnoreReason = 'oversized' | 'malformed' | 'version' | 'forged' | 'r
 /** Options of {@link IgnoredMessages}. */
 export interface IgnoredMessagesOptions {
   logger: Logger
-  /** Called for every ignored message (the daemon's metric). */
+  /** Called for every ignored message (a metric). */
   count?: (kind: PeerMessageKind, reason: IgnoreReason) => void
   /** Least time between two summary lines; default 10 s. */
   summaryMs?: number

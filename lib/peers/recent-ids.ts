@@ -1,5 +1,5 @@
 /**
- * The last few thousand ids seen, oldest forgotten first: how a daemon
+ * The last few thousand ids seen, oldest forgotten first: how a node
  * recognises a key query it already answered when it comes again (a replay
  * by someone who recorded it), in bounded memory.
  */

@@ -1,7 +1,7 @@
 /**
  * An action run at a random point of a window, coalesced: however many
- * requests arrive, it runs at most once per window. A daemon answers
- * newcomers with it, so that a new daemon (or a hundred starting together) is
+ * requests arrive, it runs at most once per window. A node answers
+ * newcomers with it, so that a new node (or a hundred starting together) is
  * answered by each host once, spread over the window, instead of by every
  * host at the same instant once per newcomer.
  */

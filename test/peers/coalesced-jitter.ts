@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CoalescedJitter, type JitterClock } from '../../lib/daemon/coalesced-jitter.js'
+import { CoalescedJitter, type JitterClock } from '../../lib/peers/coalesced-jitter.js'
 
 /** A clock whose time moves only when told, running due timers as it goes. */
 function fakeClock (randoms: number[]): JitterClock & { advance: (ms: number) => void } {

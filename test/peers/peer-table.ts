@@ -1,6 +1,6 @@
 import t from 'tap'
-import type { HeartbeatFields } from '../../lib/daemon/heartbeat-record.js'
-import { GONE_AFTER_INTERVALS, KEEP_GONE_INTERVALS, PeerTable } from '../../lib/daemon/peer-table.js'
+import type { HeartbeatFields } from '../../lib/peers/heartbeat-record.js'
+import { GONE_AFTER_INTERVALS, KEEP_GONE_INTERVALS, PeerTable } from '../../lib/peers/peer-table.js'
 
 const INTERVAL = 1000
 const started = '2026-01-01T00:00:00.000Z'

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { IgnoredMessages } from '../../lib/daemon/ignored-messages.js'
-import { RecentIds } from '../../lib/daemon/recent-ids.js'
+import { IgnoredMessages } from '../../lib/peers/ignored-messages.js'
+import { RecentIds } from '../../lib/peers/recent-ids.js'
 
 t.test('a flood of ignored messages is counted one by one but logged as one debug line per 10 s', async t => {
   let now = 0

@@ -1,5 +1,5 @@
 /**
- * Heartbeats: every daemon publishes its progress, tagged with the namespace
+ * Heartbeats: every node publishes its progress, tagged with the namespace
  * key, on the core NATS subject `credreg.<namespace>.hb` every interval, and
  * keeps the table of the peers it has heard from. A newcomer (or a restarted
  * peer) is answered with one extra heartbeat at a random point of half an
@@ -17,7 +17,13 @@ import { PeerTable, type Peer } from './peer-table.js'
 const FULL_WARNING_MS = 60_000
 
 /** What a heartbeat says about this node, besides its progress. */
-export interface SelfInfo { hostname: string, version: string, startedAt: Date }
+export interface SelfInfo {
+  hostname: string
+  /** The credreg version it runs. */
+  version: string
+  /** When it started: with a counter, orders its heartbeats; a later start is a restart. */
+  startedAt: Date
+}
 
 /** Options of {@link Heartbeat}. */
 export interface HeartbeatOptions {

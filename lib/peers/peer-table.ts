@@ -1,12 +1,12 @@
 /**
- * The table of peers a daemon has heard from: ordered updates (a replayed or
+ * The table of peers a node has heard from: ordered updates (a replayed or
  * older heartbeat never rolls a peer back), expiry and a cap. A pure data
  * structure with an injected clock; the heartbeat feeds it.
  *
  * A peer's heartbeats are ordered by (startedAt, beat): a later start is a
  * restart; within one run the beat counter only grows. So a heartbeat
  * recorded and replayed later changes nothing (not its progress, nor its
- * last-seen time: a stopped daemon cannot be kept alive by replaying its
+ * last-seen time: a stopped node cannot be kept alive by replaying its
  * last heartbeat).
  *
  * Lifecycle of a row, in heartbeat intervals since the peer was last heard:

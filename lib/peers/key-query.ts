@@ -1,6 +1,6 @@
 /**
  * "Which version of key K does each node hold?" as a scatter-gather request
- * on the core NATS subject `credreg.<namespace>.q.version`: every daemon
+ * on the core NATS subject `credreg.<namespace>.q.version`: every node
  * answers an authenticated question with the version of K in its own
  * replica, in an answer bound to that question (key-query-record.ts).
  */
