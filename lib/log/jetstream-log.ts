@@ -19,7 +19,7 @@ import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, ty
 import { connectNats } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
-import { MAX_LINEAGE } from './identity.js'
+import { MAX_LINEAGE } from './identity-record.js'
 import { unavailable } from './nats-errors.js'
 import { StreamIdentity } from './stream-identity.js'
 
