@@ -16,7 +16,7 @@ import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
 import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type ReseedFrom } from './abstract-log.js'
-import { connectNats } from './connect.js'
+import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
 import { MAX_LINEAGE } from './identity-record.js'
@@ -109,27 +109,20 @@ export class JetStreamLog extends AbstractLog {
   }
 
   async #connect (): Promise<void> {
-    const signal = this.#stop.signal
-    let delay = 100
-    while (!signal.aborted) {
-      try {
-        const nc = await connectNats({ ...this.#options.nats })
-        if (signal.aborted) {
-          await nc.close()
-          return
-        }
-        this.#nc = nc
-        this.#js = jetstream(nc, { timeout: this.#options.publishTimeoutMs ?? 2000 })
-        this.#jsm = await jetstreamManager(nc, { checkAPI: false })
-        void this.#followStatus(nc)
-        this.#setUp(true)
-        return
-      } catch (err) {
-        this.#options.logger?.debug({ err }, 'NATS not reachable yet; retrying')
-        await sleep(delay, undefined, { signal }).catch(() => {})
-        delay = Math.min(delay * 2, 2000)
-      }
+    const nc = await connectWithBackoff({ ...this.#options.nats }, this.#stop.signal, err => {
+      this.#options.logger?.debug({ err }, 'NATS not reachable yet; retrying')
+    })
+    if (nc === undefined) return
+    // Closed while the last attempt was settling: _close found nothing to close.
+    if (this.#stop.signal.aborted) {
+      await nc.close()
+      return
     }
+    this.#nc = nc
+    this.#js = jetstream(nc, { timeout: this.#options.publishTimeoutMs ?? 2000 })
+    this.#jsm = await jetstreamManager(nc, { checkAPI: false })
+    void this.#followStatus(nc)
+    this.#setUp(true)
   }
 
   async #followStatus (nc: NatsConnection): Promise<void> {
