@@ -7,7 +7,7 @@
 import type { NatsConnection } from '@nats-io/nats-core'
 import {
   DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
-  type JetStreamClient, type JetStreamManager
+  type JetStreamClient, type JetStreamManager, type StreamInfo
 } from '@nats-io/jetstream'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -233,14 +233,8 @@ export class JetStreamLog extends AbstractLog {
 
   protected async _info ({ create, known }: InfoOptions): Promise<LogInfo> {
     const { jsm } = this.#clients()
-    let si
-    try {
-      si = await jsm.streams.info(this.#stream)
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
-      if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
-      si = await this.#create(jsm)
-    }
+    const si = create ? (await this.#ensureStream(jsm)).info : await this.#streamInfo(jsm)
+    if (si === undefined) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
     const { js } = this.#clients()
     // Only a stream without a single record may get a new history: one whose identity
     // record was pushed out (or forged over) keeps the history its replicas know.
@@ -256,7 +250,7 @@ export class JetStreamLog extends AbstractLog {
 
   protected async _reseed (from: ReseedFrom): Promise<LogInfo> {
     const { js, jsm } = this.#clients()
-    if (await this.#createIfMissing(jsm)) {
+    if ((await this.#ensureStream(jsm)).created) {
       // Ours and empty: sequences start above the old history's, then the identity names that history.
       try {
         await jsm.streams.purge(this.#stream, { seq: from.base })
@@ -279,19 +273,29 @@ export class JetStreamLog extends AbstractLog {
       `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
   }
 
-  /** Creates the stream if it does not exist; true when this call created it. */
-  async #createIfMissing (jsm: JetStreamManager): Promise<boolean> {
+  /** The stream's info, `undefined` when it does not exist. */
+  async #streamInfo (jsm: JetStreamManager): Promise<StreamInfo | undefined> {
     try {
-      await jsm.streams.info(this.#stream)
-      return false
+      return await jsm.streams.info(this.#stream)
     } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined
+      throw unavailable(err, 'stream info failed')
     }
+  }
+
+  /**
+   * The stream, created when it does not exist: its info, and whether this
+   * call created it (a reseed may only set up a stream it made itself; when
+   * another node created it a moment before, theirs is taken as it is).
+   */
+  async #ensureStream (jsm: JetStreamManager): Promise<{ info: StreamInfo, created: boolean }> {
+    // Looked up first: adding a stream that exists with the same config succeeds, and would pass for a creation.
+    const existing = await this.#streamInfo(jsm)
+    if (existing !== undefined) return { info: existing, created: false }
     try {
-      await jsm.streams.add(this.#config())
-      return true
+      return { info: await jsm.streams.add(this.#config()), created: true }
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return false
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return { info: await jsm.streams.info(this.#stream), created: false }
       throw unavailable(err, `the stream ${this.#stream} could not be created`)
     }
   }
@@ -309,16 +313,6 @@ export class JetStreamLog extends AbstractLog {
       // Full (max_bytes): refuse new records rather than drop old ones a replica may still need.
       // The per-subject limit still drops a key's superseded records.
       discard: this.#options.maxBytes !== undefined ? DiscardPolicy.New : DiscardPolicy.Old
-    }
-  }
-
-  async #create (jsm: JetStreamManager): ReturnType<JetStreamManager['streams']['info']> {
-    try {
-      return await jsm.streams.add(this.#config())
-    } catch (err) {
-      // Another node created it first: take theirs.
-      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.info(this.#stream)
-      throw unavailable(err, `the stream ${this.#stream} could not be created`)
     }
   }
 
