@@ -15,7 +15,7 @@ import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
-import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type ReseedFrom } from './abstract-log.js'
+import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom } from './abstract-log.js'
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
@@ -64,7 +64,7 @@ export function entitySubjectPrefix (namespace: string): string {
 }
 
 export class JetStreamLog extends AbstractLog {
-  readonly supports = { shared: true }
+  readonly supports: LogManifest = { shared: true, reseed: true, recordLookup: true, conditionalAppend: 'key' }
   readonly #options: JetStreamLogOptions
   readonly #stream: string
   readonly #prefix: string
@@ -92,14 +92,8 @@ export class JetStreamLog extends AbstractLog {
     return this.#up
   }
 
-  /** The server this log is connected to, if any. */
-  get server (): string | undefined {
+  override get server (): string | undefined {
     return this.#up ? this.#nc?.getServer() : undefined
-  }
-
-  /** The underlying connection once established (for heartbeats and the like). */
-  get connection (): NatsConnection | undefined {
-    return this.#nc
   }
 
   protected async _open (): Promise<void> {
