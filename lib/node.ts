@@ -12,9 +12,7 @@ import { Authenticator } from './authenticator.js'
 import { CredregError, isCredregError, VersionConflictError } from './errors.js'
 import { assertKey, assertNamespace, assertPrefix } from './key.js'
 import { readKeyFile } from './key-file.js'
-import type { AbstractLog } from './log/abstract-log.js'
-import { JetStreamLog } from './log/jetstream-log.js'
-import { LocalLog } from './log/local-log.js'
+import { createLog, type AbstractLog } from './log/index.js'
 import { applyJsonPatch, applyMergePatch } from './patch.js'
 import { Follower } from './replica/follower.js'
 import { Replica, type AppliedChange } from './replica/replica.js'
@@ -157,18 +155,15 @@ class Node implements CredregNode {
       const replica = new Replica({ db, namespace: this.namespace, sealer, authenticator, historyDepth: this.#depth, ...(o.logger !== undefined ? { logger: o.logger } : {}) })
       await replica.load()
       this.#nodeId = await this.#resolveNodeId(replica)
-      const log = o.nats === undefined
-        ? new LocalLog({ db, maxPerKey: this.#depth })
-        : new JetStreamLog({
-          nats: { name: `credreg ${this.#nodeId}`, ...o.nats },
-          namespace: this.namespace,
-          maxPerKey: this.#depth,
-          replicas: o.nats.replicas ?? 1,
-          authenticator,
-          maxValueBytes: this.#maxValueBytes,
-          ...(o.nats.maxBytes !== undefined ? { maxBytes: o.nats.maxBytes } : {}),
-          ...(o.logger !== undefined ? { logger: o.logger } : {})
-        })
+      const log = createLog({
+        db,
+        nats: o.nats === undefined ? undefined : { name: `credreg ${this.#nodeId}`, ...o.nats },
+        namespace: this.namespace,
+        maxPerKey: this.#depth,
+        authenticator,
+        maxValueBytes: this.#maxValueBytes,
+        ...(o.logger !== undefined ? { logger: o.logger } : {})
+      })
       await log.open()
       const follower = new Follower(log, replica, o.logger)
       follower.start()
@@ -369,10 +364,10 @@ class Node implements CredregNode {
     const log = this.#log as AbstractLog
     const follower = this.#follower as Follower
     const logSeq = await follower.refreshLogSeq()
-    const server = log instanceof JetStreamLog ? log.server : undefined
+    const server = log.server
     return {
       nodeId: this.#nodeId,
-      mode: this.#options.nats === undefined ? 'standalone' : 'cluster',
+      mode: log.supports.shared ? 'cluster' : 'standalone',
       namespace: this.namespace,
       status: this.#status,
       appliedSeq: replica.appliedSeq,
@@ -388,12 +383,10 @@ class Node implements CredregNode {
 
   async reseed (): Promise<ReseedResult> {
     this.#open()
+    if (!(this.#log as AbstractLog).supports.reseed) {
+      throw new CredregError('RESEED_REFUSED', 'this node keeps its change log in its own data directory (standalone): there is no separate log to reseed')
+    }
     return await (this.#follower as Follower).reseed()
-  }
-
-  /** The log's NATS connection in cluster mode (for heartbeats); `undefined` standalone or before connecting. */
-  get natsConnection (): JetStreamLog['connection'] {
-    return this.#log instanceof JetStreamLog ? this.#log.connection : undefined
   }
 
   async close (): Promise<void> {

@@ -4,14 +4,40 @@ import { CredregError, ERROR_CODES, VersionConflictError, errorFromJSON, exitCod
 
 const codes = Object.keys(ERROR_CODES) as ErrorCode[]
 
-t.test('every code is documented in the README with its status and exit code', async t => {
-  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+/** The README's text from `heading` to the next heading of the same level or above. */
+function section (readme: string, heading: string): string {
+  const level = /^#+/.exec(heading)?.[0].length ?? 2
+  const start = readme.indexOf(`\n${heading}\n`)
+  if (start === -1) throw new Error(`README has no section ${heading}`)
+  const rest = readme.slice(start + heading.length + 2)
+  const end = rest.search(new RegExp(`^#{1,${level}} `, 'm'))
+  return end === -1 ? rest : rest.slice(0, end)
+}
+
+const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8')
+const errorsSection = section(readme, '## Errors')
+
+t.test('the README\'s Errors section and the catalogue name the same codes', async t => {
+  const headings = [...errorsSection.matchAll(/^### `([^`]*)`$/gm)].map(m => m[1] as string)
+  for (const code of codes) t.equal(headings.filter(h => h === code).length, 1, `${code} has one heading`)
+  for (const heading of headings) t.ok(heading in ERROR_CODES, `the heading ${heading} is a code of the catalogue`)
+  const rows = [...errorsSection.matchAll(/^\| `([^`]*)` \|/gm)].map(m => m[1] as string)
   for (const code of codes) {
     const spec = ERROR_CODES[code]
-    t.ok(readme.includes(`### \`${code}\``), `${code} has a heading`)
     const row = new RegExp(`^\\| \`${code}\` \\| ${spec.status} \\| ${spec.exit} \\| ${spec.retryable ? 'yes' : 'no'} \\|$`, 'm')
-    t.match(readme, row, `${code} has its row in the table`)
+    t.match(errorsSection, row, `${code} has its row in the table, with its status, exit code and retryable flag`)
   }
+  for (const row of rows) t.ok(row in ERROR_CODES, `the table's row ${row} is a code of the catalogue`)
+})
+
+t.test('the README\'s CLI exit-code table lists each code under its exit code', async t => {
+  const table = section(readme, '### Exit codes')
+  const rows = [...table.matchAll(/^\| (\d+) \|[^|]*\|([^|]*)\|$/gm)].map(m => ({ exit: Number(m[1]), codes: [...(m[2] as string).matchAll(/`([^`]*)`/g)].map(c => c[1] as string) }))
+  t.same(rows.map(r => r.exit), [...new Set([0, ...codes.map(c => ERROR_CODES[c].exit)])].sort((a, b) => a - b), 'one row per exit code in use, and 0')
+  const listed = rows.flatMap(r => r.codes.map(code => ({ code, exit: r.exit })))
+  for (const code of codes) t.same(listed.filter(l => l.code === code).map(l => l.exit), [ERROR_CODES[code].exit], `${code} is listed once, under exit ${ERROR_CODES[code].exit}`)
+  for (const { code } of listed) t.ok(code in ERROR_CODES, `${code} in the table is a code of the catalogue`)
+  t.same(rows.find(r => r.exit === 0)?.codes, [], 'exit 0 is no error')
 })
 
 t.test('every code has an HTTP error status and a CLI exit code', async t => {

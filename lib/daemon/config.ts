@@ -87,6 +87,9 @@ const FLAGS: Flag[] = [
   { flag: '--max-watch-replays <n>', key: 'maxWatchReplays', kind: 'int', help: 'watch streams replaying a backlog at once; beyond: 503 with Retry-After (default: 8)' }
 ]
 
+/** A graceful shutdown that takes longer than this ends the process with exit code 1 (credregd and `credreg dev` alike). */
+export const SHUTDOWN_TIMEOUT_MS = 20_000
+
 const DEFAULTS = { namespace: 'default', maxValueBytes: 65536, logLevel: 'info', allowRemote: false, heartbeatMs: 5000, sseHeartbeatMs: 15000 }
 
 const checkConfig = Compile(DaemonConfigSchema)

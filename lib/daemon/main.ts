@@ -7,11 +7,8 @@ import { CommanderError } from 'commander'
 import { exitCodeFor, isCredregError } from '../errors.js'
 import { redactUrl } from '../log/nats-url.js'
 import { credregVersion } from '../version.js'
-import { parseConfig, type DaemonConfig } from './config.js'
+import { parseConfig, SHUTDOWN_TIMEOUT_MS, type DaemonConfig } from './config.js'
 import { createLogger } from './logger.js'
-
-/** A shutdown that takes longer than this ends the process with exit code 1. */
-const SHUTDOWN_TIMEOUT_MS = 20_000
 
 /**
  * Runs the daemon with `argv` (the arguments after the program name) and

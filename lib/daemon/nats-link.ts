@@ -3,12 +3,9 @@
  * established in the background so the daemon starts while NATS is
  * unreachable; once up, nats.js reconnects on its own.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { NatsConnection } from '@nats-io/nats-core'
-import { connectNats } from '../log/connect.js'
+import { connectWithBackoff } from '../log/connect.js'
 import type { Logger, NatsOptions } from '../types.js'
-
-const MAX_DELAY_MS = 2000
 
 export class NatsLink {
   readonly #stop = new AbortController()
@@ -26,28 +23,20 @@ export class NatsLink {
   }
 
   async #connect (options: NatsOptions, logger: Logger): Promise<NatsConnection | undefined> {
-    const signal = this.#stop.signal
-    let delay = 100
     let lastReason = ''
-    while (!signal.aborted) {
-      try {
-        const nc = await connectNats(options)
-        if (signal.aborted) {
-          await nc.close()
-          return undefined
-        }
-        this.#nc = nc
-        logger.info({ server: nc.getServer() }, 'heartbeat connection to NATS established')
-        return nc
-      } catch (err) {
-        const reason = (err as Error).message
-        if (reason !== lastReason) logger.warn({ err }, 'cannot connect to NATS yet; retrying in the background')
-        lastReason = reason
-        await sleep(delay, undefined, { signal }).catch(() => {})
-        delay = Math.min(delay * 2, MAX_DELAY_MS)
-      }
+    const nc = await connectWithBackoff(options, this.#stop.signal, err => {
+      if (err.message !== lastReason) logger.warn({ err }, 'cannot connect to NATS yet; retrying in the background')
+      lastReason = err.message
+    })
+    if (nc === undefined) return undefined
+    // Closed while the last attempt was settling: close() found nothing to drain.
+    if (this.#stop.signal.aborted) {
+      await nc.close()
+      return undefined
     }
-    return undefined
+    this.#nc = nc
+    logger.info({ server: nc.getServer() }, 'heartbeat connection to NATS established')
+    return nc
   }
 
   /** Stops connecting and drains the connection (pending publishes are flushed). */

@@ -86,10 +86,37 @@ export class StaleAppendError extends Error {
   }
 }
 
-/** What a log can do beyond the common contract. */
+/**
+ * What a log can do beyond the common contract, as abstract-level's
+ * `supports`: the node and the conformance suite read it rather than ask
+ * which backend a log is. Fields are added as backends come to differ.
+ */
 export interface LogManifest {
-  /** Records survive this process (the log is shared by many nodes). */
+  /**
+   * Records live outside this process, in one log that every node of the
+   * namespace appends to and reads (cluster mode). False: the log is this
+   * node's own, in its own data directory (standalone).
+   */
   shared: boolean
+  /**
+   * `reseed` can restore the log from a replica. Only a log kept apart from
+   * the replica can be lost without it; without this, `reseed` is refused
+   * with `RESEED_REFUSED`.
+   */
+  reseed: boolean
+  /**
+   * Records can be read back one at a time, by sequence and by key
+   * (`recordAt`, `recordAfter`, `lastRecordOf`): what a writer settles an
+   * unanswered append with, and what a follower checks its position against.
+   */
+  recordLookup: boolean
+  /**
+   * What an append's condition covers: `'key'`, the latest sequence of the
+   * one key appended to. A changeset (several keys written all or none)
+   * will need a log whose one append is conditional on several keys'
+   * latest sequences, and a value of its own here.
+   */
+  conditionalAppend: 'key'
 }
 
 /** Notified when the log becomes usable or unusable for writes. */
@@ -106,6 +133,11 @@ export abstract class AbstractLog {
 
   /** Whether appends can reach the log right now. */
   abstract get connected (): boolean
+
+  /** The server a shared log is reached through right now, for status; `undefined` for a log in this process, or while unreachable. */
+  get server (): string | undefined {
+    return undefined
+  }
 
   async open (): Promise<void> {
     if (this.#status !== 'closed') throw new TypeError(`cannot open a log that is ${this.#status}`)

@@ -1,10 +1,16 @@
 /** Opens a NATS connection from credreg's {@link NatsOptions}. */
 import { credsAuthenticator, nkeyAuthenticator, nkeys, type NatsConnection } from '@nats-io/nats-core'
 import { connect, type NodeConnectionOptions } from '@nats-io/transport-node'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CredregError } from '../errors.js'
 import { readSecretFile } from '../secret-file.js'
 import type { NatsOptions } from '../types.js'
 import { splitCredentials } from './nats-url.js'
+
+// Between connect attempts: doubling from the first to the most, so a server
+// coming back is found within seconds and one staying away costs little.
+const FIRST_RETRY_MS = 100
+const MAX_RETRY_MS = 2000
 
 /**
  * The nats.js connection options for `options`; the connection reconnects
@@ -77,4 +83,29 @@ export async function readNatsSecrets (options: NatsOptions): Promise<NatsSecret
 /** Connects once; rejects when no server can be reached right now. */
 export async function connectNats (options: NatsOptions): Promise<NatsConnection> {
   return await connect(connectionOptions(options, await readNatsSecrets(options)))
+}
+
+/**
+ * Connects, retrying with a growing pause until a server answers; resolves
+ * with the connection, or `undefined` once `signal` aborts (a connection
+ * made as it aborts is closed, never handed out). `onFailure` hears every
+ * failed attempt. Once connected, nats.js reconnects on its own.
+ */
+export async function connectWithBackoff (options: NatsOptions, signal: AbortSignal, onFailure: (err: Error) => void): Promise<NatsConnection | undefined> {
+  let delay = FIRST_RETRY_MS
+  while (!signal.aborted) {
+    try {
+      const nc = await connectNats(options)
+      if (signal.aborted) {
+        await nc.close()
+        return undefined
+      }
+      return nc
+    } catch (err) {
+      onFailure(err as Error)
+      await sleep(delay, undefined, { signal }).catch(() => {})
+      delay = Math.min(delay * 2, MAX_RETRY_MS)
+    }
+  }
+  return undefined
 }

@@ -7,7 +7,7 @@
 import type { NatsConnection } from '@nats-io/nats-core'
 import {
   DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
-  type JetStreamClient, type JetStreamManager
+  type JetStreamClient, type JetStreamManager, type StreamInfo
 } from '@nats-io/jetstream'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -15,11 +15,11 @@ import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
-import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type ReseedFrom } from './abstract-log.js'
-import { connectNats } from './connect.js'
+import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom } from './abstract-log.js'
+import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
-import { MAX_LINEAGE } from './identity.js'
+import { MAX_LINEAGE } from './identity-record.js'
 import { unavailable } from './nats-errors.js'
 import { StreamIdentity } from './stream-identity.js'
 
@@ -64,7 +64,7 @@ export function entitySubjectPrefix (namespace: string): string {
 }
 
 export class JetStreamLog extends AbstractLog {
-  readonly supports = { shared: true }
+  readonly supports: LogManifest = { shared: true, reseed: true, recordLookup: true, conditionalAppend: 'key' }
   readonly #options: JetStreamLogOptions
   readonly #stream: string
   readonly #prefix: string
@@ -92,14 +92,8 @@ export class JetStreamLog extends AbstractLog {
     return this.#up
   }
 
-  /** The server this log is connected to, if any. */
-  get server (): string | undefined {
+  override get server (): string | undefined {
     return this.#up ? this.#nc?.getServer() : undefined
-  }
-
-  /** The underlying connection once established (for heartbeats and the like). */
-  get connection (): NatsConnection | undefined {
-    return this.#nc
   }
 
   protected async _open (): Promise<void> {
@@ -109,27 +103,20 @@ export class JetStreamLog extends AbstractLog {
   }
 
   async #connect (): Promise<void> {
-    const signal = this.#stop.signal
-    let delay = 100
-    while (!signal.aborted) {
-      try {
-        const nc = await connectNats({ ...this.#options.nats })
-        if (signal.aborted) {
-          await nc.close()
-          return
-        }
-        this.#nc = nc
-        this.#js = jetstream(nc, { timeout: this.#options.publishTimeoutMs ?? 2000 })
-        this.#jsm = await jetstreamManager(nc, { checkAPI: false })
-        void this.#followStatus(nc)
-        this.#setUp(true)
-        return
-      } catch (err) {
-        this.#options.logger?.debug({ err }, 'NATS not reachable yet; retrying')
-        await sleep(delay, undefined, { signal }).catch(() => {})
-        delay = Math.min(delay * 2, 2000)
-      }
+    const nc = await connectWithBackoff({ ...this.#options.nats }, this.#stop.signal, err => {
+      this.#options.logger?.debug({ err }, 'NATS not reachable yet; retrying')
+    })
+    if (nc === undefined) return
+    // Closed while the last attempt was settling: _close found nothing to close.
+    if (this.#stop.signal.aborted) {
+      await nc.close()
+      return
     }
+    this.#nc = nc
+    this.#js = jetstream(nc, { timeout: this.#options.publishTimeoutMs ?? 2000 })
+    this.#jsm = await jetstreamManager(nc, { checkAPI: false })
+    void this.#followStatus(nc)
+    this.#setUp(true)
   }
 
   async #followStatus (nc: NatsConnection): Promise<void> {
@@ -240,14 +227,8 @@ export class JetStreamLog extends AbstractLog {
 
   protected async _info ({ create, known }: InfoOptions): Promise<LogInfo> {
     const { jsm } = this.#clients()
-    let si
-    try {
-      si = await jsm.streams.info(this.#stream)
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
-      if (!create) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
-      si = await this.#create(jsm)
-    }
+    const si = create ? (await this.#ensureStream(jsm)).info : await this.#streamInfo(jsm)
+    if (si === undefined) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
     const { js } = this.#clients()
     // Only a stream without a single record may get a new history: one whose identity
     // record was pushed out (or forged over) keeps the history its replicas know.
@@ -263,7 +244,7 @@ export class JetStreamLog extends AbstractLog {
 
   protected async _reseed (from: ReseedFrom): Promise<LogInfo> {
     const { js, jsm } = this.#clients()
-    if (await this.#createIfMissing(jsm)) {
+    if ((await this.#ensureStream(jsm)).created) {
       // Ours and empty: sequences start above the old history's, then the identity names that history.
       try {
         await jsm.streams.purge(this.#stream, { seq: from.base })
@@ -286,19 +267,29 @@ export class JetStreamLog extends AbstractLog {
       `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
   }
 
-  /** Creates the stream if it does not exist; true when this call created it. */
-  async #createIfMissing (jsm: JetStreamManager): Promise<boolean> {
+  /** The stream's info, `undefined` when it does not exist. */
+  async #streamInfo (jsm: JetStreamManager): Promise<StreamInfo | undefined> {
     try {
-      await jsm.streams.info(this.#stream)
-      return false
+      return await jsm.streams.info(this.#stream)
     } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw unavailable(err, 'stream info failed')
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined
+      throw unavailable(err, 'stream info failed')
     }
+  }
+
+  /**
+   * The stream, created when it does not exist: its info, and whether this
+   * call created it (a reseed may only set up a stream it made itself; when
+   * another node created it a moment before, theirs is taken as it is).
+   */
+  async #ensureStream (jsm: JetStreamManager): Promise<{ info: StreamInfo, created: boolean }> {
+    // Looked up first: adding a stream that exists with the same config succeeds, and would pass for a creation.
+    const existing = await this.#streamInfo(jsm)
+    if (existing !== undefined) return { info: existing, created: false }
     try {
-      await jsm.streams.add(this.#config())
-      return true
+      return { info: await jsm.streams.add(this.#config()), created: true }
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return false
+      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return { info: await jsm.streams.info(this.#stream), created: false }
       throw unavailable(err, `the stream ${this.#stream} could not be created`)
     }
   }
@@ -316,16 +307,6 @@ export class JetStreamLog extends AbstractLog {
       // Full (max_bytes): refuse new records rather than drop old ones a replica may still need.
       // The per-subject limit still drops a key's superseded records.
       discard: this.#options.maxBytes !== undefined ? DiscardPolicy.New : DiscardPolicy.Old
-    }
-  }
-
-  async #create (jsm: JetStreamManager): ReturnType<JetStreamManager['streams']['info']> {
-    try {
-      return await jsm.streams.add(this.#config())
-    } catch (err) {
-      // Another node created it first: take theirs.
-      if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.info(this.#stream)
-      throw unavailable(err, `the stream ${this.#stream} could not be created`)
     }
   }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter, on } from 'node:events'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { CredregError } from '../errors.js'
-import { AbstractLog, StaleAppendError, type AppendOptions, type LogEntry, type LogInfo } from './abstract-log.js'
+import { AbstractLog, StaleAppendError, type AppendOptions, type LogEntry, type LogInfo, type LogManifest } from './abstract-log.js'
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, string>
@@ -26,7 +26,7 @@ const READ_BATCH = 1000
 const DEDUPE_IDS = 10_000
 
 export class LocalLog extends AbstractLog {
-  readonly supports = { shared: false }
+  readonly supports: LogManifest = { shared: false, reseed: false, recordLookup: true, conditionalAppend: 'key' }
   readonly #records: Sub
   readonly #byKey: Sub
   readonly #meta: Sub

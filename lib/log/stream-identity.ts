@@ -1,14 +1,15 @@
 /**
- * The identity record of a JetStream change log, kept in the stream itself on
- * its own subject. The stream's creation time would not do: in a cluster each
- * member stamps its own. Writes are conditional on the subject's latest
- * sequence, so of nodes writing at once exactly one wins and all read the same.
+ * The identity record (identity-record.ts) on the stream: read from and
+ * written to the stream itself, on its own subject. The stream's creation
+ * time would not do: in a cluster each member stamps its own. Writes are
+ * conditional on the subject's latest sequence, so of nodes writing at once
+ * exactly one wins and all read the same.
  */
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Authenticator } from '../authenticator.js'
-import { decodeIdentity, encodeIdentity, type IdentityRecord } from './identity.js'
+import { decodeIdentity, encodeIdentity, type IdentityRecord } from './identity-record.js'
 import { unavailable } from './nats-errors.js'
 
 // Reading an identity record that another node is about to write: a few tries, a little apart.

@@ -1,11 +1,32 @@
 /**
  * The replica's LevelDB layout. Values stay sealed on disk; they are opened
- * only when read.
+ * only when read. Sequences and versions are zero-padded to a fixed width so
+ * LevelDB's byte order is their numeric order.
  *
  *   entities  key                      → StoredEntity (latest version, tombstones too)
  *   history   key \0 version(10 digits) → StoredVersion (the last `depth` versions)
  *   changes   seq(16 digits)            → ChangeRef (what each retained version changed)
- *   meta      appliedSeq | identity | nodeId | liveCount | resyncHorizon
+ *   meta      one string value per name, below
+ *
+ * The meta names (all numbers are decimal strings; an absent name reads as 0
+ * or empty):
+ *
+ *   appliedSeq         last log sequence applied (the follower reads on from the next)
+ *   identity           the log identity this replica was built from (absent: never read a log)
+ *   lineage            JSON array of the identities that history continues, newest first
+ *   nodeId             this node's id, generated once unless configured
+ *   liveCount          entities not deleted, kept with each apply so status needs no scan
+ *   resyncHorizon      a watcher resuming below this sequence may have missed pruned changes
+ *   rebaseFrom         first sequence of the reseeded log being taken on: a held version
+ *                      whose record lies at or above it was met there already (another
+ *                      record under it is refused)
+ *   rebaseUntil        while above appliedSeq, the reseeded log is read up to here before
+ *                      writes go through (0 once reached)
+ *   authenticatedFrom  sequence of the log's first authenticated record: from there on,
+ *                      records of the schema before tags no longer count (absent: none yet)
+ *
+ * The change log of a standalone node (lib/log/local-log.ts) keeps its own
+ * sublevels (`log-records`, `log-by-key`, `log-meta`) in the same database.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { RecordMeta } from '../record.js'
@@ -64,8 +85,18 @@ export function openStore (db: Db): Store {
   }
 }
 
+// The widths are the on-disk layout: changing one orphans every key written before.
+const VERSION_DIGITS = 10
+const SEQ_DIGITS = 16
+
+/** `n` zero-padded to `digits`, so keys sort as numbers. */
+function fixedWidth (n: number, digits: number): string {
+  return String(n).padStart(digits, '0')
+}
+
+/** Key of one history entry: the entity key, then its version. */
 export function historyKey (key: string, version: number): string {
-  return `${key}\0${String(version).padStart(10, '0')}`
+  return `${key}\0${fixedWidth(version, VERSION_DIGITS)}`
 }
 
 /** Range of all history entries of `key`. */
@@ -73,6 +104,7 @@ export function historyRange (key: string): { gt: string, lt: string } {
   return { gt: `${key}\0`, lt: `${key}\x01` }
 }
 
+/** Key of a log sequence in `changes`. */
 export function seqKey (seq: number): string {
-  return String(seq).padStart(16, '0')
+  return fixedWidth(seq, SEQ_DIGITS)
 }

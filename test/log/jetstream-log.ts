@@ -50,35 +50,6 @@ t.test('JetStreamLog: appends fail fast with UNAVAILABLE when NATS is unreachabl
   t.ok(Date.now() - started < 1000, 'without waiting')
 })
 
-t.test('JetStreamLog: a reseed creates the missing stream with a history that names the one it continues, its sequences above the old ones', async t => {
-  const log = new JetStreamLog(options('reseed', 3))
-  await log.open()
-  t.teardown(async () => await log.close())
-  await log.whenConnected(AbortSignal.timeout(5000))
-  const first = await log.info({ create: true })
-  t.equal(first.base, 1)
-  t.equal(first.verified, true, 'the identity record a node writes is tagged')
-  const firstIdentity = first.identity as string
-  await log.append('k', Buffer.from('1'), { expectedLastSeq: 0, msgId: 'k1' })
-  await t.rejects(log.reseed({ identity: firstIdentity, lineage: [], base: 100 }), { code: 'RESEED_REFUSED', message: /never changes an existing one/ },
-    'an existing stream is never changed, even one of the same history')
-
-  const nc = await connect({ servers: server.url })
-  await (await jetstreamManager(nc)).streams.delete(streamName('reseed'))
-  await nc.close()
-  const second = await log.reseed({ identity: firstIdentity, lineage: ['CREDREG_reseed@older'], base: 1000 })
-  t.not(second.identity, first.identity)
-  t.same(second.lineage, [first.identity, 'CREDREG_reseed@older'])
-  t.equal(second.base, 1000)
-  t.ok(second.lastSeq >= 1000, 'the identity record is at or above the base')
-  t.ok(await log.append('k', Buffer.from('again'), { expectedLastSeq: 0, msgId: 'k1-again' }) > 1000, 'records land above the base')
-  t.same({ ...await log.info(), lastSeq: 0 }, { ...second, lastSeq: 0 }, 'every later info reports the new history')
-  // A second node of the first history reseeding too takes on the first one's result.
-  t.match(await log.reseed({ identity: firstIdentity, lineage: [], base: 5000 }), { identity: second.identity, base: 1000 })
-  // A history that does not continue ours is never overwritten.
-  await t.rejects(log.reseed({ identity: 'CREDREG_reseed@unrelated', lineage: [], base: 1 }), { code: 'RESEED_REFUSED' })
-})
-
 t.test('JetStreamLog: the stream refuses messages larger than any record, and with a byte limit refuses new records when full, dropping none', async t => {
   const log = new JetStreamLog({ ...options('bounded', 3), maxValueBytes: 1024, maxBytes: 1024 * 1024 })
   await log.open()

@@ -15,15 +15,12 @@ export interface DevInput {
   logLevel: string
 }
 
-/** A shutdown that takes longer than this ends the process with exit code 1 (as for credregd). */
-const SHUTDOWN_TIMEOUT_MS = 20_000
-
 export async function run (ctx: CommandContext, { dataDir, logLevel }: DevInput): Promise<void> {
   const { env } = ctx.io
   if (ctx.globals.url !== undefined || ctx.globals.tokenFile !== undefined) {
     throw new CredregError('BAD_REQUEST', 'credreg dev serves a unix socket; --url and --token-file do not apply (use --socket)')
   }
-  const [{ parseConfig }, { credregVersion }, { startDaemon }, { createLogger }, { pino }] = await Promise.all([
+  const [{ parseConfig, SHUTDOWN_TIMEOUT_MS }, { credregVersion }, { startDaemon }, { createLogger }, { pino }] = await Promise.all([
     import('../../daemon/config.js'), import('../../version.js'), import('../../daemon/daemon.js'), import('../../daemon/logger.js'), import('pino')
   ])
   const socket = ctx.globals.socket ?? (env.CREDREG_SOCKET !== '' ? env.CREDREG_SOCKET : undefined)

@@ -1,8 +1,10 @@
 /**
- * The identity record of a JetStream change log: which history the stream
- * holds, and which earlier histories it continues. A stream restored from a
- * replica after its store was lost (a reseed) names the identity it replaces,
- * so every replica built from that one can adopt it instead of refusing it.
+ * The identity record of a JetStream change log, as data: its shape, its tag
+ * and its encoding (stream-identity.ts reads and writes it on the stream).
+ * It says which history the stream holds, and which earlier histories it
+ * continues. A stream restored from a replica after its store was lost (a
+ * reseed) names the identity it replaces, so every replica built from that
+ * one can adopt it instead of refusing it.
  *
  * The record is tagged under the `identity` subkey of the namespace key, bound
  * to the stream's name: anyone may publish on the identity subject, but only a

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Authenticator } from '../../lib/authenticator.js'
-import { decodeIdentity, encodeIdentity, MAX_LINEAGE } from '../../lib/log/identity.js'
+import { decodeIdentity, encodeIdentity, MAX_LINEAGE } from '../../lib/log/identity-record.js'
 
 const authenticator = new Authenticator(randomBytes(32))
 const S = 'CREDREG_default'
