@@ -25,6 +25,8 @@ export interface LogEntry {
   data: Uint8Array
   /** The log's own bookkeeping (its identity record): not applied, but the reader's position moves past it. */
   control?: boolean
+  /** On a control entry: an authentic identity record of a history whose records are all tagged (schema 1 never counts from here). */
+  authenticatedHistory?: boolean
 }
 
 /** Where the log stands. */

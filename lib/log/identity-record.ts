@@ -28,6 +28,12 @@ export interface IdentityRecord {
    * it continues, so sequences keep growing across a reseed (1 when absent).
    */
   base?: number
+  /**
+   * Set on a history started by a release that tags every record: untagged
+   * (schema 1) records never count in it, from its first sequence on. A
+   * tagged copy of an older stream's identity does not carry it.
+   */
+  authenticated?: true
 }
 
 /** An identity record as read: `verified` when its tag holds, `false` for one written before tags existed. */
@@ -37,18 +43,24 @@ const IdentitySchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128 }),
   lineage: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: MAX_LINEAGE }),
   base: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  authenticated: Type.Optional(Type.Literal(true)),
   tag: Type.Optional(Type.String({ maxLength: 64 }))
 }, { additionalProperties: false })
 
 const checkIdentity = Compile(IdentitySchema)
 
 function tagParts (stream: string, record: IdentityRecord): Array<string | number> {
-  return [stream, record.id, record.base ?? 1, ...record.lineage]
+  return [stream, record.id, record.base ?? 1, record.authenticated === true ? 1 : 0, ...record.lineage]
 }
 
 /** The tagged identity record of `stream`, as published. */
 export function encodeIdentity (stream: string, record: IdentityRecord, authenticator: Authenticator): string {
-  const bounded: IdentityRecord = { id: record.id, lineage: record.lineage.slice(0, MAX_LINEAGE), ...(record.base !== undefined ? { base: record.base } : {}) }
+  const bounded: IdentityRecord = {
+    id: record.id,
+    lineage: record.lineage.slice(0, MAX_LINEAGE),
+    ...(record.base !== undefined ? { base: record.base } : {}),
+    ...(record.authenticated === true ? { authenticated: true } : {})
+  }
   return JSON.stringify({ ...bounded, tag: authenticator.tag('identity', tagParts(stream, bounded)) })
 }
 

@@ -19,7 +19,7 @@ import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, ty
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
-import { MAX_LINEAGE } from './identity-record.js'
+import { decodeIdentity, MAX_LINEAGE } from './identity-record.js'
 import { unavailable } from './nats-errors.js'
 import { StreamIdentity } from './stream-identity.js'
 
@@ -214,8 +214,12 @@ export class JetStreamLog extends AbstractLog {
   }
 
   #entry (seq: number, subject: string, data: Uint8Array): LogEntry {
-    // The identity record is not an entity record: only a reader's position moves past it.
-    if (subject === this.#identitySubject) return { seq, key: undefined, data, control: true }
+    // The identity record is not an entity record: only a reader's position moves past it,
+    // and an authentic one that opens a history of tagged records says so to the replica.
+    if (subject === this.#identitySubject) {
+      const read = decodeIdentity(this.#stream, Buffer.from(data).toString('utf8'), this.#options.authenticator)
+      return { seq, key: undefined, data, control: true, ...(read?.verified === true && read.record.authenticated === true ? { authenticatedHistory: true } : {}) }
+    }
     const tokens = subject.startsWith(this.#prefix) ? subject.slice(this.#prefix.length) : ''
     return { seq, key: subjectTokensToKey(tokens), data }
   }
@@ -251,7 +255,7 @@ export class JetStreamLog extends AbstractLog {
       } catch (err) {
         throw unavailable(err, 'setting the first sequence of the reseeded stream failed')
       }
-      const record = { id: randomUUID(), lineage: [from.identity, ...from.lineage].slice(0, MAX_LINEAGE), base: from.base }
+      const record = { id: randomUUID(), lineage: [from.identity, ...from.lineage].slice(0, MAX_LINEAGE), base: from.base, authenticated: true as const }
       if (await this.#identity.write(js, record, 0)) {
         this.#options.logger?.warn({ identity: this.#identity.name(record), continues: from.identity, base: from.base }, 'reseeded the change log: a new history continuing the old one')
         return await this._info({ create: false })

@@ -59,7 +59,7 @@ export class StreamIdentity {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.read()
       if (current !== undefined) return current
-      if (mayWrite) await this.write(js, { id: randomUUID(), lineage: [] }, 0)
+      if (mayWrite) await this.write(js, { id: randomUUID(), lineage: [], authenticated: true }, 0)
       else await sleep(RETRY_MS)
     }
     return undefined

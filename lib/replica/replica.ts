@@ -143,6 +143,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
     for (const entry of fresh) {
       if (entry.control !== true) this.#decide(entry, heads, batch)
+      else if (entry.authenticatedHistory === true) this.#authenticatedFrom(entry.seq, batch)
     }
     await this.#commit(batch, last.seq)
   }
@@ -162,11 +163,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), {
       namespace: this.namespace, authenticator: this.authenticator, sealer: this.#sealer, legacy: this.#legacy
     })
-    if (this.#legacy && decided.record?.v === RECORD_SCHEMA_VERSION) {
-      // The log holds authenticated records from here on: unauthenticated ones never count again.
-      this.#legacy = false
-      batch.meta('authenticatedFrom', String(entry.seq))
-    }
+    if (decided.record?.v === RECORD_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
     if (decided.applied) {
       heads.set(decided.record.key, batch.add(entry.seq, decided.record, prev))
       this.#remember(entry.seq, true)
@@ -181,6 +178,14 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     } else if (taken === 'refuse') {
       this.#reject(entry, decided.reason, decided.detail)
     }
+  }
+
+  // The log holds authenticated records from `seq` on (its first tagged record, or the
+  // identity of a history of tagged records): unauthenticated ones never count again.
+  #authenticatedFrom (seq: number, batch: ApplyBatch): void {
+    if (!this.#legacy) return
+    this.#legacy = false
+    batch.meta('authenticatedFrom', String(seq))
   }
 
   /** Writes the batch with the applied sequence it reaches, then tells waiters and listeners. */

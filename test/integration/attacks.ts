@@ -171,3 +171,20 @@ t.test('a message larger than any record is refused by the server itself', async
   await t.rejects(js.publish(entitySubjectPrefix(c.namespace) + 'big', Buffer.alloc(200 * 1024)), /maximum|size|exceed/i)
   await intactAndWritable(t, c, 1, { password: 'v1' })
 })
+
+t.test('on a stream started by this release, an untagged record counts for nothing even before the first write', async t => {
+  const namespace = `attack${++n}`
+  const dataKey = newDataKey()
+  const nats = { servers: server.url }
+  const a = await testNode(t, { dataKey, nats, namespace })
+  await caughtUp(a)
+  const nc = await connect(nats)
+  t.teardown(async () => await nc.close())
+  const meta = { updatedAt: new Date().toISOString(), nodeId: 'mallory', correlationId: uuidv7() }
+  nc.publish(entitySubjectPrefix(namespace) + keyToSubjectTokens('sec/db'), JSON.stringify({ v: 1, ns: namespace, key: 'sec/db', version: 2, op: 'delete', meta }))
+  await nc.flush()
+  await caughtUp(a)
+  t.match((await a.nodeStatus()).rejected, { legacy: 1 }, 'refused as an unauthenticated record')
+  await t.rejects(a.history('sec/db'), { code: 'NOT_FOUND' }, 'no tombstone')
+  t.equal((await a.put('sec/db', { password: 'v1' })).version, 1, 'the first honest write is version 1')
+})
