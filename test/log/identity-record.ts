@@ -19,7 +19,8 @@ t.test('a record whose tag does not hold is no identity at all: forged, altered,
     'a made-up tag': { ...genuine, tag: randomBytes(32).toString('base64url') },
     'another id under the genuine tag': { ...genuine, id: 'mallory' },
     'a lineage changed under the genuine tag': { ...genuine, lineage: ['S@mallory'] },
-    'a base added under the genuine tag': { ...genuine, base: 5 }
+    'a base added under the genuine tag': { ...genuine, base: 5 },
+    'the claim that every record is tagged added under the genuine tag': { ...genuine, authenticated: true }
   }
   for (const [name, forged] of Object.entries(forgeries)) t.equal(decodeIdentity(S, JSON.stringify(forged), authenticator), undefined, name)
   t.equal(decodeIdentity('CREDREG_other', JSON.stringify(genuine), authenticator), undefined, 'the tag binds the stream name')
