@@ -35,6 +35,14 @@ async function until (what: string, check: () => boolean | Promise<boolean>, tim
   }
 }
 
+/** Watch streams `daemon` has open now (its `credreg_watchers` gauge). */
+async function openWatches (daemon: DaemonProcess): Promise<number> {
+  const { text } = await daemon.request('GET', '/metrics')
+  const gauge = /^credreg_watchers (\d+)$/m.exec(text)
+  if (gauge === null) throw new Error('no credreg_watchers in /metrics')
+  return Number(gauge[1])
+}
+
 t.test('one daemon', async (t) => {
   const daemon = await startDaemon()
   const client = connect({ socket: daemon.socket })
@@ -125,8 +133,9 @@ t.test('one daemon', async (t) => {
     const before = (await client.status()).appliedSeq
     const live = client.watch('watch/')
     const fromStart = client.watch('', { since: 0 })
+    const open = await openWatches(daemon)
     const firstLive = live.next()
-    await sleep(200)
+    await until('the live watch to open', async () => await openWatches(daemon) > open)
     await client.put('watch/a', { n: 1 })
     await client.merge('watch/a', { n: 2 })
     await client.delete('watch/a')
@@ -149,8 +158,9 @@ t.test('one daemon', async (t) => {
     const own = connect({ socket: daemon.socket })
     await own.put('closing/k', { a: 1 })
     const watch = own.watch('closing/')
+    const open = await openWatches(daemon)
     const pending = watch.next()
-    await sleep(100)
+    await until('the watch to open', async () => await openWatches(daemon) > open)
     await own.close()
     t.same(await pending, { done: true, value: undefined }, 'an open watch ends')
     t.match(await rejection(own.get('closing/k')), { code: 'CLOSED' })
@@ -201,7 +211,7 @@ t.test('watch resumes across daemon restarts with no missing or repeated version
     if (ended !== undefined) throw ended
     return true
   }
-  await sleep(200)
+  await until('the watch to open', async () => watching() && await openWatches(daemon) === 1)
 
   /** Writes until stopped, through restarts: a write refused while the daemon is down is simply not counted. */
   /**

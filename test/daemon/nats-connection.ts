@@ -63,9 +63,10 @@ t.test('SIGTERM lets a write in flight finish before the daemon exits', async t 
   await eventually(() => connected(daemon), 'a NATS connection')
   nats.pause()
   const write = daemon.request('PUT', '/v1/entities/inflight/a', { body: { a: 1 } })
+  // Nothing tells when the request is in: a moment for it to reach the daemon (if it did not, the test fails, it cannot pass wrongly).
   await new Promise(resolve => setTimeout(resolve, 200))
   const exited = daemon.stop()
-  await new Promise(resolve => setTimeout(resolve, 200))
+  await daemon.waitForLog(l => l.msg === 'shutting down')
   nats.resume()
   const res = await write
   t.equal(res.status, 201, 'the write was answered')

@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { WatchLog } from '../fixtures/history/types.js'
+import { failures } from '../fixtures/faults/effects.js'
 import { daemonStop, holdUntilWrites } from '../fixtures/faults/faults.js'
 import { oneNatsServer, runScenario } from '../fixtures/faults/scenario.js'
 import { standardExpectations } from '../fixtures/faults/summary.js'
@@ -24,6 +25,7 @@ t.test('a daemon stopped while 1,000 writes land through the others, then starte
     name: 'daemon-stop',
     setup: oneNatsServer,
     faults: () => [daemonStop(0, holdUntilWrites(WRITES_WHILE_STOPPED, 0))],
+    effect: { what: 'operations of the stopped daemon\'s clients failed', count: failures() },
     expect: (t, run) => {
       standardExpectations(t, run)
       const { watchers } = run.history

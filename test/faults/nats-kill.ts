@@ -1,4 +1,5 @@
 import t from 'tap'
+import { failures } from '../fixtures/faults/effects.js'
 import { holdFor, natsKill } from '../fixtures/faults/faults.js'
 import { oneNatsServer, runScenario } from '../fixtures/faults/scenario.js'
 
@@ -6,6 +7,7 @@ t.test('nats-server SIGKILLed under load and restarted on its store: nothing ack
   await runScenario(t, {
     name: 'nats-kill',
     setup: oneNatsServer,
-    faults: ({ server }) => [natsKill(server, holdFor(3_000))]
+    faults: ({ server }) => [natsKill(server, holdFor(3_000))],
+    effect: { what: 'writes failed', count: failures({ kinds: ['cas'] }) }
   })
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { failures } from '../fixtures/faults/effects.js'
 import { holdFor, natsPause } from '../fixtures/faults/faults.js'
 import { oneNatsServer, runScenario } from '../fixtures/faults/scenario.js'
 
@@ -9,6 +10,8 @@ t.test('nats-server SIGSTOPped longer than the write timeout, then SIGCONT: unkn
   await runScenario(t, {
     name: 'nats-pause',
     setup: oneNatsServer,
-    faults: ({ server }) => [natsPause(server, holdFor(PAUSE_MS))]
+    faults: ({ server }) => [natsPause(server, holdFor(PAUSE_MS))],
+    // TIMEOUT from the write's deadline, or UNAVAILABLE when the publish itself timed out: either may have landed.
+    effect: { what: 'writes ended unknown (TIMEOUT or UNAVAILABLE)', count: failures({ kinds: ['cas'], outcome: 'unknown', codes: ['TIMEOUT', 'UNAVAILABLE'] }) }
   })
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { disconnectedSamples, failures } from '../fixtures/faults/effects.js'
 import { holdFor, partition } from '../fixtures/faults/faults.js'
 import { runScenario } from '../fixtures/faults/scenario.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
@@ -19,6 +20,10 @@ t.test('one daemon partitioned from NATS (silently, then by reset connections) a
       t.teardown(async () => { await proxy.close() })
       return { proxy, nats: (i: number) => i === 0 ? proxy.url('nats') : server.url }
     },
-    faults: ({ proxy }) => [partition(proxy, 0, 'blackhole', holdFor(BLACKHOLE_MS)), partition(proxy, 0, 'cut', holdFor(CUT_MS))]
+    faults: ({ proxy }) => [partition(proxy, 0, 'blackhole', holdFor(BLACKHOLE_MS)), partition(proxy, 0, 'cut', holdFor(CUT_MS))],
+    effect: {
+      what: 'status polls of the partitioned daemon reporting NATS disconnected, and its writes failing UNAVAILABLE',
+      count: (run, fault) => disconnectedSamples(run, fault) + failures({ kinds: ['cas'], codes: ['UNAVAILABLE'] })(run, fault)
+    }
   })
 })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { failures } from '../fixtures/faults/effects.js'
 import { storeLoss } from '../fixtures/faults/faults.js'
 import { oneNatsServer, runScenario } from '../fixtures/faults/scenario.js'
 
@@ -7,6 +8,7 @@ t.test('the JetStream store lost under load, then `credreg admin reseed` on one 
     name: 'store-loss',
     setup: oneNatsServer,
     // Through daemon 1: any daemon works, the others add what it lacks.
-    faults: ({ server }) => [storeLoss(server, 1)]
+    faults: ({ server }) => [storeLoss(server, 1)],
+    effect: { what: 'writes refused with LOG_DIVERGED', count: failures({ kinds: ['cas'], codes: ['LOG_DIVERGED'] }) }
   })
 })
