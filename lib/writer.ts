@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
-import { CredregError, VersionConflictError } from './errors.js'
+import { CredregError, isCredregError, VersionConflictError } from './errors.js'
 import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
 import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord, type LogRecord } from './record.js'
 import type { WriteRefusal } from './replica/follower.js'
@@ -155,15 +155,26 @@ export class Writer {
 
   // A publish that timed out may have landed: retrying the same record with the
   // same message id either lands it once or returns the first landing.
+  // Each attempt waits no longer than the write's deadline allows. Once an attempt went
+  // unacknowledged, the record may be in the log: a failure after that is TIMEOUT
+  // (outcome unknown), never a failure that says nothing was written.
   async #appendWithRetry (key: string, record: LogRecord, expectedLastSeq: number, msgId: string, deadline: number): Promise<number> {
     const data = encodeRecord(record)
+    let unacknowledged = false
     for (;;) {
       try {
-        return await this.#o.log.append(key, data, { expectedLastSeq, msgId })
+        return await this.#o.log.append(key, data, { expectedLastSeq, msgId, timeoutMs: Math.max(1, deadline - Date.now()) })
       } catch (err) {
+        if (isCredregError(err, 'TIMEOUT')) unacknowledged = true
         const retry = err instanceof CredregError && err.retryable && this.#o.log.connected && Date.now() + RETRY_PAUSE_MS < deadline
-        if (!retry) throw err
-        await sleep(RETRY_PAUSE_MS)
+        if (retry) {
+          await sleep(RETRY_PAUSE_MS)
+          continue
+        }
+        if (unacknowledged && !(err instanceof StaleAppendError)) {
+          throw new CredregError('TIMEOUT', `${key}: the write was not acknowledged within ${this.#o.timeoutMs} ms; it may still have been appended: read the key to see`, { key, cause: err })
+        }
+        throw err
       }
     }
   }

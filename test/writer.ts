@@ -196,6 +196,28 @@ t.test('retryable append failures are retried while the log is connected, within
   await t.rejects(b.writer.write('k', put({ a: 2 })), { code: /UNAVAILABLE|TIMEOUT/ }, 'until the deadline')
 })
 
+t.test('an append the log never acknowledged: retried with the same message id; if the deadline passes, TIMEOUT, never a definite failure', async t => {
+  const b = await bench(t, 500)
+  const ids: string[] = []
+  let attempts = 0
+  b.log.onAppend = (_key, _data, options, land) => {
+    ids.push(options.msgId)
+    t.ok(options.timeoutMs !== undefined && options.timeoutMs <= 500, 'each attempt is bounded by what is left of the deadline')
+    if (attempts++ === 0) throw new CredregError('TIMEOUT', 'no acknowledgement')
+    const seq = land()
+    setImmediate(() => { void b.log.deliver(b.replica) })
+    return seq
+  }
+  t.match(await b.writer.write('k', put({ a: 1 })), { version: 1 }, 'the retry lands it')
+  t.equal(new Set(ids).size, 1, 'under one message id, so it lands at most once')
+  attempts = 0
+  b.log.onAppend = () => {
+    if (attempts++ === 0) throw new CredregError('TIMEOUT', 'no acknowledgement')
+    throw new CredregError('UNAVAILABLE', 'disconnected')
+  }
+  await t.rejects(b.writer.write('k', put({ a: 2 })), { code: 'TIMEOUT', message: /may still have been appended/ }, 'unknown outcome, even when the last attempt failed otherwise')
+})
+
 t.test('a disconnected log: the write waits for the connection, then fails UNAVAILABLE', async t => {
   const b = await bench(t, 400)
   keepUp(b)

@@ -64,6 +64,12 @@ export interface AppendOptions {
   expectedLastSeq: number
   /** Deduplication id: the same id appended twice lands once. */
   msgId: string
+  /**
+   * How long to wait for the log's acknowledgement (the backend's default
+   * when absent). Past it the append fails `TIMEOUT`: the record may have
+   * landed, and the same `msgId` appended again lands it at most once.
+   */
+  timeoutMs?: number
 }
 
 /** Options of {@link AbstractLog.info}. */

@@ -4,7 +4,7 @@
  * subject. A conditional append is a publish with the expected last subject
  * sequence, so the NATS server itself refuses a stale writer.
  */
-import type { NatsConnection } from '@nats-io/nats-core'
+import { TimeoutError, type NatsConnection } from '@nats-io/nats-core'
 import {
   DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
   type JetStreamClient, type JetStreamManager, type StreamInfo
@@ -151,13 +151,21 @@ export class JetStreamLog extends AbstractLog {
     return { js: this.#js, jsm: this.#jsm }
   }
 
-  protected async _append (key: string, data: Uint8Array, { expectedLastSeq, msgId }: AppendOptions): Promise<number> {
+  protected async _append (key: string, data: Uint8Array, { expectedLastSeq, msgId, timeoutMs }: AppendOptions): Promise<number> {
     const { js } = this.#clients()
     try {
-      const ack = await js.publish(this.#subject(key), data, { expect: { lastSubjectSequence: expectedLastSeq }, msgID: msgId })
+      const ack = await js.publish(this.#subject(key), data, {
+        expect: { lastSubjectSequence: expectedLastSeq },
+        msgID: msgId,
+        ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {})
+      })
       return ack.seq
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) throw new StaleAppendError(key)
+      // No acknowledgement is not no record: the server may have stored it.
+      if (err instanceof TimeoutError || (err as { cause?: unknown }).cause instanceof TimeoutError) {
+        throw new CredregError('TIMEOUT', `${key}: the change log did not acknowledge the write in time; it may have been appended`, { cause: err })
+      }
       throw unavailable(err, 'the write could not reach the change log')
     }
   }
