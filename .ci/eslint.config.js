@@ -10,7 +10,9 @@ export default [
     rules: {
       // `void promise` marks a promise deliberately left to run (timers, event
       // handlers): the statement form says so; `void` in an expression still fails.
-      'no-void': ['error', { allowAsStatement: true }]
+      'no-void': ['error', { allowAsStatement: true }],
+      // A leading underscore names what is there only to be skipped (`for await (const _ of …)`).
+      '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' }]
     }
   }
 ]

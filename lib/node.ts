@@ -131,6 +131,7 @@ class Node implements CredregNode {
     if (this.#authenticator === undefined) throw new CredregError('CLOSED', `the node is ${this.#status}`)
     return this.#authenticator
   }
+
   get status (): Status { return this.#status }
 
   async open (): Promise<void> {

@@ -138,7 +138,9 @@ export function decodeRecord (data: Uint8Array, key: string | undefined, namespa
     return { ok: false, reason: 'schema', detail: first === undefined ? 'invalid record' : `${first.instancePath || '/'} ${first.message}` }
   }
   const record = parsed as ReadRecord
-  if (key === undefined || record.key !== key) return { ok: false, reason: 'wrong-key', detail: `record for ${JSON.stringify(record.key).slice(0, 300)} on the subject of ${JSON.stringify(key)}` }
+  if (key === undefined || record.key !== key) {
+    return { ok: false, reason: 'wrong-key', detail: `record for ${JSON.stringify(record.key)} on the subject of ${JSON.stringify(key)}` }
+  }
   if (record.ns !== namespace) return { ok: false, reason: 'wrong-namespace', detail: `record of namespace ${record.ns}` }
   return { ok: true, record }
 }

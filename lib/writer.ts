@@ -172,7 +172,8 @@ export class Writer {
           continue
         }
         if (unacknowledged && !(err instanceof StaleAppendError)) {
-          throw new CredregError('TIMEOUT', `${key}: the write was not acknowledged within ${this.#o.timeoutMs} ms; it may still have been appended: read the key to see`, { key, cause: err })
+          const message = `${key}: the write was not acknowledged within ${this.#o.timeoutMs} ms; it may still have been appended: read the key to see`
+          throw new CredregError('TIMEOUT', message, { key, cause: err })
         }
         throw err
       }
@@ -191,7 +192,6 @@ export class Writer {
       throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable; reads still work from the local replica', { key })
     }
   }
-
 }
 
 function refusal (key: string, intent: WriteIntent, unmet: Unmet, currentVersion: number): CredregError {

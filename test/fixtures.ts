@@ -13,7 +13,7 @@ import { freePorts } from './fixtures/ports.js'
 import { startTcpProxy } from './fixtures/tcp-proxy.js'
 
 /** Retries `fn` until it resolves, for steps that wait on a failover. */
-async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+async function eventually<T> (fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -26,7 +26,7 @@ async function eventually<T>(fn: () => Promise<T>, timeoutMs = 10_000): Promise<
 }
 
 /** Whether `pid` runs; a zombie counts as dead, since a container's init may never reap it. */
-function isAlive(pid: number): boolean {
+function isAlive (pid: number): boolean {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
@@ -34,7 +34,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function client(t: Test, servers: string | string[]): Promise<NatsConnection> {
+async function client (t: Test, servers: string | string[]): Promise<NatsConnection> {
   const nc = await connect({ servers, reconnectTimeWait: 100, maxReconnectAttempts: -1 })
   t.teardown(() => nc.close())
   return nc
@@ -136,7 +136,7 @@ t.test('the TCP proxy delays, blackholes, cuts and heals', async t => {
   t.teardown(() => proxy.close())
 
   const responder = await client(t, server.url)
-  responder.subscribe('echo', { callback: (_err, msg) => void msg.respond(msg.data) })
+  responder.subscribe('echo', { callback: (_err, msg) => { msg.respond(msg.data) } })
   await responder.flush()
   const nc = await client(t, proxy.url('nats'))
   const echo = (timeout = 500) => nc.request('echo', 'hi', { timeout }).then(m => m.string())

@@ -85,8 +85,18 @@ t.test('a valid concurrent history with overlapping operations and unknowns pass
   const report = checkHistory(validHistory())
   t.ok(report.ok, formatReport(report))
   t.match(report, {
-    operations: 16, okWrites: 5, failedWrites: 2, unknownWrites: 2, reads: 7, lostAcknowledged: 0, lostUpdates: 0,
-    watcherGaps: 0, watcherDuplicates: 0, watcherOutOfOrder: 0, watcherEndMismatches: 0, watcherJumps: 0
+    operations: 16,
+    okWrites: 5,
+    failedWrites: 2,
+    unknownWrites: 2,
+    reads: 7,
+    lostAcknowledged: 0,
+    lostUpdates: 0,
+    watcherGaps: 0,
+    watcherDuplicates: 0,
+    watcherOutOfOrder: 0,
+    watcherEndMismatches: 0,
+    watcherJumps: 0
   })
   t.same([report.nonLinearizableKeys, report.timedOutKeys, report.divergentKeys, report.details], [[], [], [], []])
   const linear = checkLinearizable(validHistory().operations)

@@ -41,7 +41,11 @@ async function bench (t: Test, timeoutMs = 3000): Promise<Bench> {
 /** A record of another writer (or a forger, with `key` another data key). */
 function other (key: string, version: number, value: JsonObject, signingKey: Uint8Array = dataKey): Uint8Array {
   return encodeRecord(signRecord({
-    v: 2, ns: 'default', key, version, op: 'put',
+    v: 2,
+    ns: 'default',
+    key,
+    version,
+    op: 'put',
     meta: { updatedAt: new Date().toISOString(), nodeId: 'other', correlationId: uuidv7() },
     value: new Sealer(signingKey).seal(Buffer.from(JSON.stringify(value)), { namespace: 'default', key, version })
   }, new Authenticator(signingKey)))

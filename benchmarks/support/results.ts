@@ -5,7 +5,6 @@
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 
-
 const Extra = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String()]))
 
 /** One system in one scenario. Figures are present exactly when `status` is `ok`. */

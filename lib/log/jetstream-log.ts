@@ -196,7 +196,8 @@ export class JetStreamLog extends AbstractLog {
     const nc = this.#nc as NatsConnection
     let answer: MsgGetAnswer
     try {
-      const res = await nc.request(`$JS.API.STREAM.MSG.GET.${this.#stream}`, JSON.stringify({ seq: seq + 1, next_by_subj: subject }), { timeout: this.#options.publishTimeoutMs ?? 2000 })
+      const request = JSON.stringify({ seq: seq + 1, next_by_subj: subject })
+      const res = await nc.request(`$JS.API.STREAM.MSG.GET.${this.#stream}`, request, { timeout: this.#options.publishTimeoutMs ?? 2000 })
       answer = res.json<MsgGetAnswer>()
     } catch (err) {
       throw unavailable(err, 'the change log could not be read')
@@ -275,7 +276,7 @@ export class JetStreamLog extends AbstractLog {
     if (current === undefined) throw new CredregError('UNAVAILABLE', `stream ${this.#stream} exists but has no identity record; try again`)
     if (current.verified && current.record.lineage.includes(from.identity)) return await this._info({ create: false })
     throw new CredregError('RESEED_REFUSED', `stream ${this.#stream} exists, with the history ${this.#identity.name(current.record)}, which does not continue ${from.identity}: ` +
-      `a reseed only creates a missing stream, it never changes an existing one. If that stream's records are to be dropped (after a partial loss, ` +
+      'a reseed only creates a missing stream, it never changes an existing one. If that stream\'s records are to be dropped (after a partial loss, ' +
       `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
   }
 

@@ -62,6 +62,7 @@ export class Follower {
     if (until > this.#replica.appliedSeq) return { code: 'UNAVAILABLE', reason: `this node is re-reading a reseeded change log (sequence ${this.#replica.appliedSeq} of ${until}); try again shortly` }
     return undefined
   }
+
   /** The newest log sequence seen (from the log's info or the records read). */
   get logSeq (): number { return Math.max(this.#logSeq, this.#replica.appliedSeq) }
 
@@ -147,12 +148,16 @@ export class Follower {
     const info = await this.#log.info({ create: known === undefined, ...(known !== undefined ? { known } : {}) })
     this.#logSeq = info.lastSeq
     if (known === undefined) {
-      if (info.identity === undefined) throw new CredregError('UNAVAILABLE', 'the change log holds records but no identity record that can be read: a replica cannot be built from it yet')
+      if (info.identity === undefined) {
+        throw new CredregError('UNAVAILABLE', 'the change log holds records but no identity record that can be read: a replica cannot be built from it yet')
+      }
       await this.#replica.setIdentity(info.identity, info.lineage)
     } else if (info.identity !== known && !info.verified) {
       // Anyone who may publish can write an untagged identity, or push the real one out:
       // that is never grounds to refuse the log (the sequence checks below still hold).
-      if (!this.#unverified) this.#logger?.warn({ identity: known, found: info.identity ?? null }, 'the change log holds no authentic identity record; following it as the history this replica was built from')
+      if (!this.#unverified) {
+        this.#logger?.warn({ identity: known, found: info.identity ?? null }, 'the change log holds no authentic identity record; following it as the history this replica was built from')
+      }
       this.#unverified = true
     } else if (known !== info.identity) {
       if (!info.lineage.includes(known)) {

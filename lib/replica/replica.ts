@@ -13,7 +13,7 @@ import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
 import { verdict, type KeyState, type Refusal } from '../verdict.js'
 import { ApplyBatch, type AppliedChange } from './apply-batch.js'
-import { historyKey, historyRange, openStore, seqKey, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
+import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
 export type { AppliedChange } from './apply-batch.js'
 
@@ -203,7 +203,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.#resyncHorizon = horizon
     const { applied } = batch
     for (const change of applied) {
-      this.#logger?.debug({ key: change.key, version: change.stored.version, seq: change.stored.seq, op: change.stored.op, correlationId: change.stored.meta.correlationId }, 'applied')
+      const { version, seq, op, meta } = change.stored
+      this.#logger?.debug({ key: change.key, version, seq, op, correlationId: meta.correlationId }, 'applied')
     }
     if (applied.length > 0) this.emit('applied', applied)
     this.#wake()

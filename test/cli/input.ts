@@ -29,7 +29,7 @@ t.test('a value that is not JSON is BAD_REQUEST saying where and why, never quot
     [`["${SECRET}\\q"]`, /invalid escape in a string at line 1, column 22$/],
     [`["${SECRET}\t"]`, /control character in a string at line 1, column 22$/],
     [`{"a":[1, -${SECRET}]}`, /invalid number at line 1, column 10$/],
-    [`{"a":[1 2]}`, /expected , or \] in an array at line 1, column 9$/],
+    ['{"a":[1 2]}', /expected , or \] in an array at line 1, column 9$/],
     [`{"a":1} ${SECRET}`, /unexpected text after the JSON document at line 1, column 9$/],
     [SECRET, /unexpected character where a value should be at line 1, column 1$/],
     ['', /unexpected end of input at line 1, column 1$/]

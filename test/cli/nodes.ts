@@ -63,6 +63,6 @@ t.test('nodes --key names the host that has not applied the latest write while i
   t.match(stale, { keyVersion: null }, 'C did not answer')
   t.ok((stale?.appliedSeq ?? Infinity) < seq, `C last reported applied seq ${String(stale?.appliedSeq)}, before the write at seq ${seq}`)
 
-  t.match(status.stdout, new RegExp(`^mode\\s+cluster$`, 'm'))
+  t.match(status.stdout, /^mode\s+cluster$/m)
   t.match(status.stdout, new RegExp(`^nats\\s+connected to 127\\.0\\.0\\.1:${nats.port}$`, 'm'))
 })

@@ -222,7 +222,8 @@ t.test('watch resumes across daemon restarts with no missing or repeated version
   let acknowledged = 0
   let writing = true
   const writes = (async () => {
-    for (let i = 0; writing; i++) {
+    for (let i = 0; ; i++) {
+      if (!writing) break
       if (acknowledged >= budget) {
         await sleep(10)
         continue
@@ -272,12 +273,9 @@ t.test('over TCP with a bearer token', async (t) => {
   const tokenFile = join(dir, 'token')
   await writeFile(tokenFile, 'sesame-0123456789abcdef0123456789\n')
   await chmod(tokenFile, 0o600)
-  let daemon: DaemonProcess | undefined
-  t.teardown(async () => {
-    await daemon?.stop()
-    await rm(dir, { recursive: true, force: true })
-  })
-  daemon = await startDaemon({ args: ['--listen', '127.0.0.1:0', '--token-file', tokenFile] })
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const daemon = await startDaemon({ args: ['--listen', '127.0.0.1:0', '--token-file', tokenFile] })
+  t.teardown(async () => { await daemon.stop() })
   const url = `http://127.0.0.1:${String(daemon.tcpPort)}`
   const client = connect({ url, token: 'sesame-0123456789abcdef0123456789' })
   const wrong = connect({ url, token: 'guess' })

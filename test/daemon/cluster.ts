@@ -14,7 +14,6 @@ const options = { nats: nats.url, keyFile, args: ['--history', '100'] }
 const [a, b] = await Promise.all([startDaemon(options), startDaemon(options)]) as [DaemonProcess, DaemonProcess]
 t.teardown(() => Promise.all([a.stop(), b.stop()]))
 
-
 t.test('both daemons run in cluster mode on the same NATS', async t => {
   for (const d of [a, b]) {
     const status = await eventually(async () => {

@@ -7,7 +7,6 @@ import { freePort } from '../fixtures/ports.js'
 
 const keyFile = await writeKeyFile()
 
-
 const connected = async (d: DaemonProcess): Promise<boolean> => (await d.request('GET', '/v1/status')).json.nats.connected === true
 
 t.test('user/password auth against a nats-server that requires it', async t => {

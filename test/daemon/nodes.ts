@@ -11,7 +11,6 @@ const daemons = await Promise.all([1, 2, 3].map(async () => await startDaemon({ 
 t.teardown(() => Promise.all(daemons.map(async d => await d.stop())))
 const [a, b, c] = daemons
 
-
 const nodes = async (d: DaemonProcess, query = ''): Promise<NodeRow[]> => (await d.request('GET', `/v1/nodes${query}`)).json as NodeRow[]
 const byId = (rows: NodeRow[]): Map<string, NodeRow> => new Map(rows.map(r => [r.nodeId, r]))
 

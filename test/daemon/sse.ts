@@ -34,7 +34,6 @@ function watch (path: string, via = agent): { es: EventSource, events: MessageEv
   }
 }
 
-
 async function put (d: DaemonProcess, key: string, value: object): Promise<number> {
   const res = await d.request('PUT', `/v1/entities/${key}`, { body: value })
   if (res.status >= 300) throw new Error(`put ${key}: ${res.text}`)

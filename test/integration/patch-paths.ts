@@ -6,7 +6,7 @@
 import t from 'tap'
 import { errorFromJSON } from '../../lib/errors.js'
 import type { JsonObject } from '../../lib/types.js'
-import { startDaemon, type Answer, type DaemonProcess } from '../fixtures/daemon.js'
+import { startDaemon, type Answer } from '../fixtures/daemon.js'
 import { newDataKey, testNode } from '../fixtures/nodes.js'
 import { patchConformance } from '../fixtures/patch-suite.js'
 

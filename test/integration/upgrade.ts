@@ -34,7 +34,11 @@ t.test('a log of schema 1 records upgrades in place: nothing held is lost, and f
   })
   await js.publish(identitySubject, JSON.stringify({ id: randomUUID(), lineage: [] }))
   const v1 = (key: string, version: number, op: 'put' | 'patch' | 'delete', value?: object): string => JSON.stringify({
-    v: 1, ns: namespace, key, version, op,
+    v: 1,
+    ns: namespace,
+    key,
+    version,
+    op,
     meta: { updatedAt: new Date().toISOString(), nodeId: 'old-host', correlationId: uuidv7() },
     ...(value !== undefined ? { value: sealer.seal(Buffer.from(JSON.stringify(value)), { namespace, key, version }) } : {})
   })
