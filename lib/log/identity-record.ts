@@ -10,40 +10,40 @@
  * to the stream's name: anyone may publish on the identity subject, but only a
  * holder of the key writes an identity that counts.
  */
-import Type from 'typebox'
+import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { Authenticator } from '../authenticator.js'
 
 /** How many earlier identities a record names: enough for a replica offline across several reseeds. */
 export const MAX_LINEAGE = 16
 
-/** What the identity record says. */
-export interface IdentityRecord {
+const IdentityRecordSchema = Type.Object({
   /** Random, fixed when the history starts. */
-  id: string
+  id: Type.String({ minLength: 1, maxLength: 128 }),
   /** The identities this history continues, newest first (empty for a history started from nothing). */
-  lineage: string[]
+  lineage: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: MAX_LINEAGE }),
   /**
    * The first sequence of a reseeded history: above every sequence of the one
    * it continues, so sequences keep growing across a reseed (1 when absent).
    */
-  base?: number
+  base: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   /**
    * Set on a history started by a release that tags every record: untagged
    * (schema 1) records never count in it, from its first sequence on. A
    * tagged copy of an older stream's identity does not carry it.
    */
-  authenticated?: true
-}
+  authenticated: Type.Optional(Type.Literal(true))
+}, { additionalProperties: false })
+
+/** What the identity record says. */
+export type IdentityRecord = Static<typeof IdentityRecordSchema>
 
 /** An identity record as read: `verified` when its tag holds, `false` for one written before tags existed. */
 export interface ReadIdentity { record: IdentityRecord, verified: boolean }
 
+// As published: the record and its tag (absent on streams made before tags).
 const IdentitySchema = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 128 }),
-  lineage: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: MAX_LINEAGE }),
-  base: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
-  authenticated: Type.Optional(Type.Literal(true)),
+  ...IdentityRecordSchema.properties,
   tag: Type.Optional(Type.String({ maxLength: 64 }))
 }, { additionalProperties: false })
 

@@ -1,3 +1,4 @@
+/** The test fixtures themselves: ports, servers, clusters, the proxy, child processes. */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { once } from 'node:events'
@@ -6,14 +7,14 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
-import { spawnTs } from './fixtures/child.js'
-import { startNatsCluster, waitForJetStream } from './fixtures/nats-cluster.js'
-import { natsServerBinary, startNatsServer } from './fixtures/nats-server.js'
-import { freePorts } from './fixtures/ports.js'
-import { startTcpProxy } from './fixtures/tcp-proxy.js'
+import { spawnTs } from '../fixtures/child.js'
+import { startNatsCluster, waitForJetStream } from '../fixtures/nats-cluster.js'
+import { natsServerBinary, startNatsServer } from '../fixtures/nats-server.js'
+import { freePorts } from '../fixtures/ports.js'
+import { startTcpProxy } from '../fixtures/tcp-proxy.js'
 
-/** Retries `fn` until it resolves, for steps that wait on a failover. */
-async function eventually<T> (fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+/** Retries `fn` until it stops throwing, for steps that wait on a failover. */
+async function untilResolves<T> (fn: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -66,7 +67,7 @@ t.test('a JetStream message survives a crash and a restart on the same store', a
   await server.restart()
   t.not(server.pid, pid, 'a new process')
 
-  const msg = await eventually(() => jsm.streams.getMessage('ORDERS', { seq: 1 }))
+  const msg = await untilResolves(() => jsm.streams.getMessage('ORDERS', { seq: 1 }))
   t.equal(msg?.string(), 'kept')
 })
 
@@ -118,14 +119,14 @@ t.test('a 3-node cluster keeps an R3 stream writable with one node down', async 
 
   const [victim] = cluster.servers
   await victim!.kill()
-  const ack = await eventually(() => js.publish('events.2', 'two', { timeout: 2_000 }))
+  const ack = await untilResolves(() => js.publish('events.2', 'two', { timeout: 2_000 }))
   t.equal(ack.seq, 2)
 
   await victim!.restart()
   await waitForJetStream([victim!.url])
   const direct = await client(t, victim!.url)
   const djsm = await jetstreamManager(direct)
-  const msg = await eventually(() => djsm.streams.getMessage('EVENTS', { seq: 2 }))
+  const msg = await untilResolves(() => djsm.streams.getMessage('EVENTS', { seq: 2 }))
   t.equal(msg?.string(), 'two', 'the restarted node serves the stream again')
 })
 
@@ -161,11 +162,11 @@ t.test('the TCP proxy delays, blackholes, cuts and heals', async t => {
   await disconnected
   await t.rejects(echo(300), 'nothing gets through while cut')
   proxy.heal()
-  t.equal(await eventually(() => echo()), 'hi', 'the client reconnects once healed')
+  t.equal(await untilResolves(() => echo()), 'hi', 'the client reconnects once healed')
 })
 
 t.test('spawnTs runs TypeScript, and servers die with a killed test process', async t => {
-  const fixture = pathToFileURL(join(import.meta.dirname, 'fixtures/nats-server.js')).href
+  const fixture = pathToFileURL(join(import.meta.dirname, '..', 'fixtures', 'nats-server.js')).href
   const dir = t.testdir({
     'main.ts': `
       import { dirname } from 'node:path'
@@ -180,7 +181,7 @@ t.test('spawnTs runs TypeScript, and servers die with a killed test process', as
   const { pid, tempDir } = JSON.parse(line.toString()) as { pid: number; tempDir: string }
   t.ok(isAlive(pid), 'the child started a server')
   child.kill('SIGKILL')
-  await eventually(async () => {
+  await untilResolves(async () => {
     if (isAlive(pid) || existsSync(tempDir)) throw new Error(`nats-server ${pid} or ${tempDir} still there`)
   }, 5_000)
   t.pass('the server died with its test process and its temp dir is gone')
