@@ -1,7 +1,7 @@
 /**
- * Authentication of everything that travels in the clear beside the sealed
- * values: log records with all their fields, the stream identity record,
- * heartbeats and key-query answers. Each kind of message has its own subkey,
+ * Authentication of what travels without a sealed value to carry it: delete
+ * records (a put or patch is authenticated by its value's seal, lib/seal.ts),
+ * the stream identity record, heartbeats and key-query answers. Each kind of message has its own subkey,
  * derived from the namespace data key with HKDF-SHA256, so a tag made for one
  * kind (a heartbeat) is never valid for another (a record), and the data key
  * itself never keys anything but AES-GCM.

@@ -3,15 +3,20 @@
  * whole sealed values (never deltas), so a replica that missed versions still
  * converges on the newest one.
  *
- * Schema version 2 authenticates every field: `auth.tag` is an HMAC over the
- * namespace, key, version, op, meta and sealed value under the `record`
- * subkey of the namespace data key (lib/authenticator.ts). Version 1 records
- * (no tag) are still read from logs written before it, under the rule in
- * lib/verdict.ts.
+ * Schema version 2 authenticates every field under the namespace data key. A
+ * put or patch seals its value with AES-GCM bound to the namespace, key,
+ * version, op and meta (lib/seal.ts), so the value's tag authenticates the
+ * whole record at no cost beyond opening it; a delete, which has no value,
+ * carries `auth.tag`, an HMAC over every field under the `record` subkey
+ * (lib/authenticator.ts). Version 1 records (values bound to namespace, key
+ * and version only; deletes unauthenticated) are still read from logs written
+ * before it, under the rule in lib/verdict.ts.
  */
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { Authenticator, TagParts } from './authenticator.js'
+import type { SealContext, Sealer } from './seal.js'
+import type { WriteOp } from './types.js'
 import { MAX_VALUE_BYTES_CEILING } from './value.js'
 
 /** The schema version this node writes. */
@@ -58,14 +63,14 @@ function fieldsOf<V extends number> (v: V) {
     meta: RecordMetaSchema
   }
 }
-const Common = { ...fieldsOf(RECORD_SCHEMA_VERSION), auth: AuthSchema }
+const Common = fieldsOf(RECORD_SCHEMA_VERSION)
 const LegacyCommon = fieldsOf(LEGACY_SCHEMA_VERSION)
 const ValueOp = Type.Union([Type.Literal('put'), Type.Literal('patch')])
 
 /** A record as published to the log (schema version 2). */
 export const LogRecordSchema = Type.Union([
   Type.Object({ ...Common, op: ValueOp, value: SealedSchema }, { additionalProperties: false }),
-  Type.Object({ ...Common, op: Type.Literal('delete') }, { additionalProperties: false })
+  Type.Object({ ...Common, op: Type.Literal('delete'), auth: AuthSchema }, { additionalProperties: false })
 ])
 
 const LegacyRecordSchema = Type.Union([
@@ -73,33 +78,41 @@ const LegacyRecordSchema = Type.Union([
   Type.Object({ ...LegacyCommon, op: Type.Literal('delete') }, { additionalProperties: false })
 ])
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
-
 export type LogRecord = Static<typeof LogRecordSchema>
 export type RecordMeta = Static<typeof RecordMetaSchema>
-/** A record of schema version 1: no `auth`. */
+/** A record of schema version 1: values bound to namespace, key and version only, deletes unauthenticated. */
 export type LegacyRecord = Static<typeof LegacyRecordSchema>
 /** A record of either schema version, as read. */
 export type ReadRecord = LogRecord | LegacyRecord
-/** A record before it is tagged. */
-export type UnsignedRecord = DistributiveOmit<LogRecord, 'auth'>
+
+/** What every record carries besides its op and value. */
+export interface RecordHead { ns: string, key: string, version: number, meta: RecordMeta }
+
+/** What records are sealed and tagged with: the namespace data key. */
+export interface RecordKeys { sealer: Sealer, authenticator: Authenticator }
 
 const checkRecord = Compile(LogRecordSchema)
 const checkLegacy = Compile(LegacyRecordSchema)
 
-/** What every record's tag covers, in a fixed order: every field but the tag itself. */
-export function recordTagParts (r: UnsignedRecord | ReadRecord): TagParts {
-  const value = 'value' in r ? r.value : undefined
-  return [
-    RECORD_SCHEMA_VERSION, r.ns, r.key, r.version, r.op,
-    r.meta.updatedAt, r.meta.nodeId, r.meta.correlationId,
-    value?.kid ?? '', value?.iv ?? '', value?.ct ?? ''
-  ]
+/** What a value of a schema 2 record is bound to: every field of the record but the value itself. */
+export function sealContextOf (record: RecordHead & { op: string }): SealContext {
+  return { namespace: record.ns, key: record.key, version: record.version, record: { op: record.op, meta: record.meta } }
 }
 
-/** Tags a record under the namespace key: what a writer publishes. */
-export function signRecord (record: UnsignedRecord, authenticator: Authenticator): LogRecord {
-  return { ...record, auth: { kid: authenticator.kid, tag: authenticator.tag('record', recordTagParts(record)) } } as LogRecord
+/** What a delete's tag covers, in a fixed order: every field but the tag itself. */
+export function deleteTagParts (r: RecordHead): TagParts {
+  return [RECORD_SCHEMA_VERSION, r.ns, r.key, r.version, 'delete', r.meta.updatedAt, r.meta.nodeId, r.meta.correlationId]
+}
+
+/**
+ * Builds a record of schema 2, as a writer publishes it: a put or patch
+ * seals `plaintext` bound to every other field; a delete is tagged.
+ */
+export function buildRecord (head: RecordHead, op: WriteOp, plaintext: Uint8Array | undefined, keys: RecordKeys): LogRecord {
+  const common = { v: RECORD_SCHEMA_VERSION, ns: head.ns, key: head.key, version: head.version, meta: head.meta } as const
+  if (op === 'delete') return { ...common, op, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('record', deleteTagParts(head)) } }
+  if (plaintext === undefined) throw new TypeError(`a ${op} record needs a value`)
+  return { ...common, op, value: keys.sealer.seal(plaintext, sealContextOf({ ...head, op })) }
 }
 
 /** Serializes a record for the log. */

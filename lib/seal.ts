@@ -2,7 +2,9 @@
  * Sealing of values with AES-256-GCM under the namespace data key.
  *
  * The namespace, key and version are the additional authenticated data, so a
- * sealed value cannot be replayed under another key, version or namespace.
+ * sealed value cannot be replayed under another key, version or namespace;
+ * for a record of schema 2, its op and meta too, so the value's tag
+ * authenticates every field of the record that carries it.
  * The key id names the data key (for rotation) without revealing it.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
@@ -30,6 +32,12 @@ export interface SealContext {
   namespace: string
   key: string
   version: number
+  /**
+   * The rest of the record that carries the value (schema 2): its op and
+   * meta are bound too, so the value's GCM tag authenticates the whole
+   * record. Absent for values of schema 1 records.
+   */
+  record?: { op: string, meta: { updatedAt: string, nodeId: string, correlationId: string } }
 }
 
 /** Seals and opens values under one data key. */
@@ -66,6 +74,8 @@ export class Sealer {
   }
 }
 
-function aad ({ namespace, key, version }: SealContext): Buffer {
-  return Buffer.from(`credreg/v1\0${namespace}\0${key}\0${version}`)
+function aad ({ namespace, key, version, record }: SealContext): Buffer {
+  if (record === undefined) return Buffer.from(`credreg/v1\0${namespace}\0${key}\0${version}`)
+  const { op, meta } = record
+  return Buffer.from(`credreg/v2\0${namespace}\0${key}\0${version}\0${op}\0${meta.updatedAt}\0${meta.nodeId}\0${meta.correlationId}`)
 }

@@ -9,7 +9,7 @@
  */
 import type { Authenticator } from './authenticator.js'
 import type { LogEntry } from './log/abstract-log.js'
-import { decodeRecord, LEGACY_SCHEMA_VERSION, recordTagParts, type DecodeFailure, type ReadRecord } from './record.js'
+import { decodeRecord, deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure, type ReadRecord } from './record.js'
 import type { Sealer } from './seal.js'
 import type { WriteOp } from './types.js'
 import { isJsonObject, MAX_VALUE_BYTES_CEILING, MAX_VALUE_DEPTH, depthOf } from './value.js'
@@ -17,11 +17,11 @@ import { isJsonObject, MAX_VALUE_BYTES_CEILING, MAX_VALUE_DEPTH, depthOf } from 
 /** Why a record does not count. */
 export type Refusal =
   | DecodeFailure
-  /** Schema 2 without a valid tag under this namespace's key: forged, altered, or from another namespace key. */
+  /** Schema 2 that does not authenticate under this namespace's key (a value that does not open bound to the record, a delete's tag): forged, altered, or of another key. */
   | 'unauthenticated'
   /** Schema 1 (no tag) after the log's first authenticated record. */
   | 'legacy'
-  /** The sealed value does not open under the namespace key, bound to its namespace, key and version. */
+  /** Schema 1: the sealed value does not open under the namespace key, bound to its namespace, key and version. */
   | 'seal'
   /** The value opens, but is not a JSON object. */
   | 'not-an-object'
@@ -68,14 +68,22 @@ export function verdict (entry: LogEntry, head: KeyState | undefined, ctx: Verdi
 
   if (record.v === LEGACY_SCHEMA_VERSION) {
     if (!ctx.legacy) return { applied: false, reason: 'legacy', detail: 'an unauthenticated (schema 1) record after authenticated ones' }
-  } else if (record.auth.kid !== ctx.authenticator.kid) {
-    return { applied: false, reason: 'unauthenticated', detail: `tagged under key id ${record.auth.kid}, this namespace's key is ${ctx.authenticator.kid}` }
-  } else if (!ctx.authenticator.verify('record', recordTagParts(record), record.auth.tag)) {
-    return { applied: false, reason: 'unauthenticated', detail: 'the tag does not match the record' }
+  } else if (record.op === 'delete') {
+    // A put or patch is authenticated by its value's seal, checked below; a delete has a tag.
+    if (record.auth.kid !== ctx.authenticator.kid) {
+      return { applied: false, reason: 'unauthenticated', detail: `tagged under key id ${record.auth.kid}, this namespace's key is ${ctx.authenticator.kid}` }
+    }
+    if (!ctx.authenticator.verify('record', deleteTagParts(record), record.auth.tag)) {
+      return { applied: false, reason: 'unauthenticated', detail: 'the tag does not match the record' }
+    }
   }
 
   const value = valueProblem(record, ctx)
-  if (value !== undefined) return { applied: false, ...value, record }
+  if (value !== undefined) {
+    // A schema 2 value that does not open means the record is not authentic: it is never handed on.
+    if (value.reason === 'unauthenticated') return { applied: false, ...value }
+    return { applied: false, ...value, record }
+  }
 
   const current = head?.version ?? 0
   if (record.version <= current) return { applied: false, reason: 'stale-version', detail: `version ${record.version} after ${current}`, record }
@@ -98,9 +106,10 @@ function valueProblem (record: ReadRecord, ctx: VerdictContext): { reason: Refus
   if (record.op === 'delete') return undefined
   let plain: Buffer
   try {
-    plain = ctx.sealer.open(record.value, { namespace: ctx.namespace, key: record.key, version: record.version })
+    const bound = record.v === LEGACY_SCHEMA_VERSION ? { namespace: record.ns, key: record.key, version: record.version } : sealContextOf(record)
+    plain = ctx.sealer.open(record.value, bound)
   } catch (err) {
-    return { reason: 'seal', detail: (err as Error).message }
+    return { reason: record.v === LEGACY_SCHEMA_VERSION ? 'seal' : 'unauthenticated', detail: (err as Error).message }
   }
   if (plain.length > MAX_VALUE_BYTES_CEILING) return { reason: 'too-large', detail: `a value of ${plain.length} bytes` }
   let value: unknown

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
 import { CredregError, isCredregError, VersionConflictError } from './errors.js'
 import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
-import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord, type LogRecord } from './record.js'
+import { buildRecord, encodeRecord, type LogRecord } from './record.js'
 import type { WriteRefusal } from './replica/follower.js'
 import type { Replica } from './replica/replica.js'
 import type { StoredEntity } from './replica/store.js'
@@ -139,18 +139,11 @@ export class Writer {
   }
 
   #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {
-    const common = {
-      v: RECORD_SCHEMA_VERSION,
-      ns: this.#o.namespace,
-      key,
-      version,
-      meta: { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }
-    } as const
-    const authenticator = this.#o.replica.authenticator
-    if (intent.op === 'delete') return signRecord({ ...common, op: 'delete' }, authenticator)
+    const head = { ns: this.#o.namespace, key, version, meta: { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId } }
+    const keys = { sealer: this.#o.sealer, authenticator: this.#o.replica.authenticator }
+    if (intent.op === 'delete') return buildRecord(head, 'delete', undefined, keys)
     const value = (intent.apply as NonNullable<WriteIntent['apply']>)(current)
-    const bytes = serializeValue(value, this.#o.maxValueBytes, key)
-    return signRecord({ ...common, op: intent.op, value: this.#o.sealer.seal(bytes, { namespace: this.#o.namespace, key, version }) }, authenticator)
+    return buildRecord(head, intent.op, serializeValue(value, this.#o.maxValueBytes, key), keys)
   }
 
   // A publish that timed out may have landed: retrying the same record with the

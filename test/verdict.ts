@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto'
 import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from '../lib/authenticator.js'
 import type { LogEntry } from '../lib/log/abstract-log.js'
-import { encodeRecord, signRecord, type LegacyRecord, type LogRecord, type UnsignedRecord } from '../lib/record.js'
+import { buildRecord, encodeRecord, type LegacyRecord, type LogRecord } from '../lib/record.js'
 import { Sealer } from '../lib/seal.js'
+import type { WriteOp } from '../lib/types.js'
 import { MAX_VALUE_BYTES_CEILING } from '../lib/value.js'
 import { verdict, type KeyState, type VerdictContext } from '../lib/verdict.js'
 
@@ -17,19 +18,26 @@ const dataKey = randomBytes(32)
 const ctx: VerdictContext = { namespace: 'ns', authenticator: new Authenticator(dataKey), sealer: new Sealer(dataKey), legacy: false }
 const meta = { updatedAt: '2026-11-29T10:00:00.000Z', nodeId: 'host-a', correlationId: uuidv7() }
 
-function unsigned (key: string, version: number, op: 'put' | 'patch' | 'delete' = 'put', plaintext: string | Buffer = '{"p":"s3cret"}', sealedAs = version): UnsignedRecord {
-  const common = { v: 2 as const, ns: 'ns', key, version, meta }
-  if (op === 'delete') return { ...common, op }
-  return { ...common, op, value: ctx.sealer.seal(Buffer.from(plaintext), { namespace: 'ns', key, version: sealedAs }) }
+/** What a record is to say; `sealedAs`: the version its value is sealed (or a delete tagged) for. */
+interface Spec { ns: string, key: string, version: number, op: WriteOp, plaintext: Buffer, sealedAs: number, meta: typeof meta }
+
+function unsigned (key: string, version: number, op: WriteOp = 'put', plaintext: string | Buffer = '{"p":"s3cret"}', sealedAs = version): Spec {
+  return { ns: 'ns', key, version, op, plaintext: Buffer.from(plaintext), sealedAs, meta }
 }
-const signed = (r: UnsignedRecord, key: Uint8Array = dataKey): LogRecord => signRecord(r, new Authenticator(key))
+/** The record as a holder of `key` writes it (then claiming `version`). */
+function signed (spec: Spec, key: Uint8Array = dataKey): LogRecord {
+  const built = buildRecord({ ns: spec.ns, key: spec.key, version: spec.sealedAs, meta: spec.meta }, spec.op, spec.plaintext, { sealer: new Sealer(key), authenticator: new Authenticator(key) })
+  return { ...built, version: spec.version }
+}
 const at = (seq: number, data: object | string | Uint8Array, key = 'db/pass'): LogEntry =>
   ({ seq, key, data: data instanceof Uint8Array ? data : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)) })
 const live = (version: number, seq: number): KeyState => ({ version, seq, op: 'put' })
 const gone = (version: number, seq: number): KeyState => ({ version, seq, op: 'delete' })
-const legacy = (r: LogRecord): LegacyRecord => {
-  const { auth: _, ...rest } = r
-  return { ...rest, v: 1 } as LegacyRecord
+/** The record as an earlier release wrote it (schema 1): the value bound to namespace, key and version only, no tag. */
+function legacy (spec: Spec): LegacyRecord {
+  const common = { v: 1 as const, ns: spec.ns, key: spec.key, version: spec.version, meta: spec.meta }
+  if (spec.op === 'delete') return { ...common, op: 'delete' }
+  return { ...common, op: spec.op, value: ctx.sealer.seal(spec.plaintext, { namespace: spec.ns, key: spec.key, version: spec.sealedAs }) }
 }
 
 interface Case { name: string, entry: LogEntry, head?: KeyState, legacy?: boolean, expect: true | string }
@@ -55,18 +63,19 @@ const cases: Case[] = [
   { name: 'a record on a subject that maps to no key', entry: { seq: 1, key: undefined, data: encodeRecord(signed(unsigned('db/pass', 1))) }, expect: 'wrong-key' },
   { name: 'a record of another namespace', entry: at(1, signed({ ...unsigned('db/pass', 1), ns: 'other' })), expect: 'wrong-namespace' },
 
-  { name: 'no tag at all (a delete by someone without the key)', entry: at(2, legacy(signed(unsigned('db/pass', 2, 'delete')))), head: live(1, 1), expect: 'legacy' },
+  { name: 'no tag at all (a delete by someone without the key)', entry: at(2, legacy((unsigned('db/pass', 2, 'delete')))), head: live(1, 1), expect: 'legacy' },
   { name: 'a made-up tag', entry: at(2, { ...signed(unsigned('db/pass', 2, 'delete')), auth: { kid: ctx.authenticator.kid, tag: randomBytes(32).toString('base64url') } }), head: live(1, 1), expect: 'unauthenticated' },
   { name: 'a tag under another key', entry: at(1, signed(unsigned('db/pass', 1), randomBytes(32))), expect: 'unauthenticated' },
-  { name: 'another key\'s id with this key\'s tag', entry: at(1, { ...signed(unsigned('db/pass', 1)), auth: { kid: '0123456789abcdef', tag: signed(unsigned('db/pass', 1)).auth.tag } }), expect: 'unauthenticated' },
+  { name: 'another key\'s id with this key\'s tag', entry: at(2, { ...signed(unsigned('db/pass', 2, 'delete')), auth: { kid: '0123456789abcdef', tag: (signed(unsigned('db/pass', 2, 'delete')) as { auth: { tag: string } }).auth.tag } }), head: live(1, 1), expect: 'unauthenticated' },
   { name: 'meta changed under a genuine tag', entry: at(1, { ...signed(unsigned('db/pass', 1)), meta: { ...meta, nodeId: 'mallory' } }), expect: 'unauthenticated' },
   { name: 'op changed under a genuine tag', entry: at(2, { ...signed(unsigned('db/pass', 2, 'put')), op: 'patch' }), head: live(1, 1), expect: 'unauthenticated' },
 
-  { name: 'schema 1 while the log is not yet authenticated', entry: at(2, legacy(signed(unsigned('db/pass', 2)))), head: live(1, 1), legacy: true, expect: true },
-  { name: 'a schema 1 delete while the log is not yet authenticated', entry: at(2, legacy(signed(unsigned('db/pass', 2, 'delete')))), head: live(1, 1), legacy: true, expect: true },
-  { name: 'schema 1 with a value that does not open, even then', entry: at(2, legacy(signed(unsigned('db/pass', 2, 'put', '{}', 5)))), head: live(1, 1), legacy: true, expect: 'seal' },
+  { name: 'schema 1 while the log is not yet authenticated', entry: at(2, legacy((unsigned('db/pass', 2)))), head: live(1, 1), legacy: true, expect: true },
+  { name: 'a schema 1 delete while the log is not yet authenticated', entry: at(2, legacy((unsigned('db/pass', 2, 'delete')))), head: live(1, 1), legacy: true, expect: true },
+  { name: 'schema 1 with a value that does not open, even then', entry: at(2, legacy((unsigned('db/pass', 2, 'put', '{}', 5)))), head: live(1, 1), legacy: true, expect: 'seal' },
 
-  { name: 'a sealed value moved to another version', entry: at(1, signed(unsigned('db/pass', 1, 'put', '{}', 2))), expect: 'seal' },
+  { name: 'a sealed value moved to another version', entry: at(1, signed(unsigned('db/pass', 1, 'put', '{}', 2))), expect: 'unauthenticated' },
+  { name: 'a value moved into another record', entry: at(2, { ...signed(unsigned('db/pass', 2)), value: (signed(unsigned('db/pass', 2, 'put', '{"p":"other"}')) as { value: unknown }).value, meta: { ...meta, nodeId: 'mallory' } }), head: live(1, 1), expect: 'unauthenticated' },
   { name: 'a value that is an array', entry: at(1, signed(unsigned('db/pass', 1, 'put', '[1,2]'))), expect: 'not-an-object' },
   { name: 'a value that is a number', entry: at(1, signed(unsigned('db/pass', 1, 'put', '3'))), expect: 'not-an-object' },
   { name: 'a value that is not JSON', entry: at(1, signed(unsigned('db/pass', 1, 'put', 'password=hunter2'))), expect: 'not-an-object' },

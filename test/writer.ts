@@ -9,7 +9,7 @@ import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from '../lib/authenticator.js'
 import { CredregError } from '../lib/errors.js'
-import { encodeRecord, signRecord } from '../lib/record.js'
+import { buildRecord, encodeRecord } from '../lib/record.js'
 import { Replica } from '../lib/replica/replica.js'
 import type { WriteRefusal } from '../lib/replica/follower.js'
 import type { Db } from '../lib/replica/store.js'
@@ -40,15 +40,8 @@ async function bench (t: Test, timeoutMs = 3000): Promise<Bench> {
 
 /** A record of another writer (or a forger, with `key` another data key). */
 function other (key: string, version: number, value: JsonObject, signingKey: Uint8Array = dataKey): Uint8Array {
-  return encodeRecord(signRecord({
-    v: 2,
-    ns: 'default',
-    key,
-    version,
-    op: 'put',
-    meta: { updatedAt: new Date().toISOString(), nodeId: 'other', correlationId: uuidv7() },
-    value: new Sealer(signingKey).seal(Buffer.from(JSON.stringify(value)), { namespace: 'default', key, version })
-  }, new Authenticator(signingKey)))
+  const head = { ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'other', correlationId: uuidv7() } }
+  return encodeRecord(buildRecord(head, 'put', Buffer.from(JSON.stringify(value)), { sealer: new Sealer(signingKey), authenticator: new Authenticator(signingKey) }))
 }
 
 const put = (value: JsonObject, extra: Partial<WriteIntent> = {}): WriteIntent => ({ op: 'put', apply: () => value, ...extra })

@@ -12,7 +12,7 @@ import { keyToSubjectTokens } from '../../lib/key.js'
 import { readKeyFile } from '../../lib/key-file.js'
 import { entitySubjectPrefix } from '../../lib/log/jetstream-log.js'
 import { Authenticator } from '../../lib/authenticator.js'
-import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord } from '../../lib/record.js'
+import { buildRecord, encodeRecord } from '../../lib/record.js'
 import { Sealer } from '../../lib/seal.js'
 import { key, valueBytes } from './data.js'
 import { counter } from './progress.js'
@@ -43,15 +43,8 @@ export async function bulkLoad ({ nc, namespace, keyFile, changes, keys, label }
     const n = i % keys
     const k = key(n)
     const version = Math.floor(i / keys) + 1
-    const data = encodeRecord(signRecord({
-      v: RECORD_SCHEMA_VERSION,
-      ns: namespace,
-      key: k,
-      version,
-      op: 'put',
-      meta: { updatedAt: new Date().toISOString(), nodeId: 'bench-loader', correlationId: uuidv7() },
-      value: sealer.seal(valueBytes(n, version), { namespace, key: k, version })
-    }, authenticator))
+    const head = { ns: namespace, key: k, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'bench-loader', correlationId: uuidv7() } }
+    const data = encodeRecord(buildRecord(head, 'put', valueBytes(n, version), { sealer, authenticator }))
     const ack = await js.publish(prefix + keyToSubjectTokens(k), data)
     lastSeq = Math.max(lastSeq, ack.seq)
   }, counter(label, changes))

@@ -5,7 +5,7 @@
  * the replica commits the batch, so a crash leaves all of it or none.
  */
 import type { AbstractBatchOperation } from 'abstract-level'
-import type { ReadRecord } from '../record.js'
+import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
 import { historyKey, seqKey, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
 /** One applied record and what the replica held for its key before. */
@@ -45,7 +45,7 @@ export class ApplyBatch {
    */
   add (seq: number, record: ReadRecord, prev: StoredEntity | undefined): StoredEntity {
     const { entities, history, changes } = this.#store
-    const stored: StoredVersion = { seq, version: record.version, op: record.op, meta: record.meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
+    const stored = storedVersionOf(seq, record)
     const retained: Array<[number, number]> = [...(prev?.retained ?? []), [record.version, seq]]
     const dropped = retained.splice(0, Math.max(0, retained.length - this.#depth))
     for (const [version, droppedSeq] of dropped) {
@@ -68,4 +68,11 @@ export class ApplyBatch {
   meta (key: string, value: string): void {
     this.ops.push({ type: 'put', key, value, sublevel: this.#store.meta })
   }
+}
+
+/** A record as the replica keeps it, applied at `seq`. */
+export function storedVersionOf (seq: number, record: ReadRecord): StoredVersion {
+  const { version, op, meta } = record
+  if (record.op === 'delete') return { seq, version, op, meta }
+  return { seq, version, op, meta, value: record.value, ...(record.v === RECORD_SCHEMA_VERSION ? { schema: RECORD_SCHEMA_VERSION } : {}) }
 }

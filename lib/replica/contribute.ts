@@ -7,8 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { StaleAppendError, type AbstractLog } from '../log/abstract-log.js'
-import { decodeRecord, encodeRecord, RECORD_SCHEMA_VERSION, signRecord, type LogRecord } from '../record.js'
-import type { Authenticator } from '../authenticator.js'
+import { decodeRecord, encodeRecord } from '../record.js'
 import type { Logger } from '../types.js'
 import type { Replica } from './replica.js'
 import type { StoredVersion } from './store.js'
@@ -54,7 +53,7 @@ async function contributeKey (log: AbstractLog, replica: Replica, key: string): 
     let expectedLastSeq = last?.seq ?? 0
     try {
       for (const stored of missing) {
-        expectedLastSeq = await log.append(key, encodeRecord(recordOf(replica.namespace, key, stored, replica.authenticator)), {
+        expectedLastSeq = await log.append(key, encodeRecord(replica.recordOf(key, stored)), {
           expectedLastSeq,
           msgId: contributionId(key, stored)
         })
@@ -70,13 +69,4 @@ async function contributeKey (log: AbstractLog, replica: Replica, key: string): 
 // (a correlation id alone may recur across keys: callers choose it).
 function contributionId (key: string, stored: StoredVersion): string {
   return `reseed-${createHash('sha256').update(`${key}\0${stored.version}\0${stored.meta.correlationId}`).digest('hex').slice(0, 40)}`
-}
-
-// The tag is a function of the record's fields alone, so a version contributed
-// again carries the very tag it had (and versions of schema 1 now get one).
-function recordOf (namespace: string, key: string, stored: StoredVersion, authenticator: Authenticator): LogRecord {
-  const common = { v: RECORD_SCHEMA_VERSION, ns: namespace, key, version: stored.version, meta: stored.meta } as const
-  return signRecord(stored.op === 'delete' || stored.value === undefined
-    ? { ...common, op: 'delete' }
-    : { ...common, op: stored.op, value: stored.value }, authenticator)
 }

@@ -6,13 +6,13 @@
 import { EventEmitter } from 'node:events'
 import type { Authenticator } from '../authenticator.js'
 import { CredregError } from '../errors.js'
-import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
-import type { Sealer } from '../seal.js'
+import { buildRecord, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord } from '../record.js'
+import type { SealContext, Sealer } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
 import { verdict, type KeyState, type Refusal } from '../verdict.js'
-import { ApplyBatch, type AppliedChange } from './apply-batch.js'
+import { ApplyBatch, storedVersionOf, type AppliedChange } from './apply-batch.js'
 import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
 export type { AppliedChange } from './apply-batch.js'
@@ -223,8 +223,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       // Two different writes under one version: only possible when a log lost records
       // that were then written over. The log's record stands, as on every replica.
       this.#logger?.error({ key: record.key, version: record.version, kept: record.meta.correlationId, dropped: prev.meta.correlationId }, 'a reseeded log holds another write under a version this replica has')
-      const { op, meta } = record
-      const stored: StoredVersion = { seq: prev.seq, version: record.version, op, meta, ...(record.op !== 'delete' ? { value: record.value } : {}) }
+      const stored = storedVersionOf(prev.seq, record)
       entity = { ...stored, retained: prev.retained, pruned: prev.pruned, logSeq: entry.seq }
       batch.ops.push({ type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: this.store.history })
     }
@@ -299,13 +298,32 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
    */
   unseal (key: string, stored: StoredVersion): JsonObject | undefined {
     if (stored.value === undefined) return undefined
-    const plain = this.#sealer.open(stored.value, { namespace: this.namespace, key, version: stored.version })
+    const plain = this.#sealer.open(stored.value, this.#sealContext(key, stored))
     let value: unknown
     try {
       value = JSON.parse(plain.toString('utf8'))
     } catch {}
     if (!isJsonObject(value)) throw new CredregError('INTERNAL', `the stored value of ${key} version ${stored.version} is not a JSON object`, { key })
     return value
+  }
+
+  /**
+   * The record of schema 2 a stored version was (for a reseeded log): the very
+   * record when it was one; a version of a schema 1 record is sealed afresh,
+   * bound to the whole record, and a delete tagged.
+   */
+  recordOf (key: string, stored: StoredVersion): LogRecord {
+    const head = { ns: this.namespace, key, version: stored.version, meta: stored.meta }
+    if (stored.op !== 'delete' && stored.value !== undefined && stored.schema === RECORD_SCHEMA_VERSION) {
+      return { v: RECORD_SCHEMA_VERSION, ...head, op: stored.op, value: stored.value }
+    }
+    const plain = stored.value === undefined ? undefined : this.#sealer.open(stored.value, this.#sealContext(key, stored))
+    return buildRecord(head, stored.op, plain, { sealer: this.#sealer, authenticator: this.authenticator })
+  }
+
+  #sealContext (key: string, stored: StoredVersion): SealContext {
+    const bound = { namespace: this.namespace, key, version: stored.version }
+    return stored.schema === RECORD_SCHEMA_VERSION ? sealContextOf({ ns: this.namespace, key, version: stored.version, op: stored.op, meta: stored.meta }) : bound
   }
 
   toEntity (key: string, stored: StoredVersion): Entity {

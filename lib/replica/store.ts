@@ -44,6 +44,11 @@ export interface StoredVersion {
   meta: RecordMeta
   /** Absent for a delete. */
   value?: Sealed
+  /**
+   * 2 when the value is bound to the whole record (op and meta too, schema 2);
+   * absent for a value of a schema 1 record (namespace, key and version only).
+   */
+  schema?: 2
 }
 
 /** The latest version of a key plus what the replica needs to prune and resync without reads. */

@@ -11,7 +11,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from '../../lib/authenticator.js'
 import { entitySubjectPrefix } from '../../lib/log/jetstream-log.js'
 import { keyToSubjectTokens } from '../../lib/key.js'
-import { encodeRecord, signRecord, type UnsignedRecord } from '../../lib/record.js'
+import { buildRecord, encodeRecord } from '../../lib/record.js'
 import { Sealer } from '../../lib/seal.js'
 import type { ChangeEvent, CredregNode } from '../../lib/types.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
@@ -43,11 +43,9 @@ async function cluster (t: Test): Promise<Cluster> {
 
 /** A record as a holder of the data key can make it. */
 function keyHolderRecord (c: Cluster, key: string, version: number, plaintext: string | undefined): Uint8Array {
-  const common = { v: 2 as const, ns: c.namespace, key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'insider', correlationId: uuidv7() } }
-  const record: UnsignedRecord = plaintext === undefined
-    ? { ...common, op: 'delete' }
-    : { ...common, op: 'put', value: new Sealer(c.dataKey).seal(Buffer.from(plaintext), { namespace: c.namespace, key, version }) }
-  return encodeRecord(signRecord(record, new Authenticator(c.dataKey)))
+  const head = { ns: c.namespace, key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'insider', correlationId: uuidv7() } }
+  const keys = { sealer: new Sealer(c.dataKey), authenticator: new Authenticator(c.dataKey) }
+  return encodeRecord(plaintext === undefined ? buildRecord(head, 'delete', undefined, keys) : buildRecord(head, 'put', Buffer.from(plaintext), keys))
 }
 
 async function settled (c: Cluster): Promise<void> {

@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid'
 import { entitySubjectPrefix } from '../../lib/log/jetstream-log.js'
 import { keyToSubjectTokens } from '../../lib/key.js'
 import { Authenticator } from '../../lib/authenticator.js'
-import { encodeRecord, signRecord, type LogRecord } from '../../lib/record.js'
+import { buildRecord, encodeRecord, type LogRecord, type RecordHead, type RecordKeys } from '../../lib/record.js'
 import { Sealer } from '../../lib/seal.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, testNode } from '../fixtures/nodes.js'
@@ -58,19 +58,10 @@ t.test('garbage and forged records on the stream are rejected; replicas are unch
   const nc = await connect(nats)
   t.teardown(async () => await nc.close())
   const subject = entitySubjectPrefix('forge') + keyToSubjectTokens('db/pass')
-  const base = (version: number, key: Uint8Array = dataKey): LogRecord => signRecord({
-    v: 2,
-    ns: 'forge',
-    key: 'db/pass',
-    version,
-    op: 'put',
-    meta: { updatedAt: new Date().toISOString(), nodeId: 'mallory', correlationId: uuidv7() },
-    value: new Sealer(key).seal(Buffer.from('{"p":"forged"}'), { namespace: 'forge', key: 'db/pass', version })
-  }, new Authenticator(key))
-  const resigned = (r: object): string => {
-    const { auth: _, ...rest } = r as LogRecord
-    return JSON.stringify(signRecord(rest, new Authenticator(dataKey)))
-  }
+  const meta = { updatedAt: new Date().toISOString(), nodeId: 'mallory', correlationId: uuidv7() }
+  const keysOf = (key: Uint8Array): RecordKeys => ({ sealer: new Sealer(key), authenticator: new Authenticator(key) })
+  const base = (version: number, key: Uint8Array = dataKey, head: Partial<RecordHead> = {}): LogRecord =>
+    buildRecord({ ns: 'forge', key: 'db/pass', version, meta, ...head }, 'put', Buffer.from('{"p":"forged"}'), keysOf(key))
   const genuineRecord = await (async () => {
     const { jetstreamManager } = await import('@nats-io/jetstream')
     const jsm = await jetstreamManager(nc)
@@ -79,13 +70,13 @@ t.test('garbage and forged records on the stream are rejected; replicas are unch
   const forgeries: Array<[string, Uint8Array | string]> = [
     ['garbage bytes', randomBytes(64)],
     ['JSON of the wrong shape', JSON.stringify({ hello: 'world' })],
-    ['a record sealed and tagged under another data key', encodeRecord(base(3, randomBytes(32)))],
-    ['a record with a made-up tag', JSON.stringify({ ...base(3), auth: { kid: new Authenticator(dataKey).kid, tag: randomBytes(32).toString('base64url') } })],
-    ['a record of the unauthenticated schema 1', JSON.stringify((({ auth: _, ...r }) => ({ ...r, v: 1 }))(base(3)))],
+    ['a record sealed under another data key', encodeRecord(base(3, randomBytes(32)))],
+    ['a delete with a made-up tag', JSON.stringify({ ...buildRecord({ ns: 'forge', key: 'db/pass', version: 3, meta }, 'delete', undefined, keysOf(dataKey)), auth: { kid: new Authenticator(dataKey).kid, tag: randomBytes(32).toString('base64url') } })],
+    ['a record of the unauthenticated schema 1', JSON.stringify({ v: 1, ns: 'forge', key: 'db/pass', version: 3, op: 'delete', meta })],
     ['a record of a newer schema version', JSON.stringify({ ...base(3), v: 3 })],
-    ['a record naming another key', resigned({ ...base(3), key: 'db/other' })],
-    ['a record of another namespace', resigned({ ...base(3), ns: 'other' })],
-    ['a sealed value moved to another version', resigned({ ...base(3), value: (base(9) as { value: unknown }).value })],
+    ['a record naming another key', encodeRecord(base(3, dataKey, { key: 'db/other' }))],
+    ['a record of another namespace', encodeRecord(base(3, dataKey, { ns: 'other' }))],
+    ['a sealed value moved to another version', JSON.stringify({ ...base(3), value: (base(9) as { value: unknown }).value })],
     ['a replay of a genuine older record', genuineRecord ?? new Uint8Array()]
   ]
   for (const [, payload] of forgeries) nc.publish(subject, payload)
@@ -95,7 +86,7 @@ t.test('garbage and forged records on the stream are rejected; replicas are unch
   await caughtUp(b)
   t.same(await snapshot(b), before, 'the replica is unchanged')
   const { rejected } = await b.nodeStatus()
-  t.same(rejected, { malformed: 1, schema: 1, unauthenticated: 2, legacy: 1, seal: 1, 'newer-schema': 1, 'wrong-key': 2, 'wrong-namespace': 1, 'stale-version': 1 }, 'every forgery was counted by reason')
+  t.same(rejected, { malformed: 1, schema: 1, unauthenticated: 3, legacy: 1, 'newer-schema': 1, 'wrong-key': 2, 'wrong-namespace': 1, 'stale-version': 1 }, 'every forgery was counted by reason')
 
   // The latest record of the key is now a forgery: honest writers still build on the latest valid version.
   const next = await b.put('db/pass', { p: 'v3' }, { ifVersion: 2 })

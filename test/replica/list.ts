@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from '../../lib/authenticator.js'
-import { encodeRecord, signRecord } from '../../lib/record.js'
+import { buildRecord, encodeRecord } from '../../lib/record.js'
 import { Replica } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
 import { Sealer } from '../../lib/seal.js'
@@ -15,9 +15,8 @@ const sealer = new Sealer(dataKey)
 const authenticator = new Authenticator(dataKey)
 
 function entry (seq: number, key: string, version: number, op: 'put' | 'delete'): { seq: number, key: string, data: Uint8Array } {
-  const common = { v: 2 as const, ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() } }
-  const record = op === 'delete' ? { ...common, op } : { ...common, op, value: sealer.seal(Buffer.from('{"a":1}'), { namespace: 'default', key, version }) }
-  return { seq, key, data: encodeRecord(signRecord(record, authenticator)) }
+  const head = { ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() } }
+  return { seq, key, data: encodeRecord(buildRecord(head, op, op === 'delete' ? undefined : Buffer.from('{"a":1}'), { sealer, authenticator })) }
 }
 
 t.test('a page through tombstones stops at the scan bound and hands back a cursor; following it lists every live key once', async t => {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from '../../lib/authenticator.js'
-import { encodeRecord, RECORD_SCHEMA_VERSION, signRecord, type LogRecord } from '../../lib/record.js'
+import { buildRecord, encodeRecord, type LogRecord } from '../../lib/record.js'
 import { Replica, type AppliedChange } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
 import { Sealer } from '../../lib/seal.js'
@@ -20,15 +20,8 @@ const sealer = new Sealer(dataKey)
 const authenticator = new Authenticator(dataKey)
 
 function record (key: string, version: number, value: object): LogRecord {
-  return signRecord({
-    v: RECORD_SCHEMA_VERSION,
-    ns: 'default',
-    key,
-    version,
-    op: 'put',
-    meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() },
-    value: sealer.seal(Buffer.from(JSON.stringify(value)), { namespace: 'default', key, version })
-  }, authenticator)
+  const head = { ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() } }
+  return buildRecord(head, 'put', Buffer.from(JSON.stringify(value)), { sealer, authenticator })
 }
 
 const entry = (seq: number, r: LogRecord): { seq: number, key: string, data: Uint8Array } => ({ seq, key: r.key, data: encodeRecord(r) })
