@@ -4,7 +4,8 @@
  * the stream identity record, heartbeats and key-query answers. Each kind of message has its own subkey,
  * derived from the namespace data key with HKDF-SHA256, so a tag made for one
  * kind (a heartbeat) is never valid for another (a record), and the data key
- * itself never keys anything but AES-GCM.
+ * itself keys nothing but the values of schema 1 records (lib/seal.ts seals
+ * newer ones under a subkey of its own).
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 

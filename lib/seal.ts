@@ -7,7 +7,7 @@
  * authenticates every field of the record that carries it.
  * The key id names the data key (for rotation) without revealing it.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { keyId } from './authenticator.js'
 import { CredregError } from './errors.js'
 
@@ -16,6 +16,7 @@ export const DATA_KEY_BYTES = 32
 
 const IV_BYTES = 12
 const TAG_BYTES = 16
+const VALUE_KEY_SALT = Buffer.from('credreg sealer v2')
 
 /** A sealed value as it travels in a record. */
 export interface Sealed {
@@ -40,22 +41,33 @@ export interface SealContext {
   record?: { op: string, meta: { updatedAt: string, nodeId: string, correlationId: string } }
 }
 
-/** Seals and opens values under one data key. */
+/**
+ * Seals and opens values under one data key. Values of schema 2 records are
+ * sealed under an HKDF-SHA256 subkey of it (`credreg/value`), so the data key
+ * itself keys nothing new; values of schema 1 records stay under the data key
+ * they were sealed with.
+ */
 export class Sealer {
   readonly kid: string
-  readonly #key: Buffer
+  readonly #legacyKey: Buffer
+  readonly #valueKey: Buffer
 
   constructor (dataKey: Uint8Array) {
     if (dataKey.length !== DATA_KEY_BYTES) {
       throw new CredregError('INVALID_CONFIG', `a data key must be exactly ${DATA_KEY_BYTES} bytes, got ${dataKey.length}`)
     }
-    this.#key = Buffer.from(dataKey)
-    this.kid = keyId(this.#key)
+    this.#legacyKey = Buffer.from(dataKey)
+    this.#valueKey = Buffer.from(hkdfSync('sha256', dataKey, VALUE_KEY_SALT, 'credreg/value', DATA_KEY_BYTES))
+    this.kid = keyId(this.#legacyKey)
+  }
+
+  #keyFor (context: SealContext): Buffer {
+    return context.record === undefined ? this.#legacyKey : this.#valueKey
   }
 
   seal (plaintext: Uint8Array, context: SealContext): Sealed {
     const iv = randomBytes(IV_BYTES)
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv)
+    const cipher = createCipheriv('aes-256-gcm', this.#keyFor(context), iv)
     cipher.setAAD(aad(context))
     const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()])
     return { kid: this.kid, iv: iv.toString('base64'), ct: ct.toString('base64') }
@@ -67,7 +79,7 @@ export class Sealer {
     const iv = Buffer.from(sealed.iv, 'base64')
     const data = Buffer.from(sealed.ct, 'base64')
     if (iv.length !== IV_BYTES || data.length < TAG_BYTES) throw new Error('malformed sealed value')
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, iv)
+    const decipher = createDecipheriv('aes-256-gcm', this.#keyFor(context), iv)
     decipher.setAAD(aad(context))
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES))
     return Buffer.concat([decipher.update(data.subarray(0, data.length - TAG_BYTES)), decipher.final()])

@@ -31,3 +31,18 @@ t.test('a data key must be 32 bytes', async t => {
   t.throws(() => new Sealer(randomBytes(16)), { code: 'INVALID_CONFIG' })
   t.throws(() => new Sealer(randomBytes(33)), { code: 'INVALID_CONFIG' })
 })
+
+t.test('a value of a schema 2 record is bound to the whole record, under a key of its own', async t => {
+  const dataKey = randomBytes(32)
+  const sealer = new Sealer(dataKey)
+  const record = { op: 'put', meta: { updatedAt: '2026-11-29T10:00:00.000Z', nodeId: 'host-a', correlationId: '0193a0c4-7b2e-7000-8000-000000000001' } }
+  const plain = Buffer.from('{"password":"hunter2"}')
+  const sealed = sealer.seal(plain, { ...context, record })
+  t.same(sealer.open(sealed, { ...context, record }), plain)
+  t.throws(() => sealer.open(sealed, { ...context, record: { ...record, op: 'patch' } }), 'another op does not authenticate')
+  t.throws(() => sealer.open(sealed, { ...context, record: { ...record, meta: { ...record.meta, nodeId: 'mallory' } } }), 'another writer does not authenticate')
+  t.throws(() => sealer.open(sealed, context), 'nor does the binding of schema 1 records')
+  const legacy = sealer.seal(plain, context)
+  t.throws(() => sealer.open(legacy, { ...context, record }), 'a schema 1 value does not pass for a schema 2 one')
+  t.same(new Sealer(dataKey).open(legacy, context), plain, 'schema 1 values still open under the data key itself')
+})
