@@ -80,6 +80,13 @@ export interface NatsOptions {
   /** Path of a file holding a user nkey seed (`SU…`), for a server that lists the user by its public nkey; a secrets file too. */
   nkeyFile?: string
   tls?: { caFile?: string, certFile?: string, keyFile?: string }
+  /**
+   * The subject prefix of this connection's reply subjects (`_INBOX` by
+   * default), e.g. `_INBOX_host-a`: a NATS user allowed to subscribe only
+   * below its own prefix cannot read other clients' replies
+   * (docs/nats-permissions.md).
+   */
+  inboxPrefix?: string
   /** Stream replicas (1 by default; 3 on a three-node cluster). */
   replicas?: number
   /**

@@ -31,6 +31,7 @@ export const DaemonConfigSchema = Type.Object({
   keyFile: Type.Optional(Type.String({ minLength: 1 })),
   natsCreds: Type.Optional(Type.String({ minLength: 1 })),
   natsNkey: Type.Optional(Type.String({ minLength: 1 })),
+  natsInboxPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', maxLength: 128 })),
   natsUser: Type.Optional(Type.String({ minLength: 1 })),
   natsPass: Type.Optional(Type.String()),
   natsToken: Type.Optional(Type.String({ minLength: 1 })),
@@ -69,6 +70,7 @@ const FLAGS: Flag[] = [
   { flag: '--key-file <path>', key: 'keyFile', kind: 'string', help: '32-byte data key, mode 0600; required with --nats (standalone default: <data-dir>/credregd.key, created on first start)' },
   { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed), mode 0600' },
   { flag: '--nats-nkey <file>', key: 'natsNkey', kind: 'string', help: 'file holding the NATS user nkey seed (SU...), mode 0600' },
+  { flag: '--nats-inbox-prefix <prefix>', key: 'natsInboxPrefix', kind: 'string', help: 'subject prefix of this daemon\'s NATS reply subjects (default: _INBOX), e.g. _INBOX_host-a, to confine each host user to its own replies' },
   { flag: '--nats-user <user>', key: 'natsUser', kind: 'string', help: 'NATS user (with --nats-pass)' },
   { flag: '--nats-pass <pass>', key: 'natsPass', kind: 'string', help: 'NATS password (prefer the environment twin)' },
   { flag: '--nats-token <token>', key: 'natsToken', kind: 'string', help: 'NATS token (prefer the environment twin)' },
@@ -170,6 +172,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   if (config.nats !== undefined && config.keyFile === undefined) throw invalid('--key-file is required with --nats: every daemon of a namespace must share the same data key')
   if (config.nats === undefined && config.replicas !== undefined) throw invalid('--replicas applies only with --nats')
   if (config.nats === undefined && config.streamMaxBytes !== undefined) throw invalid('--stream-max-bytes applies only with --nats')
+  if (config.nats === undefined && config.natsInboxPrefix !== undefined) throw invalid('--nats-inbox-prefix applies only with --nats')
   if ((config.natsUser === undefined) !== (config.natsPass === undefined)) throw invalid('--nats-user and --nats-pass go together')
   if ((config.natsTlsCert === undefined) !== (config.natsTlsKey === undefined)) throw invalid('--nats-tls-cert and --nats-tls-key go together')
   if (config.natsCreds !== undefined && config.natsNkey !== undefined) throw invalid('--nats-creds and --nats-nkey exclude each other: the creds file holds its own seed')

@@ -151,6 +151,7 @@ function natsOptions (config: DaemonConfig): NatsOptions {
     ...(config.natsToken !== undefined ? { token: config.natsToken } : {}),
     ...(config.natsCreds !== undefined ? { credsFile: config.natsCreds } : {}),
     ...(config.natsNkey !== undefined ? { nkeyFile: config.natsNkey } : {}),
+    ...(config.natsInboxPrefix !== undefined ? { inboxPrefix: config.natsInboxPrefix } : {}),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
     ...(config.replicas !== undefined ? { replicas: config.replicas } : {}),
     ...(config.streamMaxBytes !== undefined ? { maxBytes: config.streamMaxBytes } : {})

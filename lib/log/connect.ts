@@ -39,6 +39,7 @@ export function connectionOptions (options: NatsOptions, secrets: NatsSecrets = 
     if (inUrl.pass !== undefined) opts.pass = inUrl.pass
     if (inUrl.token !== undefined) opts.token = inUrl.token
   }
+  if (options.inboxPrefix !== undefined) opts.inboxPrefix = options.inboxPrefix
   if (options.user !== undefined) opts.user = options.user
   if (options.pass !== undefined) opts.pass = options.pass
   if (options.token !== undefined) opts.token = options.token

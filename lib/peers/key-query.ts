@@ -77,7 +77,7 @@ export class KeyQueries {
     const { nc, node, authenticator, ignored } = this.#o
     const answers = new Map<string, number>()
     if (expected === 0 || nc.isClosed() || nc.isDraining()) return answers
-    const q = signQuestion(authenticator, { namespace: node.namespace, from: node.nodeId, id: randomBytes(16).toString('base64url'), reply: createInbox(), key })
+    const q = signQuestion(authenticator, { namespace: node.namespace, from: node.nodeId, id: randomBytes(16).toString('base64url'), reply: createInbox(inboxPrefixOf(nc)), key })
     let finish!: () => void
     const finished = new Promise<void>(resolve => { finish = resolve })
     const sub = nc.subscribe(q.reply, {
@@ -107,4 +107,10 @@ export class KeyQueries {
   close (): void {
     this.#sub.unsubscribe()
   }
+}
+
+// The reply prefix the connection was opened with (`inboxPrefix`), as nats.js's own requests
+// use it: a user confined to its own replies receives the answers. Not in the typed interface.
+function inboxPrefixOf (nc: NatsConnection): string | undefined {
+  return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix
 }

@@ -72,6 +72,8 @@ t.test('invalid values are INVALID_CONFIG with the flag named', async t => {
   invalid(t, ['--data-dir', '/d', '--socket', '/' + 'x'.repeat(120)], {}, /longer than 107 bytes/)
   invalid(t, ['--data-dir', '/d', '--replicas', '3'], {}, /--replicas applies only with --nats/)
   invalid(t, ['--data-dir', '/d', '--stream-max-bytes', '1073741824'], {}, /--stream-max-bytes applies only with --nats/)
+  invalid(t, ['--data-dir', '/d', '--nats-inbox-prefix', '_INBOX_a'], {}, /--nats-inbox-prefix applies only with --nats/)
+  invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--nats-inbox-prefix', 'a.>'], {}, /--nats-inbox-prefix/)
   invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--stream-max-bytes', '1000'], {}, /--stream-max-bytes/)
   invalid(t, ['--data-dir', '/d', '--nats', 'nats://a'], {}, /--key-file is required with --nats/)
   invalid(t, ['--data-dir', '/d', '--nats', 'nats://a', '--key-file', '/k', '--nats-user', 'u'], {}, /--nats-user and --nats-pass go together/)

@@ -15,10 +15,10 @@ const STREAM = 'CREDREG_prod'
 const keyFile = await writeKeyFile()
 const connected = async (d: DaemonProcess): Promise<boolean> => (await d.request('GET', '/v1/status')).json.nats.connected === true
 
-t.test('daemons under the host user of docs/nats-permissions.md write, read and hear each other, but that user cannot delete or purge the stream; the admin user can purge', async t => {
+t.test('daemons under the host user of docs/nats-permissions.md write, read and hear each other, but that user cannot delete or purge the stream, nor read other clients\' replies; the admin user can purge', async t => {
   const nats = await startNatsServer({ authorization })
   t.teardown(() => nats.stop())
-  const asHost = { nats: nats.url, keyFile, args: ['--namespace', 'prod', '--nats-user', 'credreg-host'], env: { CREDREG_NATS_PASS: 'host-password' } }
+  const asHost = { nats: nats.url, keyFile, args: ['--namespace', 'prod', '--nats-user', 'credreg-host', '--nats-inbox-prefix', '_INBOX_host'], env: { CREDREG_NATS_PASS: 'host-password' } }
   const a = await startDaemon(asHost)
   t.teardown(() => a.stop())
   await eventually(() => connected(a), 'the first daemon connected')
@@ -34,7 +34,7 @@ t.test('daemons under the host user of docs/nats-permissions.md write, read and 
   t.match(rows.find(n => n.nodeId === b.nodeId), { keyVersion: 2 }, 'a key query answered by the peer')
   t.notMatch(nats.log(), /Violation/, 'nothing a daemon did was refused')
 
-  const host = await connect({ servers: nats.url, user: 'credreg-host', pass: 'host-password', timeout: 2000 })
+  const host = await connect({ servers: nats.url, user: 'credreg-host', pass: 'host-password', timeout: 2000, inboxPrefix: '_INBOX_host' })
   const admin = await connect({ servers: nats.url, user: 'credreg-admin', pass: 'admin-password', timeout: 2000 })
   t.teardown(async () => { await Promise.all([host.close(), admin.close()]) })
   const hostJsm = await jetstreamManager(host, { checkAPI: false, timeout: 2000 })
@@ -46,6 +46,10 @@ t.test('daemons under the host user of docs/nats-permissions.md write, read and 
   t.match(nats.log(), /Publish Violation.*STREAM\.DELETE\.CREDREG_prod/, 'the server logged the refused delete')
   const kept = await adminJsm.streams.info(STREAM)
   t.ok(kept.state.messages >= 3, `the stream is intact (${kept.state.messages} records: identity and two versions)`)
+
+  host.subscribe('_INBOX.>')
+  await host.flush().catch(() => {})
+  await eventually(() => /Subscription Violation.*_INBOX\.>/.test(nats.log()) || undefined, 'the host user refused other clients\' replies')
 
   const purged = await adminJsm.streams.purge(STREAM)
   t.ok(purged.success, 'the admin user can purge')
