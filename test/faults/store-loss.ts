@@ -9,6 +9,8 @@ t.test('the JetStream store lost under load, then `credreg admin reseed` on one 
     setup: oneNatsServer,
     // Through daemon 1: any daemon works, the others add what it lacks.
     faults: ({ server }) => [storeLoss(server, 1)],
-    effect: { what: 'writes refused with LOG_DIVERGED', count: failures({ kinds: ['cas'], codes: ['LOG_DIVERGED'] }) }
+    // Refused as LOG_DIVERGED once a daemon has checked the recreated log, or failed
+    // (UNAVAILABLE, TIMEOUT) while the server restarts empty: which, depends on timing.
+    effect: { what: 'writes refused or failed while the store was lost', count: failures({ kinds: ['cas'] }) }
   })
 })
