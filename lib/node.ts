@@ -18,7 +18,7 @@ import { Follower } from './replica/follower.js'
 import { Replica, type AppliedChange } from './replica/replica.js'
 import type { Db } from './replica/store.js'
 import { DEFAULT_WATCH_QUEUE_BYTES } from './replica/change-queue.js'
-import { replays, watchReplica } from './replica/watch.js'
+import { Watchers, type WatchLoad } from './replica/watchers.js'
 import { historyOf } from './replica/history.js'
 import { Sealer } from './seal.js'
 import type {
@@ -63,18 +63,6 @@ export function authenticatorOf (node: CredregNode): Authenticator {
   return node.authenticator
 }
 
-/** What watching costs a node right now. */
-export interface WatchLoad {
-  /** Open watchers. */
-  watchers: number
-  /** Watchers still replaying their backlog. */
-  replays: number
-  /** Bytes of changes queued for watchers and not taken yet (as counted against each watcher's budget). */
-  queuedBytes: number
-  /** Listeners on the replica's `applied` notifications (one per live watcher, plus the daemon's own). */
-  appliedListeners: number
-}
-
 /**
  * The node's {@link WatchLoad} (`undefined` for a node not opened by
  * `openNode`), for the daemon's metrics and tests: not part of the public node contract.
@@ -89,11 +77,7 @@ class Node implements CredregNode {
   readonly #depth: number
   readonly #maxValueBytes: number
   readonly #timeoutMs: number
-  readonly #maxWatchers: number
-  readonly #maxReplays: number
-  readonly #queueBytes: number
-  #replaying = 0
-  readonly #queued = { bytes: 0 }
+  readonly #watchers: Watchers
   #status: Status = 'closed'
   #nodeId = ''
   #db: Db | undefined
@@ -103,7 +87,6 @@ class Node implements CredregNode {
   #writer: Writer | undefined
   #authenticator: Authenticator | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
-  readonly #watchers = new Set<AbortController>()
 
   constructor (options: NodeOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('openNode needs an options object')
@@ -113,9 +96,11 @@ class Node implements CredregNode {
     this.#depth = intOption('historyDepth', options.historyDepth, DEFAULT_HISTORY_DEPTH, 1, 100)
     this.#maxValueBytes = intOption('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 2, 1024 * 1024)
     this.#timeoutMs = intOption('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS, 100, 600_000)
-    this.#maxWatchers = intOption('maxWatchers', options.maxWatchers, DEFAULT_MAX_WATCHERS, 1, 100_000)
-    this.#maxReplays = intOption('maxWatchReplays', options.maxWatchReplays, DEFAULT_MAX_WATCH_REPLAYS, 1, 100_000)
-    this.#queueBytes = intOption('watchQueueBytes', options.watchQueueBytes, DEFAULT_WATCH_QUEUE_BYTES, 64 * 1024, 1024 * 1024 * 1024)
+    this.#watchers = new Watchers({
+      maxWatchers: intOption('maxWatchers', options.maxWatchers, DEFAULT_MAX_WATCHERS, 1, 100_000),
+      maxReplays: intOption('maxWatchReplays', options.maxWatchReplays, DEFAULT_MAX_WATCH_REPLAYS, 1, 100_000),
+      queueBytes: intOption('watchQueueBytes', options.watchQueueBytes, DEFAULT_WATCH_QUEUE_BYTES, 64 * 1024, 1024 * 1024 * 1024)
+    })
     if (options.nats !== undefined) {
       intOption('nats.replicas', options.nats.replicas, 1, 1, 5)
       intOption('nats.maxBytes', options.nats.maxBytes, -1, 1024 * 1024, Number.MAX_SAFE_INTEGER)
@@ -297,51 +282,7 @@ class Node implements CredregNode {
     const { replica } = this.#open()
     assertPrefix(prefix)
     if (options.since !== undefined) positiveInt('since', options.since, 0)
-    const replay = replays(replica, options.since)
-    // Refused at once rather than queued: a caller told to come back later holds nothing meanwhile.
-    if (this.#watchers.size >= this.#maxWatchers) {
-      throw new CredregError('UNAVAILABLE', `${this.#watchers.size} watchers are open, the most this node serves: try again later`)
-    }
-    if (replay && this.#replaying >= this.#maxReplays) {
-      throw new CredregError('UNAVAILABLE', `${this.#replaying} watchers are replaying their backlog, the most this node runs at once: try again later`)
-    }
-    const controller = new AbortController()
-    const onAbort = (): void => controller.abort()
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    this.#watchers.add(controller)
-    if (replay) this.#replaying++
-    const events = watchReplica(replica, prefix, {
-      since: options.since,
-      signal: controller.signal,
-      queueBytes: this.#queueBytes,
-      tally: this.#queued,
-      ...(replay ? { onReplayed: () => { this.#replaying-- } } : {})
-    })
-    const release = (): void => {
-      controller.abort()
-      this.#watchers.delete(controller)
-      options.signal?.removeEventListener('abort', onAbort)
-    }
-    controller.signal.addEventListener('abort', release, { once: true })
-    if (options.signal?.aborted === true) controller.abort()
-    // Not a generator: `return()` must release the watcher even before the first `next()`.
-    return {
-      next: async () => {
-        try {
-          const result = await events.next()
-          if (result.done === true) release()
-          return result
-        } catch (err) {
-          release()
-          throw err
-        }
-      },
-      return: async () => {
-        release()
-        return await events.return(undefined)
-      },
-      [Symbol.asyncIterator] () { return this }
-    }
+    return this.#watchers.open(replica, prefix, options.since, options.signal)
   }
 
   async waitForApplied (seq: number, timeoutMs = this.#timeoutMs): Promise<void> {
@@ -351,7 +292,7 @@ class Node implements CredregNode {
   }
 
   watchLoad (): WatchLoad {
-    return { watchers: this.#watchers.size, replays: this.#replaying, queuedBytes: this.#queued.bytes, appliedListeners: this.#replica?.listenerCount('applied') ?? 0 }
+    return this.#watchers.load(this.#replica)
   }
 
   onApplied (listener: (changes: AppliedChange[]) => void): () => void {
@@ -395,7 +336,7 @@ class Node implements CredregNode {
     this.#status = 'closing'
     // Writes under way finish (or fail) first: a caller never sees a write vanish mid-flight.
     await Promise.allSettled([...this.#inFlight])
-    for (const watcher of this.#watchers) watcher.abort()
+    this.#watchers.closeAll()
     await this.#follower?.stop()
     await this.#log?.close()
     await this.#db?.close()

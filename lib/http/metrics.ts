@@ -2,7 +2,7 @@
  * Prometheus metrics of a daemon (prom-client), on a registry of its own.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { WatchLoad } from '../node.js'
+import type { WatchLoad } from '../replica/watchers.js'
 import type { NodeStatus } from '../types.js'
 
 /** How a write ended, as counted by `credreg_writes_total`. */
