@@ -35,7 +35,8 @@ export function jsonSyntaxFault (text: string): string | undefined {
       i++
       continue
     }
-    if (want === 'key-or-close' && c === '}') {
+    // An empty object or array closing at once.
+    if ((want === 'key-or-close' && c === '}') || (want === 'value-or-close' && c === ']')) {
       open.pop()
       want = 'after'
       i++
@@ -50,12 +51,6 @@ export function jsonSyntaxFault (text: string): string | undefined {
       if (i >= text.length) return fault(i, 'unexpected end of input')
       if (text[i] !== ':') return fault(i, 'expected : after a property name')
       want = 'value'
-      i++
-      continue
-    }
-    if (want === 'value-or-close' && c === ']') {
-      open.pop()
-      want = 'after'
       i++
       continue
     }
