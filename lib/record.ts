@@ -94,9 +94,13 @@ export interface RecordKeys { sealer: Sealer, authenticator: Authenticator }
 const checkRecord = Compile(LogRecordSchema)
 const checkLegacy = Compile(LegacyRecordSchema)
 
-/** What a value of a schema 2 record is bound to: every field of the record but the value itself. */
-export function sealContextOf (record: RecordHead & { op: string }): SealContext {
-  return { namespace: record.ns, key: record.key, version: record.version, record: { op: record.op, meta: record.meta } }
+/**
+ * What a value is bound to: for a record of schema 2, every field of the
+ * record but the value itself; for one of schema 1, its namespace, key and version.
+ */
+export function sealContextOf (record: RecordHead & { op: string }, schema: 1 | 2 = RECORD_SCHEMA_VERSION): SealContext {
+  const bound = { namespace: record.ns, key: record.key, version: record.version }
+  return schema === LEGACY_SCHEMA_VERSION ? bound : { ...bound, record: { op: record.op, meta: record.meta } }
 }
 
 /** What a delete's tag covers, in a fixed order: every field but the tag itself. */

@@ -106,8 +106,7 @@ function valueProblem (record: ReadRecord, ctx: VerdictContext): { reason: Refus
   if (record.op === 'delete') return undefined
   let plain: Buffer
   try {
-    const bound = record.v === LEGACY_SCHEMA_VERSION ? { namespace: record.ns, key: record.key, version: record.version } : sealContextOf(record)
-    plain = ctx.sealer.open(record.value, bound)
+    plain = ctx.sealer.open(record.value, sealContextOf(record, record.v))
   } catch (err) {
     return { reason: record.v === LEGACY_SCHEMA_VERSION ? 'seal' : 'unauthenticated', detail: (err as Error).message }
   }

@@ -6,12 +6,12 @@
 import { EventEmitter } from 'node:events'
 import type { Authenticator } from '../authenticator.js'
 import { CredregError } from '../errors.js'
-import { buildRecord, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord } from '../record.js'
+import { buildRecord, LEGACY_SCHEMA_VERSION, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord } from '../record.js'
 import type { SealContext, Sealer } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
-import { verdict, type KeyState, type Refusal } from '../verdict.js'
+import { verdict, type KeyState, type Refusal, type VerdictContext } from '../verdict.js'
 import { ApplyBatch, storedVersionOf, type AppliedChange } from './apply-batch.js'
 import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
@@ -52,8 +52,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #lineage: string[] = []
   #rebaseUntil = 0
   #rebaseFrom = 0
-  // Until the log's first authenticated record, schema 1 records still count (see lib/verdict.ts).
-  #legacy = true
+  // What every record is decided with (lib/verdict.ts). `legacy`: until the log's first authenticated
+  // record, schema 1 records still count.
+  readonly #verdict: VerdictContext
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<Refusal, number>> = {}
   // Whether each of the latest records read was applied or refused, so a writer can tell what became of its own.
@@ -70,6 +71,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.namespace = namespace
     this.#sealer = sealer
     this.authenticator = authenticator
+    this.#verdict = { namespace, authenticator, sealer, legacy: true }
     this.#scanLimit = listScanLimit ?? LIST_SCAN_LIMIT
     this.#depth = historyDepth
     this.#logger = logger
@@ -99,7 +101,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     this.#rebaseFrom = Number(rebaseFrom ?? 0)
     this.#liveCount = Number(live ?? 0)
     this.#resyncHorizon = Number(horizon ?? 0)
-    this.#legacy = authenticatedFrom === undefined
+    this.#verdict.legacy = authenticatedFrom === undefined
   }
 
   async setIdentity (identity: string, lineage: string[] = []): Promise<void> {
@@ -160,9 +162,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `heads` moves with it. */
   #decide (entry: LogEntry, heads: Map<string, StoredEntity | undefined>, batch: ApplyBatch): void {
     const prev = entry.key === undefined ? undefined : heads.get(entry.key)
-    const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), {
-      namespace: this.namespace, authenticator: this.authenticator, sealer: this.#sealer, legacy: this.#legacy
-    })
+    const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), this.#verdict)
     if (decided.record?.v === RECORD_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
     if (decided.applied) {
       heads.set(decided.record.key, batch.add(entry.seq, decided.record, prev))
@@ -183,8 +183,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   // The log holds authenticated records from `seq` on (its first tagged record, or the
   // identity of a history of tagged records): unauthenticated ones never count again.
   #authenticatedFrom (seq: number, batch: ApplyBatch): void {
-    if (!this.#legacy) return
-    this.#legacy = false
+    if (!this.#verdict.legacy) return
+    this.#verdict.legacy = false
     batch.meta('authenticatedFrom', String(seq))
   }
 
@@ -322,8 +322,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   }
 
   #sealContext (key: string, stored: StoredVersion): SealContext {
-    const bound = { namespace: this.namespace, key, version: stored.version }
-    return stored.schema === RECORD_SCHEMA_VERSION ? sealContextOf({ ns: this.namespace, key, version: stored.version, op: stored.op, meta: stored.meta }) : bound
+    return sealContextOf({ ns: this.namespace, key, version: stored.version, op: stored.op, meta: stored.meta }, stored.schema ?? LEGACY_SCHEMA_VERSION)
   }
 
   toEntity (key: string, stored: StoredVersion): Entity {
