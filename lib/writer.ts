@@ -46,9 +46,12 @@ const CONNECT_GRACE_MS = 2000
 
 export class Writer {
   readonly #o: WriterOptions
+  readonly #verdict: VerdictContext
 
   constructor (options: WriterOptions) {
     this.#o = options
+    // Whether a record in the log counts, as every replica decides it (for a record this replica never read).
+    this.#verdict = { namespace: options.namespace, authenticator: options.replica.authenticator, sealer: options.sealer, legacy: false }
   }
 
   async write (key: string, intent: WriteIntent): Promise<WriteResult> {
@@ -127,15 +130,10 @@ export class Writer {
       const next = await log.recordAfter(key, after)
       if (next === undefined || next.seq > seq) return 'unknown'
       if (next.seq === seq) return 'applied'
-      const decided = verdict(next, undefined, this.#verdictContext())
+      const decided = verdict(next, undefined, this.#verdict)
       if (decided.applied && decided.record.version === version) return 'refused'
       after = next.seq
     }
-  }
-
-  #verdictContext (): VerdictContext {
-    const { namespace, replica, sealer } = this.#o
-    return { namespace, authenticator: replica.authenticator, sealer, legacy: false }
   }
 
   #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {
@@ -147,10 +145,10 @@ export class Writer {
   }
 
   // A publish that timed out may have landed: retrying the same record with the
-  // same message id either lands it once or returns the first landing.
-  // Each attempt waits no longer than the write's deadline allows. Once an attempt went
-  // unacknowledged, the record may be in the log: a failure after that is TIMEOUT
-  // (outcome unknown), never a failure that says nothing was written.
+  // same message id either lands it once or returns the first landing. Each
+  // attempt waits no longer than the write's deadline allows; once one went
+  // unacknowledged, a failure after it is TIMEOUT (outcome unknown), never one
+  // that says nothing was written.
   async #appendWithRetry (key: string, record: LogRecord, expectedLastSeq: number, msgId: string, deadline: number): Promise<number> {
     const data = encodeRecord(record)
     let unacknowledged = false
