@@ -19,7 +19,7 @@ import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, ty
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
-import { decodeIdentity, MAX_LINEAGE } from './identity-record.js'
+import { MAX_LINEAGE } from './identity-record.js'
 import { unavailable } from './nats-errors.js'
 import { StreamIdentity } from './stream-identity.js'
 
@@ -226,7 +226,7 @@ export class JetStreamLog extends AbstractLog {
     // The identity record is not an entity record: only a reader's position moves past it,
     // and an authentic one that opens a history of tagged records says so to the replica.
     if (subject === this.#identitySubject) {
-      const read = decodeIdentity(this.#stream, Buffer.from(data).toString('utf8'), this.#options.authenticator)
+      const read = this.#identity.decode({ seq, data })
       return { seq, key: undefined, data, control: true, ...(read?.verified === true && read.record.authenticated === true ? { authenticatedHistory: true } : {}) }
     }
     const tokens = subject.startsWith(this.#prefix) ? subject.slice(this.#prefix.length) : ''

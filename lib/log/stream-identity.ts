@@ -84,13 +84,13 @@ export class StreamIdentity {
     try {
       const last = await this.#messages.last()
       if (last === undefined) return undefined
-      const newest = this.#decode(last)
+      const newest = this.decode(last)
       if (newest?.verified === true) return newest
       let verified: IdentityAt | undefined
       let untagged: IdentityAt | undefined
       let m = await this.#messages.after(0)
       for (let n = 0; m !== undefined && n < MAX_WALK; n++) {
-        const read = this.#decode(m)
+        const read = this.decode(m)
         if (read?.verified === true) verified = read
         else if (read !== undefined) untagged = read
         m = await this.#messages.after(m.seq)
@@ -101,7 +101,8 @@ export class StreamIdentity {
     }
   }
 
-  #decode (m: RawMessage): IdentityAt | undefined {
+  /** An identity record as read from the stream; `undefined` when unreadable or forged. */
+  decode (m: RawMessage): IdentityAt | undefined {
     const read = decodeIdentity(this.#stream, Buffer.from(m.data).toString('utf8'), this.#authenticator)
     return read === undefined ? undefined : { ...read, seq: m.seq }
   }
