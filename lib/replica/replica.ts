@@ -141,22 +141,18 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const fresh = entries.filter(e => e.seq > this.#appliedSeq)
     const last = fresh.at(-1)
     if (last === undefined) return
-    const heads = await this.#loadHeads(fresh)
+    const keys = [...new Set(fresh.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
+    // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
+    // through the thread pool (and this call an await); a catch-up batch reads there while the log goes on delivering.
+    const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
+    // The current entity of every key: what the verdict on each record is computed against.
+    const heads = new Map(keys.map((k, i) => [k, loaded[i]]))
     const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
     for (const entry of fresh) {
       if (entry.control !== true) this.#decide(entry, heads, batch)
       else if (entry.authenticatedHistory === true) this.#authenticatedFrom(entry.seq, batch)
     }
     await this.#commit(batch, last.seq)
-  }
-
-  /** The current entity of every key the entries name: what the verdict on each is computed against. */
-  async #loadHeads (entries: LogEntry[]): Promise<Map<string, StoredEntity | undefined>> {
-    const keys = [...new Set(entries.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
-    // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
-    // through the thread pool; a catch-up batch reads there while the log goes on delivering.
-    const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
-    return new Map(keys.map((k, i) => [k, loaded[i]]))
   }
 
   /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `heads` moves with it. */
