@@ -16,7 +16,7 @@ t.test('a write whose publish NATS never acknowledges within --write-timeout-ms 
   t.teardown(() => daemon.stop())
   await eventually(() => connected(daemon), 'a NATS connection')
   t.equal((await daemon.request('PUT', '/v1/entities/slow/a', { body: { a: 1 } })).status, 201)
-  nats.pause()
+  await nats.pause()
   const answer = await daemon.request('PUT', '/v1/entities/slow/a', { body: { a: 2 } })
   nats.resume()
   t.equal(answer.status, 504, `refused as unknown, not as a definite failure: ${answer.status} ${JSON.stringify(answer.json)}`)

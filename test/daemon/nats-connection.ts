@@ -60,7 +60,7 @@ t.test('SIGTERM lets a write in flight finish before the daemon exits', async t 
   const daemon = await startDaemon({ nats: nats.url, keyFile })
   t.teardown(() => daemon.stop())
   await eventually(() => connected(daemon), 'a NATS connection')
-  nats.pause()
+  await nats.pause()
   const write = daemon.request('PUT', '/v1/entities/inflight/a', { body: { a: 1 } })
   // Nothing tells when the request is in: a moment for it to reach the daemon (if it did not, the test fails, it cannot pass wrongly).
   await new Promise(resolve => setTimeout(resolve, 200))
