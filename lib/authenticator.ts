@@ -10,9 +10,9 @@
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 
 /** What a tag authenticates; each purpose has its own subkey. */
-export type TagPurpose = 'record' | 'identity' | 'heartbeat' | 'key-query' | 'key-answer'
+export type TagPurpose = 'record' | 'transaction' | 'identity' | 'heartbeat' | 'key-query' | 'key-answer'
 
-const PURPOSES: readonly TagPurpose[] = ['record', 'identity', 'heartbeat', 'key-query', 'key-answer']
+const PURPOSES: readonly TagPurpose[] = ['record', 'transaction', 'identity', 'heartbeat', 'key-query', 'key-answer']
 const SUBKEY_BYTES = 32
 // A SHA-256 HMAC in base64url, unpadded.
 const TAG_CHARS = 43

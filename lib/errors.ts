@@ -41,11 +41,22 @@ export const ERROR_CODES = {
 /** A stable error code. */
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/** Why one key of a refused changeset failed (as `KeyFailure` in lib/shapes/changeset.ts). */
+export interface KeyFailureDetail {
+  key: string
+  code: string
+  message: string
+  expectedVersion?: number
+  currentVersion?: number
+}
+
 /** Extra details some codes carry. */
 export interface ErrorDetails {
   key?: string
   expectedVersion?: number
   currentVersion?: number
+  /** A refused changeset: every key that failed, and why. */
+  failures?: KeyFailureDetail[]
 }
 
 /** The base of every error credreg reports. */
@@ -89,6 +100,41 @@ export class VersionConflictError extends CredregError {
   }
 }
 
+// Which code a refused changeset answers with when its keys failed for several reasons: the one to act on first.
+const CHANGESET_CODE_ORDER: readonly ErrorCode[] = ['VERSION_CONFLICT', 'NOT_FOUND', 'PATCH_FAILED', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'INVALID_KEY', 'BAD_REQUEST']
+
+/**
+ * A changeset refused before anything was written: `failures` lists every key
+ * whose condition or change failed (its code, message and, for a conflict,
+ * the expected and current versions). The error's own code is the first of
+ * VERSION_CONFLICT, NOT_FOUND, PATCH_FAILED, … that any key failed with.
+ */
+export class ChangesetError extends CredregError {
+  readonly failures: KeyFailureDetail[]
+
+  constructor (failures: KeyFailureDetail[], options?: ErrorOptions) {
+    const codes = new Set(failures.map(f => f.code))
+    const code = CHANGESET_CODE_ORDER.find(c => codes.has(c)) ?? 'BAD_REQUEST'
+    const listed = failures.map(f => `${f.key}: ${f.message}`).join('; ')
+    super(code, `the changeset was refused, nothing was written (${failures.length} key${failures.length === 1 ? '' : 's'} failed): ${listed}`, options)
+    this.name = 'ChangesetError'
+    this.failures = failures
+  }
+
+  /** The failures as keys to versions lost: for a conflict, which key moved and where it is now. */
+  override toJSON (): { code: ErrorCode, message: string } & ErrorDetails {
+    return { ...super.toJSON(), failures: this.failures }
+  }
+}
+
+/** One key's failure in a changeset, from the typed error it would have been alone. */
+export function keyFailureOf (key: string, err: CredregError): KeyFailureDetail {
+  const versions = err instanceof VersionConflictError
+    ? { ...(err.expectedVersion !== undefined ? { expectedVersion: err.expectedVersion } : {}), currentVersion: err.currentVersion }
+    : {}
+  return { key, code: err.code, message: err.message, ...versions }
+}
+
 /** True when `err` is a {@link CredregError}, optionally of the given code. */
 export function isCredregError (err: unknown, code?: ErrorCode): err is CredregError {
   return err instanceof CredregError && (code === undefined || err.code === code)
@@ -103,6 +149,14 @@ export function errorFromJSON (body: unknown, fallbackStatus?: number): CredregE
   const message = typeof b.message === 'string' ? b.message : 'unknown error'
   const code = typeof b.code === 'string' && b.code in ERROR_CODES ? (b.code as ErrorCode) : codeForStatus(fallbackStatus)
   const key = typeof b.key === 'string' ? b.key : undefined
+  if (Array.isArray(b.failures)) {
+    const failures = b.failures.filter(isKeyFailure)
+    if (failures.length > 0) {
+      const err = new ChangesetError(failures)
+      err.message = message
+      return err
+    }
+  }
   if (code === 'VERSION_CONFLICT') {
     const expected = typeof b.expectedVersion === 'number' ? b.expectedVersion : undefined
     const current = typeof b.currentVersion === 'number' ? b.currentVersion : 0
@@ -111,6 +165,12 @@ export function errorFromJSON (body: unknown, fallbackStatus?: number): CredregE
     return err
   }
   return new CredregError(code, message, key !== undefined ? { key } : undefined)
+}
+
+function isKeyFailure (f: unknown): f is KeyFailureDetail {
+  const o = f as Record<string, unknown> | null
+  return typeof o === 'object' && o !== null && typeof o.key === 'string' && typeof o.code === 'string' && o.code in ERROR_CODES && typeof o.message === 'string' &&
+    (o.expectedVersion === undefined || typeof o.expectedVersion === 'number') && (o.currentVersion === undefined || typeof o.currentVersion === 'number')
 }
 
 // Statuses that several codes share map to their most general code.

@@ -22,11 +22,12 @@ import { Watchers, type WatchLoad } from './replica/watchers.js'
 import { historyOf } from './replica/history.js'
 import { Sealer } from './seal.js'
 import type {
-  ChangeEvent, ConditionalOptions, CredregNode, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
+  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregNode, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
   NodeStatus, PatchOperation, PutOptions, ReseedResult, Status, WatchOptions, WriteResult
 } from './types.js'
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
 import { Writer, type WriteIntent } from './writer.js'
+import { ChangesetWriter } from './changeset-writer.js'
 
 export const DEFAULT_HISTORY_DEPTH = 10
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000
@@ -85,6 +86,7 @@ class Node implements CredregNode {
   #replica: Replica | undefined
   #follower: Follower | undefined
   #writer: Writer | undefined
+  #changesets: ChangesetWriter | undefined
   #authenticator: Authenticator | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
 
@@ -157,7 +159,7 @@ class Node implements CredregNode {
       this.#authenticator = authenticator
       this.#log = log
       this.#follower = follower
-      this.#writer = new Writer({
+      const path = {
         log,
         replica,
         sealer,
@@ -166,7 +168,9 @@ class Node implements CredregNode {
         maxValueBytes: this.#maxValueBytes,
         timeoutMs: this.#timeoutMs,
         refusal: () => follower.writeRefusal
-      })
+      }
+      this.#writer = new Writer(path)
+      this.#changesets = new ChangesetWriter(path)
     } catch (err) {
       await db.close()
       this.#status = 'closed'
@@ -257,6 +261,17 @@ class Node implements CredregNode {
       return await write
     } finally {
       this.#inFlight.delete(write)
+    }
+  }
+
+  async commit (changes: Change[], options: CommitOptions = {}): Promise<CommitResult> {
+    this.#open()
+    const commit = (this.#changesets as ChangesetWriter).commit(changes, options)
+    this.#inFlight.add(commit)
+    try {
+      return await commit
+    } finally {
+      this.#inFlight.delete(commit)
     }
   }
 

@@ -35,20 +35,23 @@ export function maxRecordBytes (maxValueBytes: number): number {
 /** The largest encoded record a node reads. */
 export const MAX_RECORD_BYTES = maxRecordBytes(MAX_VALUE_BYTES_CEILING)
 
-const SealedSchema = Type.Object({
+/** A sealed value as records carry it. */
+export const SealedSchema = Type.Object({
   kid: Type.String({ pattern: '^[0-9a-f]{16}$' }),
   iv: Type.String({ maxLength: 64 }),
   // Bounded by the size of the whole record; the verdict bounds the plaintext.
   ct: Type.String()
 }, { additionalProperties: false })
 
-const RecordMetaSchema = Type.Object({
+/** Who wrote a record, when, and under which correlation id. */
+export const RecordMetaSchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time', maxLength: 64 }),
   nodeId: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' }),
   correlationId: Type.String({ format: 'uuid' })
 }, { additionalProperties: false })
 
-const AuthSchema = Type.Object({
+/** An HMAC tag and the id of the key it was made under. */
+export const AuthSchema = Type.Object({
   kid: Type.String({ pattern: '^[0-9a-f]{16}$' }),
   tag: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })
 }, { additionalProperties: false })
@@ -120,7 +123,7 @@ export function buildRecord (head: RecordHead, op: WriteOp, plaintext: Uint8Arra
 }
 
 /** Serializes a record for the log. */
-export function encodeRecord (record: LogRecord | ReadRecord): Uint8Array {
+export function encodeRecord (record: LogRecord | ReadRecord | { v: number }): Uint8Array {
   return Buffer.from(JSON.stringify(record))
 }
 
@@ -145,9 +148,14 @@ export function decodeRecord (data: Uint8Array, key: string | undefined, namespa
   } catch {
     return { ok: false, reason: 'malformed', detail: 'not JSON' }
   }
+  return checkKeyRecord(parsed, key, namespace)
+}
+
+/** Validates a parsed record read under `key`: see {@link decodeRecord}. */
+export function checkKeyRecord (parsed: unknown, key: string | undefined, namespace: string): DecodeResult {
   const v = (parsed as { v?: unknown } | null)?.v
   if (typeof v === 'number' && v > RECORD_SCHEMA_VERSION) {
-    return { ok: false, reason: 'newer-schema', detail: `record schema version ${v}; this node reads up to ${RECORD_SCHEMA_VERSION}: upgrade credreg` }
+    return { ok: false, reason: 'newer-schema', detail: `record schema version ${v} on a key's subject; this node reads up to ${RECORD_SCHEMA_VERSION} there: upgrade credreg` }
   }
   const check = v === LEGACY_SCHEMA_VERSION ? checkLegacy : checkRecord
   if (!check.Check(parsed)) {

@@ -38,7 +38,16 @@ export interface SealContext {
    * meta are bound too, so the value's GCM tag authenticates the whole
    * record. Absent for values of schema 1 records.
    */
-  record?: { op: string, meta: { updatedAt: string, nodeId: string, correlationId: string } }
+  record?: {
+    op: string
+    meta: { updatedAt: string, nodeId: string, correlationId: string }
+    /**
+     * The id of the transaction record (a changeset) that carries the value,
+     * when it is one: a value sealed inside a changeset never opens as a
+     * record of its own, so no part of a changeset can be lifted out of it.
+     */
+    transaction?: string
+  }
 }
 
 /**
@@ -88,6 +97,7 @@ export class Sealer {
 
 function aad ({ namespace, key, version, record }: SealContext): Buffer {
   if (record === undefined) return Buffer.from(`credreg/v1\0${namespace}\0${key}\0${version}`)
-  const { op, meta } = record
-  return Buffer.from(`credreg/v2\0${namespace}\0${key}\0${version}\0${op}\0${meta.updatedAt}\0${meta.nodeId}\0${meta.correlationId}`)
+  const { op, meta, transaction } = record
+  const bound = `${namespace}\0${key}\0${version}\0${op}\0${meta.updatedAt}\0${meta.nodeId}\0${meta.correlationId}`
+  return Buffer.from(transaction === undefined ? `credreg/v2\0${bound}` : `credreg/v3\0${bound}\0${transaction}`)
 }

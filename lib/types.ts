@@ -4,6 +4,7 @@
  * documented; implementations are not.
  */
 import type { ChangeEvent } from './shapes/change-event.js'
+import type { Change, CommitResult } from './shapes/changeset.js'
 import type { Entity } from './shapes/entity.js'
 import type { HistoryEntry } from './shapes/history.js'
 import type { JsonObject, PatchOperation } from './shapes/json.js'
@@ -13,6 +14,7 @@ import type { NodeStatus, Status } from './shapes/status.js'
 import type { WriteResult } from './shapes/write-result.js'
 
 export type { ChangeEvent } from './shapes/change-event.js'
+export type { Change, ChangeResult, ChangesetBody, ChangesetPosition, CommitResult, KeyFailure } from './shapes/changeset.js'
 export type { Entity, EntityMeta, WriteOp } from './shapes/entity.js'
 export type { HistoryEntry } from './shapes/history.js'
 export type { JsonObject, PatchOperation } from './shapes/json.js'
@@ -43,6 +45,12 @@ export interface ConditionalOptions {
    */
   ifExists?: boolean
   /** Correlation id (uuid) to carry in the record; generated when absent. */
+  correlationId?: string
+}
+
+/** Options of {@link CredregWriter.commit}. */
+export interface CommitOptions {
+  /** Correlation id (uuid) to carry in the changeset's record; generated when absent. */
   correlationId?: string
 }
 
@@ -176,6 +184,14 @@ export interface CredregWriter<R = WriteResult> {
   merge: (key: string, patch: JsonObject, options?: ConditionalOptions) => Promise<R>
   /** Deletes `key`: the result's version is its tombstone. */
   delete: (key: string, options?: ConditionalOptions) => Promise<R>
+  /**
+   * Writes every change or none, each key at its next version, at one log
+   * sequence (at most 64 keys, each once). Readers of a list or a watch never
+   * see part of it. A condition that fails rejects with a `ChangesetError`
+   * (code `VERSION_CONFLICT`, `NOT_FOUND` or `PATCH_FAILED`) whose `failures`
+   * name every key that failed; nothing is written then.
+   */
+  commit: (changes: Change[], options?: CommitOptions) => Promise<CommitResult>
 }
 
 /** The administrative role: repairs of the change log. */

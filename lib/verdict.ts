@@ -1,23 +1,27 @@
 /**
  * The verdict: whether a record of the change log counts. Every replica
  * decides every record with this one function, from the record and the state
- * in force at its log position only (the key's latest applied version, and
- * whether the log holds authenticated records yet): no clock, no local
- * setting. So replicas that read the same log hold the same state, and a
- * writer learns what became of its record from its own replica's verdict.
+ * in force at its log position only (the latest applied version of each key
+ * it writes, and whether the log holds authenticated records yet): no clock,
+ * no local setting. So replicas that read the same log hold the same state,
+ * and a writer learns what became of its own record from its own replica's
+ * verdict. A single key's record and a changeset obey the same rule per key
+ * ({@link keyRule}); a changeset counts only if every one of its changes does.
  * docs/verdict.md has the rules as a table.
  */
 import type { Authenticator } from './authenticator.js'
+import { decodeEntry, type AnyRecord, type EntryRead } from './decode-entry.js'
 import type { LogEntry } from './log/abstract-log.js'
-import { decodeRecord, deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure, type ReadRecord } from './record.js'
-import type { Sealer } from './seal.js'
+import { deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure } from './record.js'
+import type { SealContext, Sealed, Sealer } from './seal.js'
+import { changeSealContext, changesetTagParts, type ChangesetRecord } from './transaction-record.js'
 import type { WriteOp } from './types.js'
 import { isJsonObject, MAX_VALUE_BYTES_CEILING, MAX_VALUE_DEPTH, depthOf } from './value.js'
 
 /** Why a record does not count. */
 export type Refusal =
   | DecodeFailure
-  /** Schema 2 that does not authenticate under this namespace's key (a value that does not open bound to the record, a delete's tag): forged, altered, or of another key. */
+  /** Schema 2 or 3 that does not authenticate under this namespace's key (a value that does not open bound to the record, a tag): forged, altered, or of another key. */
   | 'unauthenticated'
   /** Schema 1 (no tag) after the log's first authenticated record. */
   | 'legacy'
@@ -38,9 +42,17 @@ export type Refusal =
 export interface KeyState {
   version: number
   op: WriteOp
-  /** Log sequence of that version's record. */
+  /** Log sequence of that version's record (a key's own record, or the changeset that wrote it). */
   seq: number
 }
+
+/** The state in force at a record's position: each key's latest applied version (`undefined`: none). */
+export interface StateInForce {
+  head: (key: string) => KeyState | undefined
+}
+
+/** A state in which no key holds a version: for a record judged on its own (its authenticity, its values). */
+export const NO_STATE: StateInForce = { head: () => undefined }
 
 /** What the verdict is computed with besides the record: the same on every replica of a namespace. */
 export interface VerdictContext {
@@ -57,58 +69,96 @@ export interface VerdictContext {
  * is authenticated); an unauthenticated record is never handed on.
  */
 export type Verdict =
-  | { applied: true, record: ReadRecord }
-  | { applied: false, reason: Refusal, detail: string, record?: ReadRecord }
+  | { applied: true, record: AnyRecord }
+  | { applied: false, reason: Refusal, detail: string, record?: AnyRecord }
 
-/** Decides the record at `entry` given the state in force for its key (`undefined`: no version applied). */
-export function verdict (entry: LogEntry, head: KeyState | undefined, ctx: VerdictContext): Verdict {
-  const decoded = decodeRecord(entry.data, entry.key, ctx.namespace)
-  if (!decoded.ok) return { applied: false, reason: decoded.reason, detail: decoded.detail }
-  const { record } = decoded
+/** Why one change does not count: a refusal and what it was about. */
+interface Problem { reason: Refusal, detail: string }
+
+/**
+ * Decides the record at `entry` in the state in force at its position.
+ * `read` is the entry already decoded (a replica decodes first, to learn
+ * which keys' state to load).
+ */
+export function verdict (entry: LogEntry, state: StateInForce, ctx: VerdictContext, read: EntryRead = decodeEntry(entry, ctx.namespace)): Verdict {
+  if (!read.ok) return { applied: false, reason: read.reason, detail: read.detail }
+  const { record } = read
+  if (record.op === 'changeset') return changesetVerdict(entry.seq, record, state, ctx)
 
   if (record.v === LEGACY_SCHEMA_VERSION) {
     if (!ctx.legacy) return { applied: false, reason: 'legacy', detail: 'an unauthenticated (schema 1) record after authenticated ones' }
   } else if (record.op === 'delete') {
     // A put or patch is authenticated by its value's seal, checked below; a delete has a tag.
-    if (record.auth.kid !== ctx.authenticator.kid) {
-      return { applied: false, reason: 'unauthenticated', detail: `tagged under key id ${record.auth.kid}, this namespace's key is ${ctx.authenticator.kid}` }
-    }
-    if (!ctx.authenticator.verify('record', deleteTagParts(record), record.auth.tag)) {
-      return { applied: false, reason: 'unauthenticated', detail: 'the tag does not match the record' }
-    }
+    const unauthentic = tagProblem(record.auth, ctx, () => ctx.authenticator.verify('record', deleteTagParts(record), record.auth.tag))
+    if (unauthentic !== undefined) return { applied: false, ...unauthentic }
   }
 
-  const value = valueProblem(record, ctx)
-  if (value !== undefined) {
+  if (record.op !== 'delete') {
+    const value = valueProblem(record.value, sealContextOf(record, record.v), ctx, record.v === LEGACY_SCHEMA_VERSION)
     // A schema 2 value that does not open means the record is not authentic: it is never handed on.
-    if (value.reason === 'unauthenticated') return { applied: false, ...value }
-    return { applied: false, ...value, record }
+    if (value?.reason === 'unauthenticated') return { applied: false, ...value }
+    if (value !== undefined) return { applied: false, ...value, record }
   }
+  const problem = keyRule(entry.seq, record, state.head(record.key))
+  return problem === undefined ? { applied: true, record } : { applied: false, ...problem, record }
+}
 
+/**
+ * The rule every new version of a key obeys, alone or in a changeset: it is
+ * above the key's latest (`stale-version`: the same version built twice, the
+ * later loses), no further above it than the log has records since
+ * (`version-jump`), and a delete deletes something (`nothing-to-delete`).
+ * A version below the latest plus one is allowed: a replica that caught up
+ * after the log's per-key limit dropped records never saw the versions between.
+ */
+export function keyRule (seq: number, change: { version: number, op: WriteOp }, head: KeyState | undefined): Problem | undefined {
   const current = head?.version ?? 0
-  if (record.version <= current) return { applied: false, reason: 'stale-version', detail: `version ${record.version} after ${current}`, record }
-  // Each version of a key is its own record at a higher sequence, so an honest log
+  if (change.version <= current) return { reason: 'stale-version', detail: `version ${change.version} after ${current}` }
+  // Each version of a key is written by a record at a higher sequence, so an honest log
   // cannot climb further than the number of records since the key's latest.
-  const room = entry.seq - (head?.seq ?? 0)
-  if (record.version - current > room) {
-    return { applied: false, reason: 'version-jump', detail: `version ${record.version} after ${current}, only ${room} records later`, record }
+  const room = seq - (head?.seq ?? 0)
+  if (change.version - current > room) {
+    return { reason: 'version-jump', detail: `version ${change.version} after ${current}, only ${room} records later` }
   }
-  if (record.op === 'delete' && (record.version === 1 || (head?.op === 'delete' && record.version === current + 1))) {
-    return { applied: false, reason: 'nothing-to-delete', detail: `a delete of a key that does not exist (version ${record.version})`, record }
+  if (change.op === 'delete' && (change.version === 1 || (head?.op === 'delete' && change.version === current + 1))) {
+    return { reason: 'nothing-to-delete', detail: `a delete of a key that does not exist (version ${change.version})` }
+  }
+  return undefined
+}
+
+// All or nothing: authentic as a whole, every value sound, every change within the rule.
+function changesetVerdict (seq: number, record: ChangesetRecord, state: StateInForce, ctx: VerdictContext): Verdict {
+  const unauthentic = tagProblem(record.auth, ctx, () => ctx.authenticator.verify('transaction', changesetTagParts(record), record.auth.tag))
+  if (unauthentic !== undefined) return { applied: false, ...unauthentic }
+  for (const change of record.changes) {
+    if (change.op === 'delete') continue
+    const value = valueProblem(change.value, changeSealContext(record.ns, record.id, record.meta, change), ctx, false)
+    if (value?.reason === 'unauthenticated') return { applied: false, reason: value.reason, detail: `${change.key}: ${value.detail}` }
+    if (value !== undefined) return { applied: false, reason: value.reason, detail: `${change.key}: ${value.detail}`, record }
+  }
+  for (const change of record.changes) {
+    const problem = keyRule(seq, change, state.head(change.key))
+    if (problem !== undefined) return { applied: false, reason: problem.reason, detail: `${change.key}: ${problem.detail}`, record }
   }
   return { applied: true, record }
+}
+
+function tagProblem (auth: { kid: string }, ctx: VerdictContext, holds: () => boolean): Problem | undefined {
+  if (auth.kid !== ctx.authenticator.kid) {
+    return { reason: 'unauthenticated', detail: `tagged under key id ${auth.kid}, this namespace's key is ${ctx.authenticator.kid}` }
+  }
+  return holds() ? undefined : { reason: 'unauthenticated', detail: 'the tag does not match the record' }
 }
 
 // The value must be what an honest writer produces: it opens, it is a JSON
 // object, within the ceiling every node's size limit sits under and no deeper
 // than any value may nest (a deeper one would fail every later read).
-function valueProblem (record: ReadRecord, ctx: VerdictContext): { reason: Refusal, detail: string } | undefined {
-  if (record.op === 'delete') return undefined
+function valueProblem (sealed: Sealed, context: SealContext, ctx: VerdictContext, legacy: boolean): Problem | undefined {
   let plain: Buffer
   try {
-    plain = ctx.sealer.open(record.value, sealContextOf(record, record.v))
+    plain = ctx.sealer.open(sealed, context)
   } catch (err) {
-    return { reason: record.v === LEGACY_SCHEMA_VERSION ? 'seal' : 'unauthenticated', detail: (err as Error).message }
+    return { reason: legacy ? 'seal' : 'unauthenticated', detail: (err as Error).message }
   }
   if (plain.length > MAX_VALUE_BYTES_CEILING) return { reason: 'too-large', detail: `a value of ${plain.length} bytes` }
   let value: unknown

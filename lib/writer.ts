@@ -4,18 +4,18 @@
  * (read-your-writes). The first attempt trusts the replica (no network read);
  * after a refusal the log says what is latest and the replica catches up to it.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
-import { CredregError, isCredregError, VersionConflictError } from './errors.js'
-import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
+import { conditionError, live, unmetCondition } from './conditions.js'
+import { CredregError } from './errors.js'
+import { StaleAppendError } from './log/abstract-log.js'
 import { buildRecord, encodeRecord, type LogRecord } from './record.js'
-import type { WriteRefusal } from './replica/follower.js'
 import type { Replica } from './replica/replica.js'
-import type { StoredEntity } from './replica/store.js'
+import { subjectSeqOf } from './replica/store.js'
 import type { Sealer } from './seal.js'
 import type { JsonObject, WriteOp, WriteResult } from './types.js'
 import { serializeValue } from './value.js'
-import { verdict, type VerdictContext } from './verdict.js'
+import { NO_STATE, verdict, type VerdictContext } from './verdict.js'
+import { appendWithRetry, whenWritable, type WritePath } from './write-path.js'
 
 /** What a write does to the current value: `undefined` current means absent or deleted. */
 export interface WriteIntent {
@@ -27,22 +27,13 @@ export interface WriteIntent {
   correlationId?: string
 }
 
-export interface WriterOptions {
-  log: AbstractLog
+export interface WriterOptions extends WritePath {
   replica: Replica
   sealer: Sealer
   namespace: string
   nodeId: string
   maxValueBytes: number
-  timeoutMs: number
-  /** Set when the log must not be written to now. */
-  refusal: () => WriteRefusal | undefined
 }
-
-const RETRY_PAUSE_MS = 50
-// How long a write waits for a (re)connecting log before it fails UNAVAILABLE:
-// long enough to ride out a connect or a fail-over, short enough to never hang.
-const CONNECT_GRACE_MS = 2000
 
 export class Writer {
   readonly #o: WriterOptions
@@ -60,28 +51,30 @@ export class Writer {
     if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`, { key })
     const deadline = Date.now() + this.#o.timeoutMs
     let head = await replica.head(key)
-    let expectedSeq = head?.logSeq ?? head?.seq ?? 0
+    let expectedSeq = head === undefined ? 0 : subjectSeqOf(head)
     // True once `head` comes from the log's own answer, not just the replica's view.
     let confirmed = false
 
     const refresh = async (): Promise<void> => {
-      await this.#writable(deadline, key)
-      const lastSeq = await log.lastSeqOf(key)
-      await replica.waitForApplied(lastSeq, Math.max(1, deadline - Date.now()))
+      await whenWritable(this.#o, deadline, key)
+      // Through the log's last record, not just the key's: a changeset (on a subject
+      // of its own) may have moved the key since the key's own latest record.
+      const [subjectSeq, logSeq] = await Promise.all([log.lastSeqOf(key), log.lastSeq()])
+      await replica.waitForApplied(Math.max(subjectSeq, logSeq), Math.max(1, deadline - Date.now()))
       head = await replica.head(key)
       // The latest record may have been refused by the replica (forged, malformed): build on it anyway.
-      expectedSeq = lastSeq
+      expectedSeq = subjectSeq
       confirmed = true
     }
 
     for (;;) {
-      await this.#writable(deadline, key)
+      await whenWritable(this.#o, deadline, key)
       const current = live(head)
       const currentVersion = head?.version ?? 0
       const unmet = unmetCondition(intent, currentVersion, current !== undefined)
       if (unmet !== undefined) {
         // The replica may lag behind the log: only the log's answer makes a refusal final.
-        if (confirmed || unmet === 'older') throw refusal(key, intent, unmet, currentVersion)
+        if (confirmed || unmet === 'older') throw conditionError(key, intent, unmet, currentVersion)
         await refresh()
         continue
       }
@@ -91,7 +84,9 @@ export class Writer {
       try {
         // A message id of this record alone: a caller's correlation id may recur (on
         // other keys too), and a deduplicated append must only answer for this record.
-        seq = await this.#appendWithRetry(key, record, expectedSeq, uuidv7(), deadline)
+        const data = encodeRecord(record)
+        const msgId = uuidv7()
+        seq = await appendWithRetry(this.#o, key, deadline, async timeoutMs => await log.append(key, data, { expectedLastSeq: expectedSeq, msgId, timeoutMs }), key)
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
         await refresh()
@@ -126,12 +121,14 @@ export class Writer {
     const { replica, log } = this.#o
     const seen = replica.outcomeOf(seq)
     if (seen !== undefined) return seen ? 'applied' : 'refused'
+    // A changeset (never deleted by the per-key limit, so this replica read it) took the version.
+    if ((await replica.storedVersion(key, version))?.changeset !== undefined) return 'refused'
     for (let after = builtOn; ;) {
       const next = await log.recordAfter(key, after)
       if (next === undefined || next.seq > seq) return 'unknown'
       if (next.seq === seq) return 'applied'
-      const decided = verdict(next, undefined, this.#verdict)
-      if (decided.applied && decided.record.version === version) return 'refused'
+      const decided = verdict(next, NO_STATE, this.#verdict)
+      if (decided.applied && decided.record.op !== 'changeset' && decided.record.version === version) return 'refused'
       after = next.seq
     }
   }
@@ -143,68 +140,4 @@ export class Writer {
     const value = (intent.apply as NonNullable<WriteIntent['apply']>)(current)
     return buildRecord(head, intent.op, serializeValue(value, this.#o.maxValueBytes, key), keys)
   }
-
-  // A publish that timed out may have landed: retrying the same record with the
-  // same message id either lands it once or returns the first landing. Each
-  // attempt waits no longer than the write's deadline allows; once one went
-  // unacknowledged, a failure after it is TIMEOUT (outcome unknown), never one
-  // that says nothing was written.
-  async #appendWithRetry (key: string, record: LogRecord, expectedLastSeq: number, msgId: string, deadline: number): Promise<number> {
-    const data = encodeRecord(record)
-    let unacknowledged = false
-    for (;;) {
-      try {
-        return await this.#o.log.append(key, data, { expectedLastSeq, msgId, timeoutMs: Math.max(1, deadline - Date.now()) })
-      } catch (err) {
-        if (isCredregError(err, 'TIMEOUT')) unacknowledged = true
-        const retry = err instanceof CredregError && err.retryable && this.#o.log.connected && Date.now() + RETRY_PAUSE_MS < deadline
-        if (retry) {
-          await sleep(RETRY_PAUSE_MS)
-          continue
-        }
-        if (unacknowledged && !(err instanceof StaleAppendError)) {
-          const message = `${key}: the write was not acknowledged within ${this.#o.timeoutMs} ms; it may still have been appended: read the key to see`
-          throw new CredregError('TIMEOUT', message, { key, cause: err })
-        }
-        throw err
-      }
-    }
-  }
-
-  async #writable (deadline: number, key: string): Promise<void> {
-    const refusal = this.#o.refusal()
-    if (refusal !== undefined) throw new CredregError(refusal.code, `writes are refused: ${refusal.reason}`, { key })
-    if (Date.now() >= deadline) throw new CredregError('TIMEOUT', `the write did not land within ${this.#o.timeoutMs} ms`, { key })
-    if (this.#o.log.connected) return
-    const grace = Math.min(CONNECT_GRACE_MS, deadline - Date.now())
-    try {
-      await this.#o.log.whenConnected(AbortSignal.timeout(Math.max(1, grace)))
-    } catch {
-      throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable; reads still work from the local replica', { key })
-    }
-  }
-}
-
-function refusal (key: string, intent: WriteIntent, unmet: Unmet, currentVersion: number): CredregError {
-  if (unmet === 'missing') return new CredregError('NOT_FOUND', `${key} does not exist${currentVersion > 0 ? ` (deleted at version ${currentVersion})` : ''}`, { key })
-  return new VersionConflictError(key, intent.ifVersion, currentVersion)
-}
-
-/** The head if it holds a value (not absent, not a tombstone). */
-function live (head: StoredEntity | undefined): StoredEntity | undefined {
-  return head !== undefined && head.op !== 'delete' ? head : undefined
-}
-
-/**
- * How the current state fails the write, if it does. `older`: the caller's
- * version is already superseded, final without asking the log; `conflict`:
- * another version or presence was expected; `missing`: nothing to patch or delete.
- */
-type Unmet = 'older' | 'conflict' | 'missing'
-
-function unmetCondition (intent: WriteIntent, currentVersion: number, exists: boolean): Unmet | undefined {
-  if (intent.ifVersion !== undefined && intent.ifVersion !== currentVersion) return intent.ifVersion < currentVersion ? 'older' : 'conflict'
-  if (intent.ifAbsent === true && exists) return 'conflict'
-  if ((intent.op === 'patch' || intent.op === 'delete') && !exists) return 'missing'
-  return undefined
 }

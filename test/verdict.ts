@@ -12,7 +12,8 @@ import { buildRecord, encodeRecord, type LegacyRecord, type LogRecord } from '..
 import { Sealer } from '../lib/seal.js'
 import type { WriteOp } from '../lib/types.js'
 import { MAX_VALUE_BYTES_CEILING } from '../lib/value.js'
-import { verdict, type KeyState, type VerdictContext } from '../lib/verdict.js'
+import { buildChangeset, type PlainChange } from '../lib/transaction-record.js'
+import { NO_STATE, verdict, type KeyState, type StateInForce, type VerdictContext } from '../lib/verdict.js'
 
 const dataKey = randomBytes(32)
 const ctx: VerdictContext = { namespace: 'ns', authenticator: new Authenticator(dataKey), sealer: new Sealer(dataKey), legacy: false }
@@ -32,6 +33,8 @@ function signed (spec: Spec, key: Uint8Array = dataKey): LogRecord {
 const at = (seq: number, data: object | string | Uint8Array, key = 'db/pass'): LogEntry =>
   ({ seq, key, data: data instanceof Uint8Array ? data : Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)) })
 const live = (version: number, seq: number): KeyState => ({ version, seq, op: 'put' })
+/** The state in force: `db/pass` at `head` (nothing when absent). */
+const holding = (head: KeyState | undefined): StateInForce => ({ head: key => (key === 'db/pass' ? head : undefined) })
 const gone = (version: number, seq: number): KeyState => ({ version, seq, op: 'delete' })
 /** The record as an earlier release wrote it (schema 1): the value bound to namespace, key and version only, no tag. */
 function legacy (spec: Spec): LegacyRecord {
@@ -54,7 +57,8 @@ const cases: Case[] = [
   { name: 'bytes that are not JSON', entry: at(1, randomBytes(40)), expect: 'malformed' },
   { name: 'a record larger than any record', entry: at(1, Buffer.alloc(3 * 1024 * 1024, 0x20)), expect: 'malformed' },
   { name: 'JSON of another shape', entry: at(1, { hello: 'world' }), expect: 'schema' },
-  { name: 'a newer schema', entry: at(1, { ...signed(unsigned('db/pass', 1)), v: 3 }), expect: 'newer-schema' },
+  { name: 'a newer schema', entry: at(1, { ...signed(unsigned('db/pass', 1)), v: 4 }), expect: 'newer-schema' },
+  { name: 'a transaction record on a key\'s subject', entry: at(1, { ...signed(unsigned('db/pass', 1)), v: 3 }), expect: 'schema' },
   { name: 'a version past 2^53', entry: at(1, signed(unsigned('db/pass', 2 ** 53 + 10))), expect: 'schema' },
   { name: 'a version that is not an integer', entry: at(1, { ...signed(unsigned('db/pass', 1)), version: 1.5 }), expect: 'schema' },
   { name: 'a node id that is not a node id', entry: at(1, signed({ ...unsigned('db/pass', 1), meta: { ...meta, nodeId: 'x y' } })), expect: 'schema' },
@@ -93,18 +97,18 @@ const cases: Case[] = [
 
 t.test('the verdict on each kind of record', async t => {
   for (const c of cases) {
-    const got = verdict(c.entry, c.head, { ...ctx, legacy: c.legacy ?? false })
+    const got = verdict(c.entry, holding(c.head), { ...ctx, legacy: c.legacy ?? false })
     t.equal(got.applied ? true : got.reason, c.expect, c.name)
-    t.same(verdict(c.entry, c.head, { ...ctx, legacy: c.legacy ?? false }), got, `${c.name}: the same verdict again`)
+    t.same(verdict(c.entry, holding(c.head), { ...ctx, legacy: c.legacy ?? false }), got, `${c.name}: the same verdict again`)
     if (!got.applied) t.notMatch(got.detail, /s3cret|hunter2/, `${c.name}: the reason quotes no value`)
   }
 })
 
 t.test('an unauthenticated record is never handed on; an authentic refused one is', async t => {
-  const forged = verdict(at(1, signed(unsigned('db/pass', 1), randomBytes(32))), undefined, ctx)
+  const forged = verdict(at(1, signed(unsigned('db/pass', 1), randomBytes(32))), NO_STATE, ctx)
   t.equal(forged.record, undefined)
-  const stale = verdict(at(5, signed(unsigned('db/pass', 2))), live(3, 4), ctx)
-  t.equal(stale.record?.version, 2)
+  const stale = verdict(at(5, signed(unsigned('db/pass', 2))), holding(live(3, 4)), ctx)
+  t.equal(stale.record?.op !== 'changeset' ? stale.record?.version : undefined, 2)
 })
 
 t.test('no change to any byte of a valid record is ever applied', async t => {
@@ -112,16 +116,79 @@ t.test('no change to any byte of a valid record is ever applied', async t => {
   let tried = 0
   for (const record of records) {
     const data = encodeRecord(record)
-    t.equal(verdict(at(2, data), live(1, 1), ctx).applied, true, `the ${record.op} record itself applies`)
+    t.equal(verdict(at(2, data), holding(live(1, 1)), ctx).applied, true, `the ${record.op} record itself applies`)
     for (let i = 0; i < data.length; i++) {
       for (let bit = 0; bit < 8; bit++) {
         const flipped = Buffer.from(data)
         flipped[i] = (flipped[i] as number) ^ (1 << bit)
-        const got = verdict(at(2, flipped), live(1, 1), ctx)
+        const got = verdict(at(2, flipped), holding(live(1, 1)), ctx)
         tried++
         if (got.applied) t.fail(`byte ${i} bit ${bit} of the ${record.op} record: applied`)
       }
     }
   }
   t.pass(`${tried} altered records, none applied`)
+})
+
+// Changesets: the same rule per key, all or nothing.
+const csId = '01890000-0000-7000-8000-000000000001'
+function changeset (changes: PlainChange[], key: Uint8Array = dataKey, id = csId): ReturnType<typeof buildChangeset> {
+  return buildChangeset('ns', id, meta, changes, { sealer: new Sealer(key), authenticator: new Authenticator(key) })
+}
+const put = (key: string, version: number, plaintext = '{"p":"s3cret"}'): PlainChange => ({ key, version, op: 'put', plaintext: Buffer.from(plaintext) })
+const txAt = (seq: number, data: object | Uint8Array, id = csId): LogEntry =>
+  ({ seq, key: undefined, transaction: id, data: data instanceof Uint8Array ? data : Buffer.from(JSON.stringify(data)) })
+/** `a` at version 3 (seq 4), `b` at version 1 (seq 2), nothing else. */
+const twoKeys: StateInForce = { head: key => ({ a: live(3, 4), b: live(1, 2) } as Record<string, KeyState | undefined>)[key] }
+
+interface ChangesetCase { name: string, entry: LogEntry, state?: StateInForce, expect: true | string }
+const changesetCases: ChangesetCase[] = [
+  { name: 'every key at its next version', entry: txAt(9, changeset([put('a', 4), put('b', 2)])), state: twoKeys, expect: true },
+  { name: 'new keys and a delete together', entry: txAt(9, changeset([put('c', 1), { key: 'b', version: 2, op: 'delete' }])), state: twoKeys, expect: true },
+  { name: 'one key already at that version: all refused', entry: txAt(9, changeset([put('a', 3), put('b', 2)])), state: twoKeys, expect: 'stale-version' },
+  { name: 'one key jumping further than the log has records', entry: txAt(9, changeset([put('a', 4), put('b', 20)])), state: twoKeys, expect: 'version-jump' },
+  { name: 'a delete of a key that does not exist', entry: txAt(9, changeset([put('a', 4), { key: 'c', version: 1, op: 'delete' }])), state: twoKeys, expect: 'nothing-to-delete' },
+  { name: 'a changeset of another namespace key', entry: txAt(9, changeset([put('a', 4)], randomBytes(32))), state: twoKeys, expect: 'unauthenticated' },
+  { name: 'a made-up tag', entry: txAt(9, { ...changeset([put('a', 4)]), auth: { kid: ctx.authenticator.kid, tag: randomBytes(32).toString('base64url') } }), state: twoKeys, expect: 'unauthenticated' },
+  { name: 'a change dropped from a genuine changeset', entry: txAt(9, { ...changeset([put('a', 4), put('b', 2)]), changes: changeset([put('a', 4), put('b', 2)]).changes.slice(0, 1) }), state: twoKeys, expect: 'unauthenticated' },
+  { name: 'a changeset on another transaction\'s subject', entry: txAt(9, changeset([put('a', 4)]), '01890000-0000-7000-8000-000000000002'), state: twoKeys, expect: 'wrong-key' },
+  { name: 'a key twice', entry: txAt(9, changeset([put('a', 4), put('a', 5)])), state: twoKeys, expect: 'schema' },
+  { name: 'an invalid key', entry: txAt(9, changeset([put('a//b', 1)])), expect: 'schema' },
+  { name: 'no change at all', entry: txAt(9, { ...changeset([put('a', 4)]), changes: [] }), expect: 'schema' },
+  { name: 'a value that is not an object', entry: txAt(9, changeset([put('a', 4), put('b', 2, '[1]')])), state: twoKeys, expect: 'not-an-object' },
+  { name: 'a newer transaction schema', entry: txAt(9, { ...changeset([put('a', 4)]), v: 4 }), expect: 'newer-schema' },
+  { name: 'a key\'s record on a transaction subject', entry: txAt(9, signed(unsigned('db/pass', 1))), expect: 'schema' }
+]
+
+t.test('the verdict on changesets: each change by the rule of its key, all or none', async t => {
+  for (const c of changesetCases) {
+    const got = verdict(c.entry, c.state ?? NO_STATE, ctx)
+    t.equal(got.applied ? true : got.reason, c.expect, c.name)
+    t.same(verdict(c.entry, c.state ?? NO_STATE, ctx), got, `${c.name}: the same verdict again`)
+    if (!got.applied) t.notMatch(got.detail, /s3cret/, `${c.name}: the reason quotes no value`)
+  }
+})
+
+t.test('a value of a changeset never opens as a key\'s own record', async t => {
+  const cs = changeset([put('db/pass', 4), put('b', 2)])
+  const lifted = { v: 2, ns: 'ns', key: 'db/pass', version: 4, op: 'put', meta, value: (cs.changes[0] as { value: unknown }).value }
+  t.equal(verdict(at(9, lifted), holding(live(3, 4)), ctx).applied, false, 'lifted out of its changeset, the value does not authenticate')
+  const other = changeset([put('db/pass', 4), put('b', 2)], dataKey, '01890000-0000-7000-8000-000000000002')
+  const moved = { ...cs, changes: [other.changes[0], cs.changes[1]] }
+  t.equal(verdict(txAt(9, moved), twoKeys, ctx).applied, false, 'nor in another changeset')
+})
+
+t.test('no change to any byte of a valid changeset is ever applied', async t => {
+  const data = encodeRecord(changeset([put('a', 4), { key: 'b', version: 2, op: 'delete' }]))
+  t.equal(verdict(txAt(9, data), twoKeys, ctx).applied, true, 'the changeset itself applies')
+  let tried = 0
+  for (let i = 0; i < data.length; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const flipped = Buffer.from(data)
+      flipped[i] = (flipped[i] as number) ^ (1 << bit)
+      tried++
+      if (verdict(txAt(9, flipped), twoKeys, ctx).applied) t.fail(`byte ${i} bit ${bit}: applied`)
+    }
+  }
+  t.pass(`${tried} altered changesets, none applied`)
 })

@@ -5,7 +5,7 @@
 import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
 import type {
-  ChangeEvent, ConditionalOptions, CredregAdmin, CredregReader, CredregWriter, Entity, JsonObject, ListOptions, ListPage,
+  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregAdmin, CredregReader, CredregWriter, Entity, JsonObject, ListOptions, ListPage,
   PatchOperation, PutOptions, ReseedResult, WatchOptions
 } from '../types.js'
 import { Http } from './http.js'
@@ -87,6 +87,19 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
   /** Deletes `key`: the result's version is its tombstone. */
   async delete (key: string, options: ConditionalOptions = {}): Promise<ClientWriteResult> {
     return await this.#write({ method: 'DELETE', path: entityPath(key), key, headers: writeHeaders(options) })
+  }
+
+  /**
+   * Writes every change or none, each key at its next version, at one log
+   * sequence. A failed condition rejects with a `ChangesetError` whose
+   * `failures` name every key that failed (code `VERSION_CONFLICT`,
+   * `NOT_FOUND` or `PATCH_FAILED`); nothing is written then.
+   */
+  async commit (changes: Change[], options: CommitOptions = {}): Promise<CommitResult> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (options.correlationId !== undefined) headers['x-correlation-id'] = options.correlationId
+    const { json } = await this.#http.request({ method: 'POST', path: '/v1/changesets', headers, body: JSON.stringify({ changes }) })
+    return json as CommitResult
   }
 
   /** Live keys starting with `prefix`, in key order, one page at a time (pass `next` back as `after`). */

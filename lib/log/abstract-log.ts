@@ -1,7 +1,7 @@
 /**
  * The change log contract. `AbstractLog` owns argument checks, lifecycle and
  * status; backends (`LocalLog`, `JetStreamLog`) implement only the private
- * `_open`, `_append`, `_lastSeqOf`, `_recordAt`, `_recordAfter`, `_lastRecordOf`, `_reseed`, `_info`, `_read`
+ * `_open`, `_append`, `_appendTransaction`, `_lastSeq`, `_lastSeqOf`, `_recordAt`, `_recordAfter`, `_lastRecordOf`, `_reseed`, `_info`, `_read`
  * and `_close`.
  *
  * Semantics shared by every backend (and checked by one conformance suite):
@@ -9,6 +9,9 @@
  *   records, so reads may skip sequences (gaps are normal);
  * - `append` is conditional: it lands only if the key's latest record is still
  *   at `expectedLastSeq` (0: the key has no record), else `StaleAppendError`;
+ * - `appendTransaction` puts a record of several keys (a changeset) on a
+ *   subject of its own, one record per id, which the per-key limit never
+ *   deletes; it may be conditional on the log's last sequence;
  * - `identity` names one history: a log deleted and recreated has a new one;
  *   a log restored from a replica (`reseed`) has a new one that names the
  *   old one in its `lineage`.
@@ -20,8 +23,10 @@ import type { Status } from '../types.js'
 /** One record as read from the log. */
 export interface LogEntry {
   seq: number
-  /** The key of the subject, or `undefined` when the subject maps to no valid key. */
+  /** The key of the subject, or `undefined` when the subject maps to no valid key (or is a transaction's). */
   key: string | undefined
+  /** The id of a transaction record (a changeset), from its subject. */
+  transaction?: string
   data: Uint8Array
   /** The log's own bookkeeping (its identity record): not applied, but the reader's position moves past it. */
   control?: boolean
@@ -72,6 +77,19 @@ export interface AppendOptions {
   timeoutMs?: number
 }
 
+/** Options of {@link AbstractLog.appendTransaction}. */
+export interface TransactionAppendOptions {
+  /**
+   * Append only if the log's last sequence is still this one (nothing at all
+   * was appended since the writer's view); absent: unconditional.
+   */
+  expectedLogSeq?: number
+  /** Deduplication id: the same id appended twice lands once. */
+  msgId: string
+  /** As {@link AppendOptions.timeoutMs}. */
+  timeoutMs?: number
+}
+
 /** Options of {@link AbstractLog.info}. */
 export interface InfoOptions {
   /**
@@ -86,10 +104,10 @@ export interface InfoOptions {
   known?: string
 }
 
-/** The key's latest record is not at the expected sequence: someone wrote first. */
+/** The key's (or the log's) latest record is not at the expected sequence: someone wrote first. */
 export class StaleAppendError extends Error {
-  constructor (key: string) {
-    super(`${key}: the latest record is not at the expected sequence`)
+  constructor (what: string) {
+    super(`${what}: the latest record is not at the expected sequence`)
     this.name = 'StaleAppendError'
   }
 }
@@ -119,12 +137,11 @@ export interface LogManifest {
    */
   recordLookup: boolean
   /**
-   * What an append's condition covers: `'key'`, the latest sequence of the
-   * one key appended to. A changeset (several keys written all or none)
-   * will need a log whose one append is conditional on several keys'
-   * latest sequences, and a value of its own here.
+   * What appends can be conditional on: a key's append on the latest
+   * sequence of that key's subject (`key`); a transaction's on the log's
+   * last sequence (`log`). Both backends check both.
    */
-  conditionalAppend: 'key'
+  conditionalAppend: { key: boolean, log: boolean }
 }
 
 /** Notified when the log becomes usable or unusable for writes. */
@@ -182,6 +199,27 @@ export abstract class AbstractLog {
       throw new TypeError('expectedLastSeq must be a non-negative integer')
     }
     return await this._append(key, data, options)
+  }
+
+  /**
+   * Appends a transaction record (`id`: a uuid, its subject's name) if the
+   * log's last sequence is `expectedLogSeq` (when given); resolves with its
+   * sequence, rejects with `StaleAppendError` when the log moved on.
+   */
+  async appendTransaction (id: string, data: Uint8Array, options: TransactionAppendOptions): Promise<number> {
+    this.#assertOpen()
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw new TypeError('a transaction id must be a lowercase uuid')
+    const { expectedLogSeq } = options
+    if (expectedLogSeq !== undefined && (!Number.isSafeInteger(expectedLogSeq) || expectedLogSeq < 0)) {
+      throw new TypeError('expectedLogSeq must be a non-negative integer')
+    }
+    return await this._appendTransaction(id, data, options)
+  }
+
+  /** The log's last sequence (0 for an empty log). */
+  async lastSeq (): Promise<number> {
+    this.#assertOpen()
+    return await this._lastSeq()
   }
 
   /** Sequence of the key's latest record, 0 when it has none. */
@@ -282,6 +320,8 @@ export abstract class AbstractLog {
 
   protected abstract _open (): Promise<void>
   protected abstract _append (key: string, data: Uint8Array, options: AppendOptions): Promise<number>
+  protected abstract _appendTransaction (id: string, data: Uint8Array, options: TransactionAppendOptions): Promise<number>
+  protected abstract _lastSeq (): Promise<number>
   protected abstract _lastSeqOf (key: string): Promise<number>
   protected abstract _recordAt (seq: number): Promise<LogEntry | undefined>
   protected abstract _recordAfter (key: string, seq: number): Promise<LogEntry | undefined>

@@ -43,4 +43,4 @@ export function createLog (options: CreateLogOptions): AbstractLog {
 }
 
 export { AbstractLog, StaleAppendError } from './abstract-log.js'
-export type { AppendOptions, LogEntry, LogInfo, LogManifest, ReseedFrom } from './abstract-log.js'
+export type { AppendOptions, LogEntry, LogInfo, LogManifest, ReseedFrom, TransactionAppendOptions } from './abstract-log.js'

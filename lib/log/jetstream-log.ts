@@ -1,8 +1,11 @@
 /**
  * The change log on NATS JetStream: one stream per namespace, one subject per
  * key (`credreg.<namespace>.e.<key tokens>`), at most `maxPerKey` records per
- * subject. A conditional append is a publish with the expected last subject
- * sequence, so the NATS server itself refuses a stale writer.
+ * subject, and one subject per transaction record (`credreg.<namespace>.tx.<id>`,
+ * a single record each, so the per-subject limit never deletes one). A
+ * conditional append is a publish with the expected last subject sequence
+ * (a key's) or last stream sequence (a transaction's), so the NATS server
+ * itself refuses a stale writer.
  */
 import { TimeoutError, type NatsConnection } from '@nats-io/nats-core'
 import {
@@ -15,7 +18,9 @@ import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
-import { AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom } from './abstract-log.js'
+import {
+  AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom, type TransactionAppendOptions
+} from './abstract-log.js'
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../record.js'
@@ -63,11 +68,17 @@ export function entitySubjectPrefix (namespace: string): string {
   return `credreg.${namespace}.e.`
 }
 
+/** Subject prefix of a namespace's transaction records (followed by the transaction id). */
+export function transactionSubjectPrefix (namespace: string): string {
+  return `credreg.${namespace}.tx.`
+}
+
 export class JetStreamLog extends AbstractLog {
-  readonly supports: LogManifest = { shared: true, reseed: true, recordLookup: true, conditionalAppend: 'key' }
+  readonly supports: LogManifest = { shared: true, reseed: true, recordLookup: true, conditionalAppend: { key: true, log: true } }
   readonly #options: JetStreamLogOptions
   readonly #stream: string
   readonly #prefix: string
+  readonly #txPrefix: string
   readonly #identitySubject: string
   readonly #identity: StreamIdentity
   readonly #stop = new AbortController()
@@ -81,6 +92,7 @@ export class JetStreamLog extends AbstractLog {
     this.#options = options
     this.#stream = streamName(options.namespace)
     this.#prefix = entitySubjectPrefix(options.namespace)
+    this.#txPrefix = transactionSubjectPrefix(options.namespace)
     this.#identitySubject = `credreg.${options.namespace}.identity`
     this.#identity = new StreamIdentity(this.#stream, this.#identitySubject, options.authenticator, {
       last: async () => await this.#lastBySubject(this.#identitySubject),
@@ -152,22 +164,32 @@ export class JetStreamLog extends AbstractLog {
   }
 
   protected async _append (key: string, data: Uint8Array, { expectedLastSeq, msgId, timeoutMs }: AppendOptions): Promise<number> {
+    return await this.#publish(this.#subject(key), key, data, { lastSubjectSequence: expectedLastSeq }, msgId, timeoutMs)
+  }
+
+  protected async _appendTransaction (id: string, data: Uint8Array, { expectedLogSeq, msgId, timeoutMs }: TransactionAppendOptions): Promise<number> {
+    return await this.#publish(this.#txPrefix + id, `transaction ${id}`, data, expectedLogSeq === undefined ? {} : { lastSequence: expectedLogSeq }, msgId, timeoutMs)
+  }
+
+  async #publish (subject: string, what: string, data: Uint8Array, expect: { lastSubjectSequence?: number, lastSequence?: number }, msgId: string, timeoutMs: number | undefined): Promise<number> {
     const { js } = this.#clients()
     try {
-      const ack = await js.publish(this.#subject(key), data, {
-        expect: { lastSubjectSequence: expectedLastSeq },
-        msgID: msgId,
-        ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {})
-      })
+      const ack = await js.publish(subject, data, { expect, msgID: msgId, ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}) })
       return ack.seq
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) throw new StaleAppendError(key)
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) throw new StaleAppendError(what)
       // No acknowledgement is not no record: the server may have stored it.
       if (err instanceof TimeoutError || (err as { cause?: unknown }).cause instanceof TimeoutError) {
-        throw new CredregError('TIMEOUT', `${key}: the change log did not acknowledge the write in time; it may have been appended`, { cause: err })
+        throw new CredregError('TIMEOUT', `${what}: the change log did not acknowledge the write in time; it may have been appended`, { cause: err })
       }
       throw unavailable(err, 'the write could not reach the change log')
     }
+  }
+
+  protected async _lastSeq (): Promise<number> {
+    const si = await this.#streamInfo(this.#clients().jsm)
+    if (si === undefined) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist`)
+    return si.state.last_seq
   }
 
   protected async _lastSeqOf (key: string): Promise<number> {
@@ -229,6 +251,7 @@ export class JetStreamLog extends AbstractLog {
       const read = this.#identity.decode({ seq, data })
       return { seq, key: undefined, data, control: true, ...(read?.verified === true && read.record.authenticated === true ? { authenticatedHistory: true } : {}) }
     }
+    if (subject.startsWith(this.#txPrefix)) return { seq, key: undefined, transaction: subject.slice(this.#txPrefix.length), data }
     const tokens = subject.startsWith(this.#prefix) ? subject.slice(this.#prefix.length) : ''
     return { seq, key: subjectTokensToKey(tokens), data }
   }
@@ -242,6 +265,7 @@ export class JetStreamLog extends AbstractLog {
     const { jsm } = this.#clients()
     const si = create ? (await this.#ensureStream(jsm)).info : await this.#streamInfo(jsm)
     if (si === undefined) throw new CredregError('LOG_DIVERGED', `stream ${this.#stream} does not exist, but this replica was built from one`)
+    await this.#takeTransactions(jsm, si)
     const { js } = this.#clients()
     // Only a stream without a single record may get a new history: one whose identity
     // record was pushed out (or forged over) keeps the history its replicas know.
@@ -280,6 +304,24 @@ export class JetStreamLog extends AbstractLog {
       `the replicas hold what it holds), delete it (nats stream rm ${this.#stream}) and reseed again`)
   }
 
+  /**
+   * A stream created by an earlier release binds no transaction subject:
+   * its changesets would reach no stream. Adds the subject once (a stream
+   * update is idempotent); a NATS user not allowed to update the stream
+   * leaves it as it is, and changesets then fail with a message saying so.
+   */
+  async #takeTransactions (jsm: JetStreamManager, si: StreamInfo): Promise<void> {
+    const subjects = si.config.subjects ?? []
+    const wanted = `${this.#txPrefix}>`
+    if (subjects.includes(wanted)) return
+    try {
+      await jsm.streams.update(this.#stream, { subjects: [...subjects, wanted] })
+      this.#options.logger?.info({ stream: this.#stream, subject: wanted }, 'the stream now takes changesets')
+    } catch (err) {
+      this.#options.logger?.warn({ err, stream: this.#stream, subject: wanted }, 'could not add the changeset subject to the stream: changesets are refused until it is added')
+    }
+  }
+
   /** The stream's info, `undefined` when it does not exist. */
   async #streamInfo (jsm: JetStreamManager): Promise<StreamInfo | undefined> {
     try {
@@ -310,7 +352,7 @@ export class JetStreamLog extends AbstractLog {
   #config (): Parameters<JetStreamManager['streams']['add']>[0] {
     return {
       name: this.#stream,
-      subjects: [`${this.#prefix}>`, this.#identitySubject],
+      subjects: [`${this.#prefix}>`, `${this.#txPrefix}>`, this.#identitySubject],
       max_msgs_per_subject: this.#options.maxPerKey,
       // The server refuses what no honest writer sends, before it takes any room.
       max_msg_size: maxRecordBytes(this.#options.maxValueBytes),

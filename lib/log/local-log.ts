@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter, on } from 'node:events'
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import { CredregError } from '../errors.js'
-import { AbstractLog, StaleAppendError, type AppendOptions, type LogEntry, type LogInfo, type LogManifest } from './abstract-log.js'
+import { AbstractLog, StaleAppendError, type AppendOptions, type LogEntry, type LogInfo, type LogManifest, type TransactionAppendOptions } from './abstract-log.js'
 
 type Db = AbstractLevel<string | Buffer | Uint8Array, string, string>
 type Sub = AbstractSublevel<Db, string | Buffer | Uint8Array, string, string>
@@ -26,7 +26,7 @@ const READ_BATCH = 1000
 const DEDUPE_IDS = 10_000
 
 export class LocalLog extends AbstractLog {
-  readonly supports: LogManifest = { shared: false, reseed: false, recordLookup: true, conditionalAppend: 'key' }
+  readonly supports: LogManifest = { shared: false, reseed: false, recordLookup: true, conditionalAppend: { key: true, log: true } }
   readonly #records: Sub
   readonly #byKey: Sub
   readonly #meta: Sub
@@ -84,16 +84,37 @@ export class LocalLog extends AbstractLog {
     const batch = this.#records.db.batch()
       .put(pad(seq), JSON.stringify({ key, data: Buffer.from(data).toString('base64') }), { sublevel: this.#records })
       .put(`${key}\0${pad(seq)}`, '', { sublevel: this.#byKey })
-      .put('lastSeq', String(seq), { sublevel: this.#meta })
     for (const old of seqs.slice(0, Math.max(0, seqs.length + 1 - this.#maxPerKey))) {
       batch.del(pad(old), { sublevel: this.#records }).del(`${key}\0${pad(old)}`, { sublevel: this.#byKey })
     }
-    await batch.write()
+    return await this.#write(batch, seq, msgId)
+  }
+
+  protected async _appendTransaction (id: string, data: Uint8Array, options: TransactionAppendOptions): Promise<number> {
+    const run = this.#queue.then(async () => {
+      const duplicate = this.#recentIds.get(options.msgId)
+      if (duplicate !== undefined) return duplicate
+      if (options.expectedLogSeq !== undefined && options.expectedLogSeq !== this.#lastSeq) throw new StaleAppendError(`transaction ${id}`)
+      const seq = this.#lastSeq + 1
+      // Not indexed by key: the per-key limit never deletes a transaction.
+      const batch = this.#records.db.batch().put(pad(seq), JSON.stringify({ transaction: id, data: Buffer.from(data).toString('base64') }), { sublevel: this.#records })
+      return await this.#write(batch, seq, options.msgId)
+    })
+    this.#queue = run.catch(() => {})
+    return await run
+  }
+
+  async #write (batch: ReturnType<Sub['db']['batch']>, seq: number, msgId: string): Promise<number> {
+    await batch.put('lastSeq', String(seq), { sublevel: this.#meta }).write()
     this.#lastSeq = seq
     this.#recentIds.set(msgId, seq)
     if (this.#recentIds.size > DEDUPE_IDS) this.#recentIds.delete(this.#recentIds.keys().next().value as string)
     this.#appended.emit('append')
     return seq
+  }
+
+  protected async _lastSeq (): Promise<number> {
+    return this.#lastSeq
   }
 
   protected async _lastSeqOf (key: string): Promise<number> {
@@ -164,10 +185,10 @@ export class LocalLog extends AbstractLog {
   }
 }
 
-/** A record as the log keeps it (its key and base64 data as JSON) back as an entry. */
+/** A record as the log keeps it (its key or transaction id, and base64 data, as JSON) back as an entry. */
 function stored (seq: number, value: string): LogEntry {
-  const { key, data } = JSON.parse(value) as { key: string, data: string }
-  return { seq, key, data: Buffer.from(data, 'base64') }
+  const { key, transaction, data } = JSON.parse(value) as { key?: string, transaction?: string, data: string }
+  return transaction === undefined ? { seq, key, data: Buffer.from(data, 'base64') } : { seq, key: undefined, transaction, data: Buffer.from(data, 'base64') }
 }
 
 function pad (seq: number): string {

@@ -1,12 +1,14 @@
 /**
- * One run of applied records as one LevelDB batch: each version a record adds
+ * One run of applied records as one LevelDB batch: each version a record (or
+ * a changeset, several keys at one sequence) adds
  * (entity, history entry, change index, with what retention drops), and the
  * replica's counters as they stand after the run. Nothing is written until
  * the replica commits the batch, so a crash leaves all of it or none.
  */
 import type { AbstractBatchOperation } from 'abstract-level'
 import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
-import { historyKey, seqKey, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
+import type { ChangesetRecord } from '../transaction-record.js'
+import { historyKey, seqKey, subjectSeqOf, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
 /** One applied record and what the replica held for its key before. */
 export interface AppliedChange {
@@ -39,28 +41,31 @@ export class ApplyBatch {
   }
 
   /**
-   * Adds `record`, applied at `seq` on top of `prev`: the new entity, its
+   * Adds a version of `key` applied on top of `prev`: the new entity, its
    * history entry and change index entry; the oldest retained versions past
    * the history depth go. Returns the new entity (the key's head from here).
    */
-  add (seq: number, record: ReadRecord, prev: StoredEntity | undefined): StoredEntity {
+  add (key: string, stored: StoredVersion, prev: StoredEntity | undefined): StoredEntity {
     const { entities, history, changes } = this.#store
-    const stored = storedVersionOf(seq, record)
-    const retained: Array<[number, number]> = [...(prev?.retained ?? []), [record.version, seq]]
+    const { version, seq } = stored
+    const index = stored.changeset?.index
+    const retained: StoredEntity['retained'] = [...(prev?.retained ?? []), index === undefined ? [version, seq] : [version, seq, index]]
     const dropped = retained.splice(0, Math.max(0, retained.length - this.#depth))
-    for (const [version, droppedSeq] of dropped) {
-      this.ops.push({ type: 'del', key: historyKey(record.key, version), sublevel: history }, { type: 'del', key: seqKey(droppedSeq), sublevel: changes })
+    for (const [droppedVersion, droppedSeq, droppedIndex] of dropped) {
+      this.ops.push({ type: 'del', key: historyKey(key, droppedVersion), sublevel: history }, { type: 'del', key: seqKey(droppedSeq, droppedIndex), sublevel: changes })
     }
     if (dropped.length > 0) this.counters.horizon = Math.max(this.counters.horizon, retained[0]?.[1] ?? 0)
     const entity: StoredEntity = { ...stored, retained, pruned: (prev?.pruned ?? false) || dropped.length > 0 }
+    // A changeset has a subject of its own: the key's subject still ends where it did.
+    if (stored.changeset !== undefined) entity.subjectSeq = prev === undefined ? 0 : subjectSeqOf(prev)
     const prevVersion = prev?.version ?? 0
     this.ops.push(
-      { type: 'put', key: record.key, value: entity, sublevel: entities },
-      { type: 'put', key: historyKey(record.key, record.version), value: stored, sublevel: history },
-      { type: 'put', key: seqKey(seq), value: { key: record.key, version: record.version, prevVersion }, sublevel: changes }
+      { type: 'put', key, value: entity, sublevel: entities },
+      { type: 'put', key: historyKey(key, version), value: stored, sublevel: history },
+      { type: 'put', key: seqKey(seq, index), value: { key, version, prevVersion }, sublevel: changes }
     )
-    this.counters.live += (record.op === 'delete' ? 0 : 1) - (prev === undefined || prev.op === 'delete' ? 0 : 1)
-    this.applied.push({ key: record.key, stored, prevVersion })
+    this.counters.live += (stored.op === 'delete' ? 0 : 1) - (prev === undefined || prev.op === 'delete' ? 0 : 1)
+    this.applied.push({ key, stored, prevVersion })
     return entity
   }
 
@@ -70,9 +75,22 @@ export class ApplyBatch {
   }
 }
 
-/** A record as the replica keeps it, applied at `seq`. */
+/** A key's record as the replica keeps it, applied at `seq`. */
 export function storedVersionOf (seq: number, record: ReadRecord): StoredVersion {
   const { version, op, meta } = record
   if (record.op === 'delete') return { seq, version, op, meta }
   return { seq, version, op, meta, value: record.value, ...(record.v === RECORD_SCHEMA_VERSION ? { schema: RECORD_SCHEMA_VERSION } : {}) }
+}
+
+/** The versions a changeset writes, as the replica keeps them, all applied at `seq`. */
+export function storedVersionsOfChangeset (seq: number, record: ChangesetRecord): Array<{ key: string, stored: StoredVersion }> {
+  const size = record.changes.length
+  return record.changes.map((change, index) => {
+    const { key, version, op } = change
+    const changeset = { id: record.id, index, size }
+    const stored: StoredVersion = change.op === 'delete'
+      ? { seq, version, op, meta: record.meta, changeset }
+      : { seq, version, op, meta: record.meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset }
+    return { key, stored }
+  })
 }

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CredregError, isCredregError } from '../errors.js'
 import type { AbstractLog, LogInfo } from '../log/abstract-log.js'
 import type { Logger, ReseedResult } from '../types.js'
-import { decodeRecord } from '../record.js'
+import { decodeEntry } from '../decode-entry.js'
 import { contribute, type Contribution } from './contribute.js'
 import type { Replica } from './replica.js'
 import { seqKey } from './store.js'
@@ -187,12 +187,16 @@ export class Follower {
   async #sameRecordAtApplied (): Promise<boolean> {
     const applied = this.#replica.appliedSeq
     if (applied === 0) return true
-    const ref = await this.#replica.store.changes.get(seqKey(applied))
+    // A key's record, or the first change of a changeset.
+    const [single, first] = await this.#replica.store.changes.getMany([seqKey(applied), seqKey(applied, 0)])
+    const ref = single ?? first
     if (ref === undefined) return true
     const entry = await this.#log.recordAt(applied)
     if (entry === undefined) return true
-    const decoded = decodeRecord(entry.data, entry.key, this.#replica.namespace)
-    return decoded.ok && decoded.record.key === ref.key && decoded.record.version === ref.version
+    const decoded = decodeEntry(entry, this.#replica.namespace)
+    if (!decoded.ok) return false
+    const written = decoded.record.op === 'changeset' ? decoded.record.changes[0] : decoded.record
+    return written?.key === ref.key && written.version === ref.version
   }
 
   /**

@@ -14,7 +14,8 @@ export async function historyOf (replica: Replica, key: string): Promise<History
       op: stored.op,
       meta: { ...stored.meta, op: stored.op },
       value,
-      patch: jsonpatch.compare(previous, value ?? {})
+      patch: jsonpatch.compare(previous, value ?? {}),
+      ...(stored.changeset !== undefined ? { changeset: stored.changeset } : {})
     }
     previous = value ?? {}
     return entry

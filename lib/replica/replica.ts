@@ -11,8 +11,10 @@ import type { SealContext, Sealer } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
-import { verdict, type KeyState, type Refusal, type VerdictContext } from '../verdict.js'
-import { ApplyBatch, storedVersionOf, type AppliedChange } from './apply-batch.js'
+import { decodeEntry, type AnyRecord, type EntryRead } from '../decode-entry.js'
+import { changeSealContext } from '../transaction-record.js'
+import { verdict, type KeyState, type Refusal, type StateInForce, type VerdictContext } from '../verdict.js'
+import { ApplyBatch, storedVersionOf, storedVersionsOfChangeset, type AppliedChange } from './apply-batch.js'
 import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
 
 export type { AppliedChange } from './apply-batch.js'
@@ -141,32 +143,39 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const fresh = entries.filter(e => e.seq > this.#appliedSeq)
     const last = fresh.at(-1)
     if (last === undefined) return
-    const keys = [...new Set(fresh.flatMap(e => (e.key === undefined || e.control === true ? [] : [e.key])))]
+    // Decoded first: a changeset names its keys only inside the record.
+    const reads = fresh.map(e => (e.control === true ? undefined : decodeEntry(e, this.namespace)))
+    const keys = [...new Set(reads.flatMap(keysOf))]
     // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
     // through the thread pool (and this call an await); a catch-up batch reads there while the log goes on delivering.
     const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
-    // The current entity of every key: what the verdict on each record is computed against.
+    // The current entity of every key: the state in force each verdict is computed in, moving with the batch.
     const heads = new Map(keys.map((k, i) => [k, loaded[i]]))
+    const state: StateInForce = { head: key => { const e = heads.get(key); return e === undefined ? undefined : stateOf(e) } }
     const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
-    for (const entry of fresh) {
-      if (entry.control !== true) this.#decide(entry, heads, batch)
+    fresh.forEach((entry, i) => {
+      const read = reads[i]
+      if (read !== undefined) this.#decide(entry, read, state, heads, batch)
       else if (entry.authenticatedHistory === true) this.#authenticatedFrom(entry.seq, batch)
-    }
+    })
     await this.#commit(batch, last.seq)
   }
 
   /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `heads` moves with it. */
-  #decide (entry: LogEntry, heads: Map<string, StoredEntity | undefined>, batch: ApplyBatch): void {
-    const prev = entry.key === undefined ? undefined : heads.get(entry.key)
-    const decided = verdict(entry, prev === undefined ? undefined : stateOf(prev), this.#verdict)
-    if (decided.record?.v === RECORD_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
+  #decide (entry: LogEntry, read: EntryRead, state: StateInForce, heads: Map<string, StoredEntity | undefined>, batch: ApplyBatch): void {
+    const decided = verdict(entry, state, this.#verdict, read)
+    if (decided.record !== undefined && decided.record.v !== LEGACY_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
     if (decided.applied) {
-      heads.set(decided.record.key, batch.add(entry.seq, decided.record, prev))
+      const { record } = decided
+      const versions = record.op === 'changeset' ? storedVersionsOfChangeset(entry.seq, record) : [{ key: record.key, stored: storedVersionOf(entry.seq, record) }]
+      for (const { key, stored } of versions) heads.set(key, batch.add(key, stored, heads.get(key)))
       this.#remember(entry.seq, true)
       return
     }
-    const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined
-      ? this.#takeOn(batch, entry, decided.record as ReadRecord, prev)
+    const { record } = decided
+    const prev = record === undefined || record.op === 'changeset' ? undefined : heads.get(record.key)
+    const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined && record !== undefined && record.op !== 'changeset'
+      ? this.#takeOn(batch, entry, record, prev)
       : 'refuse'
     if (typeof taken === 'object') {
       heads.set(taken.key, taken.entity)
@@ -214,7 +223,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   #takeOn (batch: ApplyBatch, entry: LogEntry, record: ReadRecord, prev: StoredEntity): { key: string, entity: StoredEntity } | 'skip' | 'refuse' {
     if (record.version < prev.version) return 'skip'
     if ((prev.logSeq ?? prev.seq) >= this.#rebaseFrom) return 'refuse'
-    let entity: StoredEntity = { ...prev, logSeq: entry.seq }
+    // The reseeded log holds every version as a key's own record: the key's subject ends here.
+    const { subjectSeq: _, ...held } = prev
+    let entity: StoredEntity = { ...held, logSeq: entry.seq }
     if (record.meta.correlationId !== prev.meta.correlationId) {
       // Two different writes under one version: only possible when a log lost records
       // that were then written over. The log's record stands, as on every replica.
@@ -273,6 +284,21 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     for (const w of ready) w.resolve()
   }
 
+  /**
+   * The latest stored version of each of `keys`, all as of one applied
+   * sequence: the state a changeset is built on, and the log position its
+   * append is conditional on.
+   */
+  async view (keys: string[]): Promise<{ appliedSeq: number, heads: Array<StoredEntity | undefined> }> {
+    if (this.#sync) return { appliedSeq: this.#appliedSeq, heads: keys.map(k => this.store.entities.getSync(k)) }
+    for (;;) {
+      const appliedSeq = this.#appliedSeq
+      const heads = await this.store.entities.getMany(keys)
+      // An apply landed during the read: read again, so state and position agree.
+      if (this.#appliedSeq === appliedSeq) return { appliedSeq, heads }
+    }
+  }
+
   /** The latest stored version of `key` (tombstones included), or `undefined`. */
   async head (key: string): Promise<StoredEntity | undefined> {
     return this.#sync ? this.store.entities.getSync(key) : await this.store.entities.get(key)
@@ -310,7 +336,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
    */
   recordOf (key: string, stored: StoredVersion): LogRecord {
     const head = { ns: this.namespace, key, version: stored.version, meta: stored.meta }
-    if (stored.op !== 'delete' && stored.value !== undefined && stored.schema === RECORD_SCHEMA_VERSION) {
+    // A changeset's value is bound to the changeset: as a key's own record it is sealed afresh.
+    if (stored.op !== 'delete' && stored.value !== undefined && stored.schema === RECORD_SCHEMA_VERSION && stored.changeset === undefined) {
       return { v: RECORD_SCHEMA_VERSION, ...head, op: stored.op, value: stored.value }
     }
     const plain = stored.value === undefined ? undefined : this.#sealer.open(stored.value, this.#sealContext(key, stored))
@@ -318,7 +345,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   }
 
   #sealContext (key: string, stored: StoredVersion): SealContext {
-    return sealContextOf({ ns: this.namespace, key, version: stored.version, op: stored.op, meta: stored.meta }, stored.schema ?? LEGACY_SCHEMA_VERSION)
+    const change = { key, version: stored.version, op: stored.op }
+    if (stored.changeset !== undefined) return changeSealContext(this.namespace, stored.changeset.id, stored.meta, change)
+    return sealContextOf({ ns: this.namespace, ...change, meta: stored.meta }, stored.schema ?? LEGACY_SCHEMA_VERSION)
   }
 
   toEntity (key: string, stored: StoredVersion): Entity {
@@ -344,6 +373,13 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     }
     return more && last !== undefined ? { items, next: last } : { items }
   }
+}
+
+/** The keys a decoded record writes (none for one that could not be read). */
+function keysOf (read: EntryRead | undefined): string[] {
+  if (read?.ok !== true) return []
+  const record: AnyRecord = read.record
+  return record.op === 'changeset' ? record.changes.map(c => c.key) : [record.key]
 }
 
 /** What the verdict needs of a stored entity: the log sequence of its latest record, wherever the replica applied it. */

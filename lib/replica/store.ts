@@ -5,7 +5,8 @@
  *
  *   entities  key                      → StoredEntity (latest version, tombstones too)
  *   history   key \0 version(10 digits) → StoredVersion (the last `depth` versions)
- *   changes   seq(16 digits)            → ChangeRef (what each retained version changed)
+ *   changes   seq(16 digits)            → ChangeRef (what each retained version changed);
+ *             seq.index(3 digits)       for the changes of one changeset, in its order
  *   meta      one string value per name, below
  *
  * The meta names (all numbers are decimal strings; an absent name reads as 0
@@ -49,12 +50,24 @@ export interface StoredVersion {
    * absent for a value of a schema 1 record (namespace, key and version only).
    */
   schema?: 2
+  /**
+   * Set when a changeset wrote this version: the changeset's id (its value is
+   * sealed bound to it), this change's place in it and how many it made.
+   */
+  changeset?: ChangesetPosition
+}
+
+/** Where a version written by a changeset sits in it. */
+export interface ChangesetPosition {
+  id: string
+  index: number
+  size: number
 }
 
 /** The latest version of a key plus what the replica needs to prune and resync without reads. */
 export interface StoredEntity extends StoredVersion {
-  /** `[version, seq]` of every retained history entry, oldest first. */
-  retained: Array<[number, number]>
+  /** `[version, seq]` of every retained history entry, oldest first; `[version, seq, index]` for a changeset's. */
+  retained: Array<[number, number] | [number, number, number]>
   /** Whether older versions were pruned (so the oldest retained one has no retained predecessor). */
   pruned: boolean
   /**
@@ -63,6 +76,12 @@ export interface StoredEntity extends StoredVersion {
    * resume from those) while their records moved to the new log.
    */
   logSeq?: number
+  /**
+   * The sequence of the key's latest record on its own subject, when the
+   * latest version came from a changeset (which has a subject of its own):
+   * what a single write to the key expects the subject's last sequence to be.
+   */
+  subjectSeq?: number
 }
 
 /** What a retained change was: enough to rebuild its change event. */
@@ -109,7 +128,25 @@ export function historyRange (key: string): { gt: string, lt: string } {
   return { gt: `${key}\0`, lt: `${key}\x01` }
 }
 
-/** Key of a log sequence in `changes`. */
-export function seqKey (seq: number): string {
-  return fixedWidth(seq, SEQ_DIGITS)
+const INDEX_DIGITS = 3
+
+/** Key of a log sequence in `changes`: one per key's record; with `index`, one per change of a changeset. */
+export function seqKey (seq: number, index?: number): string {
+  const at = fixedWidth(seq, SEQ_DIGITS)
+  return index === undefined ? at : `${at}.${fixedWidth(index, INDEX_DIGITS)}`
+}
+
+/** The log sequence of a key in `changes`. */
+export function seqOfChangeKey (changeKey: string): number {
+  return Number(changeKey.slice(0, SEQ_DIGITS))
+}
+
+/** Range of `changes` keys of sequences `from` to `to`, both included. */
+export function changeRange (from: number, to: number): { gte: string, lt: string } {
+  return { gte: seqKey(from), lt: seqKey(to + 1) }
+}
+
+/** The sequence of the key's latest record on the key's own subject (0: none there). */
+export function subjectSeqOf (entity: StoredEntity): number {
+  return entity.subjectSeq ?? entity.logSeq ?? entity.seq
 }

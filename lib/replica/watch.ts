@@ -10,7 +10,7 @@ import jsonpatch from 'fast-json-patch'
 import type { ChangeEvent, JsonObject } from '../types.js'
 import { ChangeQueue, type QueueTally } from './change-queue.js'
 import type { Replica } from './replica.js'
-import { historyKey, seqKey, type StoredEntity, type StoredVersion } from './store.js'
+import { changeRange, historyKey, seqOfChangeKey, type StoredEntity, type StoredVersion } from './store.js'
 
 /** Reads one stored version (from the backlog's snapshot, or the replica as it is now). */
 type VersionReader = (key: string, version: number) => Promise<StoredVersion | undefined>
@@ -104,10 +104,10 @@ async function * backlog (
       if (entity.pruned && oldest !== undefined && oldest[1] > since) yield resync(key, entity)
     }
   }
-  for await (const [seq, ref] of changes.iterator({ gt: seqKey(since), lte: seqKey(through), snapshot })) {
+  for await (const [at, ref] of changes.iterator({ ...changeRange(since + 1, through), snapshot })) {
     if (!ref.key.startsWith(prefix) || resynced.has(ref.key)) continue
     const stored = await read(ref.key, ref.version)
-    if (stored === undefined || stored.seq !== Number(seq)) {
+    if (stored === undefined || stored.seq !== seqOfChangeKey(at)) {
       // The index names a version the snapshot's history lacks (only a replica damaged
       // by hand would do that): say so with the key's state rather than skip silently.
       const entity = await entities.get(ref.key, { snapshot })
@@ -130,7 +130,8 @@ async function changeEvent (replica: Replica, key: string, stored: StoredVersion
     op: stored.op,
     ...(value !== undefined ? { value } : {}),
     patch: jsonpatch.compare(prevValue, value ?? {}),
-    meta: { ...stored.meta, op: stored.op }
+    meta: { ...stored.meta, op: stored.op },
+    ...(stored.changeset !== undefined ? { changeset: stored.changeset } : {})
   }
 }
 

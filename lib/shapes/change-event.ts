@@ -2,6 +2,7 @@
  * A change pushed to watchers (a node's `watch`, the `data` of an SSE event).
  */
 import { Type, type Static } from 'typebox'
+import { ChangesetPositionSchema } from './changeset.js'
 import { EntityMetaSchema, WriteOpSchema } from './entity.js'
 import { JsonObjectSchema, PatchOperationSchema } from './json.js'
 import { SeqSchema, VersionSchema } from './numbers.js'
@@ -29,7 +30,14 @@ export const ChangeEventSchema = Type.Object({
   patch: Type.Array(PatchOperationSchema),
   meta: EntityMetaSchema,
   /** For `resync`: whether the key currently exists. */
-  deleted: Type.Optional(Type.Boolean())
+  deleted: Type.Optional(Type.Boolean()),
+  /**
+   * Set when a changeset made this change: its events come one per key,
+   * consecutive, with the same `seq`. A consumer that acts once per changeset
+   * waits for `index === size - 1`; resuming with `since` a changeset's `seq`
+   * skips all of it, so resume from the `seq` of the last event fully handled.
+   */
+  changeset: Type.Optional(ChangesetPositionSchema)
 })
 
 /** A change pushed to watchers, in log order. */

@@ -2,6 +2,7 @@
  * The retained versions of a key, each with the patch from the one before.
  */
 import { Type, type Static } from 'typebox'
+import { ChangesetPositionSchema } from './changeset.js'
 import { EntityMetaSchema, WriteOpSchema } from './entity.js'
 import { JsonObjectSchema, PatchOperationSchema } from './json.js'
 import { SeqSchema, VersionSchema } from './numbers.js'
@@ -19,7 +20,9 @@ export const HistoryEntrySchema = Type.Object({
    * RFC 6902 operations from the previous retained version to this one
    * (from `{}` for the first retained version or after a delete).
    */
-  patch: Type.Array(PatchOperationSchema)
+  patch: Type.Array(PatchOperationSchema),
+  /** Set when a changeset wrote this version: which one, and this change's place in it. */
+  changeset: Type.Optional(ChangesetPositionSchema)
 })
 
 /** One entry of a node's `history`, newest last. */

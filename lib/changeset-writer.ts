@@ -1,0 +1,212 @@
+/**
+ * The write path of a changeset: several keys written all or none, as one
+ * transaction record at one log sequence (docs/writer.md).
+ *
+ * A changeset has no key subject to be conditional on: its append is
+ * conditional on the log's last sequence instead, the one the writer's
+ * replica had applied when it read every key's state. So an honest changeset
+ * lands only on the very state its conditions were checked in, and every
+ * replica's verdict then applies it (each key at its next version, so
+ * versions stay gapless per key). When the log moved on, the writer catches
+ * up with it and decides again; a condition that then fails is final.
+ */
+import { v7 as uuidv7, validate as isUuid } from 'uuid'
+import { conditionError, live, unmetCondition, type Condition } from './conditions.js'
+import { ChangesetError, CredregError, keyFailureOf } from './errors.js'
+import { keyProblem } from './key.js'
+import { StaleAppendError } from './log/abstract-log.js'
+import { applyJsonPatch, applyMergePatch } from './patch.js'
+import { encodeRecord, maxRecordBytes } from './record.js'
+import type { Replica } from './replica/replica.js'
+import type { StoredEntity } from './replica/store.js'
+import type { Sealer } from './seal.js'
+import { MAX_CHANGES, type Change, type CommitResult } from './shapes/changeset.js'
+import { buildChangeset, type PlainChange } from './transaction-record.js'
+import type { JsonObject } from './types.js'
+import { isJsonObject, serializeValue } from './value.js'
+import { appendWithRetry, whenWritable, type WritePath } from './write-path.js'
+
+export interface ChangesetWriterOptions extends WritePath {
+  replica: Replica
+  sealer: Sealer
+  namespace: string
+  nodeId: string
+  maxValueBytes: number
+}
+
+/** Options of a commit. */
+export interface CommitOptions {
+  /** Correlation id (uuid) to carry in the record; generated when absent. */
+  correlationId?: string
+}
+
+/** A key that fails the changeset, and whether that is final before the writer has caught up with the log. */
+interface Failure { key: string, err: CredregError, final: boolean }
+
+/** What the changes become on the state read: the record's changes and the answer, or why not. */
+interface Plan { changes: PlainChange[], results: CommitResult['results'], failures: Failure[] }
+
+export class ChangesetWriter {
+  readonly #o: ChangesetWriterOptions
+
+  constructor (options: ChangesetWriterOptions) {
+    this.#o = options
+  }
+
+  /** Writes every change or none; resolves once the local replica applied them. */
+  async commit (input: unknown, options: CommitOptions = {}): Promise<CommitResult> {
+    const changes = checkChanges(input)
+    const { log, replica } = this.#o
+    const correlationId = options.correlationId ?? uuidv7()
+    if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`)
+    const deadline = Date.now() + this.#o.timeoutMs
+    const keys = changes.map(c => c.key)
+    // True once the state read is the log's own, not just what the replica had applied.
+    let confirmed = false
+    const refresh = async (): Promise<void> => {
+      await whenWritable(this.#o, deadline)
+      await replica.waitForApplied(await log.lastSeq(), Math.max(1, deadline - Date.now()))
+      confirmed = true
+    }
+
+    for (;;) {
+      await whenWritable(this.#o, deadline)
+      const view = await replica.view(keys)
+      const plan = this.#plan(changes, view.heads)
+      if (plan.failures.length > 0) {
+        if (!confirmed && plan.failures.some(f => !f.final)) {
+          await refresh()
+          continue
+        }
+        throw new ChangesetError(plan.failures.map(f => keyFailureOf(f.key, f.err)))
+      }
+      const id = uuidv7()
+      const meta = { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }
+      const data = encodeRecord(buildChangeset(this.#o.namespace, id, meta, plan.changes, { sealer: this.#o.sealer, authenticator: replica.authenticator }))
+      const limit = maxRecordBytes(this.#o.maxValueBytes)
+      if (data.byteLength > limit) {
+        throw new CredregError('VALUE_TOO_LARGE', `the changeset takes ${data.byteLength} bytes in the log, over the ${limit} one record may take: ` +
+          `its values together must stay under about ${this.#o.maxValueBytes} bytes (maxValueBytes); split it`)
+      }
+      let seq: number
+      try {
+        seq = await appendWithRetry(this.#o, `changeset ${id}`, deadline, async timeoutMs =>
+          await log.appendTransaction(id, data, { expectedLogSeq: view.appliedSeq, msgId: id, timeoutMs }))
+      } catch (err) {
+        if (!(err instanceof StaleAppendError)) throw err
+        // The log moved on since the state was read: catch up, and decide again there.
+        await refresh()
+        continue
+      }
+      await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
+      const outcome = await this.#outcome(seq, id, plan.changes[0] as PlainChange)
+      if (outcome === 'refused') {
+        // Another record came first at a position this writer's check could not see (a clustered
+        // stream can let two conditional publishes through): every replica refused this one.
+        await refresh()
+        continue
+      }
+      if (outcome === 'unknown') {
+        throw new CredregError('TIMEOUT', `changeset ${id} was appended at sequence ${seq}, but whether it counts cannot be told any more ` +
+          '(this replica read too much since): read its keys to see')
+      }
+      return { id, seq, correlationId, results: plan.results }
+    }
+  }
+
+  /** Each change on the state read: its next version and value, or why it fails. */
+  #plan (changes: Change[], heads: Array<StoredEntity | undefined>): Plan {
+    const plan: Plan = { changes: [], results: [], failures: [] }
+    changes.forEach((change, i) => {
+      const { key } = change
+      const head = heads[i]
+      const current = live(head)
+      const currentVersion = head?.version ?? 0
+      const condition: Condition = {
+        op: change.op === 'merge' ? 'patch' : change.op,
+        ...(change.ifVersion !== undefined ? { ifVersion: change.ifVersion } : {}),
+        ...(change.ifAbsent === true ? { ifAbsent: true } : {})
+      }
+      const unmet = unmetCondition(condition, currentVersion, current !== undefined)
+      if (unmet !== undefined) {
+        plan.failures.push({ key, err: conditionError(key, condition, unmet, currentVersion), final: unmet === 'older' })
+        return
+      }
+      let plaintext: Buffer | undefined
+      try {
+        plaintext = change.op === 'delete' ? undefined : serializeValue(this.#valueOf(change, current), this.#o.maxValueBytes, key)
+      } catch (err) {
+        if (!(err instanceof CredregError)) throw err
+        // A put's value fails whatever the state; a patch's may pass on a newer one.
+        plan.failures.push({ key, err, final: change.op === 'put' })
+        return
+      }
+      const version = currentVersion + 1
+      plan.changes.push({ key, version, op: condition.op, ...(plaintext !== undefined ? { plaintext } : {}) })
+      plan.results.push({ key, version, created: current === undefined })
+    })
+    return plan
+  }
+
+  #valueOf (change: Exclude<Change, { op: 'delete' }>, current: StoredEntity | undefined): JsonObject {
+    if (change.op === 'put') return change.value
+    const { key } = change
+    const value = current === undefined ? {} : this.#o.replica.unseal(key, current) ?? {}
+    const limits = { key, maxValueBytes: this.#o.maxValueBytes }
+    return change.op === 'patch' ? applyJsonPatch(value, change.ops, limits) : applyMergePatch(value, change.patch, limits)
+  }
+
+  /**
+   * Whether the changeset at `seq` counts: this replica's verdict on it. A
+   * changeset is never deleted by the per-key limit, so the replica read it;
+   * only one read more than the replica remembers of ago is looked up in
+   * what it holds (a version of the first key written by this changeset).
+   */
+  async #outcome (seq: number, id: string, first: PlainChange): Promise<'applied' | 'refused' | 'unknown'> {
+    const { replica } = this.#o
+    const seen = replica.outcomeOf(seq)
+    if (seen !== undefined) return seen ? 'applied' : 'refused'
+    const held = await replica.storedVersion(first.key, first.version)
+    if (held === undefined) return 'unknown'
+    return held.changeset?.id === id ? 'applied' : 'refused'
+  }
+}
+
+/**
+ * Checks a changeset as a caller gives it: 1 to {@link MAX_CHANGES}
+ * changes, each a valid key at most once, with the fields of its op and
+ * consistent conditions. Throws `BAD_REQUEST` (or `INVALID_KEY`,
+ * `INVALID_VALUE`) naming the change; nothing is written.
+ */
+export function checkChanges (input: unknown): Change[] {
+  if (!Array.isArray(input)) throw new CredregError('BAD_REQUEST', 'a changeset is an array of changes')
+  if (input.length === 0) throw new CredregError('BAD_REQUEST', 'a changeset needs at least one change')
+  if (input.length > MAX_CHANGES) throw new CredregError('BAD_REQUEST', `a changeset changes at most ${MAX_CHANGES} keys, got ${input.length}`)
+  const seen = new Set<string>()
+  return input.map((change: unknown, i) => {
+    const c = change as Record<string, unknown>
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new CredregError('BAD_REQUEST', `change ${i} is not an object`)
+    const problem = keyProblem(c.key)
+    if (problem !== undefined) throw new CredregError('INVALID_KEY', `change ${i}: invalid key ${JSON.stringify(c.key)}: ${problem}`)
+    const key = c.key as string
+    const where = { key }
+    if (seen.has(key)) throw new CredregError('BAD_REQUEST', `${key} appears twice in the changeset: each key at most once`, where)
+    seen.add(key)
+    const field = ({ put: 'value', patch: 'ops', merge: 'patch', delete: undefined } as const)[c.op as 'put']
+    if (!['put', 'patch', 'merge', 'delete'].includes(c.op as string)) {
+      throw new CredregError('BAD_REQUEST', `${key}: op must be put, patch, merge or delete, got ${JSON.stringify(c.op)}`, where)
+    }
+    const allowed = new Set(['key', 'op', 'ifVersion', 'ifAbsent', ...(field === undefined ? [] : [field])])
+    const extra = Object.keys(c).find(name => !allowed.has(name))
+    if (extra !== undefined) throw new CredregError('BAD_REQUEST', `${key}: a ${String(c.op)} change takes no ${extra}`, where)
+    if (c.op === 'put' && !isJsonObject(c.value)) throw new CredregError('INVALID_VALUE', `${key}: a put needs value, a JSON object`, where)
+    if (c.op === 'merge' && !isJsonObject(c.patch)) throw new CredregError('BAD_REQUEST', `${key}: a merge needs patch, a JSON object (RFC 7396)`, where)
+    if (c.op === 'patch' && !Array.isArray(c.ops)) throw new CredregError('BAD_REQUEST', `${key}: a patch needs ops, an array of RFC 6902 operations`, where)
+    if (c.ifVersion !== undefined && (!Number.isSafeInteger(c.ifVersion) || (c.ifVersion as number) < 0)) {
+      throw new CredregError('BAD_REQUEST', `${key}: ifVersion must be an integer of at least 0, got ${JSON.stringify(c.ifVersion)}`, where)
+    }
+    if (c.ifAbsent !== undefined && typeof c.ifAbsent !== 'boolean') throw new CredregError('BAD_REQUEST', `${key}: ifAbsent must be true or false`, where)
+    if (c.ifVersion !== undefined && c.ifAbsent === true) throw new CredregError('BAD_REQUEST', `${key}: ifVersion and ifAbsent exclude each other`, where)
+    return c as unknown as Change
+  })
+}

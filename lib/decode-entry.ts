@@ -1,0 +1,45 @@
+/**
+ * Reading a log entry as a record: a key's record on a key's subject, a
+ * transaction record (a changeset) on a transaction subject. The first steps
+ * of every verdict (lib/verdict.ts); never throws, says nothing of authenticity.
+ */
+import type { LogEntry } from './log/abstract-log.js'
+import { checkKeyRecord, MAX_RECORD_BYTES, type DecodeFailure, type ReadRecord } from './record.js'
+import { checkTransaction, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'
+
+/** Any record a replica reads: one key's, or a changeset. */
+export type AnyRecord = ReadRecord | ChangesetRecord
+
+/** The outcome of reading an entry. */
+export type EntryRead =
+  | { ok: true, record: AnyRecord }
+  | { ok: false, reason: DecodeFailure, detail: string }
+
+/** Parses and validates the record at `entry`, for a replica of `namespace`. */
+export function decodeEntry (entry: LogEntry, namespace: string): EntryRead {
+  const { data } = entry
+  if (data.byteLength > MAX_RECORD_BYTES) return { ok: false, reason: 'malformed', detail: `record of ${data.byteLength} bytes, over ${MAX_RECORD_BYTES}` }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'))
+  } catch {
+    return { ok: false, reason: 'malformed', detail: 'not JSON' }
+  }
+  const v = (parsed as { v?: unknown } | null)?.v
+  if (entry.transaction === undefined) {
+    if (v === TRANSACTION_SCHEMA_VERSION) return { ok: false, reason: 'schema', detail: 'a transaction record on a key\'s subject' }
+    return checkKeyRecord(parsed, entry.key, namespace)
+  }
+  if (typeof v === 'number' && v > TRANSACTION_SCHEMA_VERSION) {
+    return { ok: false, reason: 'newer-schema', detail: `transaction record of schema version ${v}; this node reads up to ${TRANSACTION_SCHEMA_VERSION}: upgrade credreg` }
+  }
+  if (v !== TRANSACTION_SCHEMA_VERSION) return { ok: false, reason: 'schema', detail: `a record of schema version ${JSON.stringify(v)} on a transaction subject` }
+  const checked = checkTransaction(parsed)
+  if (!checked.ok) return { ok: false, reason: 'schema', detail: checked.detail }
+  const { record } = checked
+  if (record.id !== entry.transaction) {
+    return { ok: false, reason: 'wrong-key', detail: `transaction ${record.id} on the subject of ${JSON.stringify(entry.transaction)}` }
+  }
+  if (record.ns !== namespace) return { ok: false, reason: 'wrong-namespace', detail: `record of namespace ${record.ns}` }
+  return { ok: true, record }
+}
