@@ -16,12 +16,13 @@ import { ChangesetError, CredregError, keyFailureOf } from './errors.js'
 import { keyProblem } from './key.js'
 import { StaleAppendError } from './log/abstract-log.js'
 import { applyJsonPatch, applyMergePatch } from './patch.js'
-import { encodeRecord, maxRecordBytes } from './record.js'
+import { encodeRecord, maxRecordBytes, type RecordMeta } from './record.js'
+import { buildStage, type StageRecord } from './rotation-record.js'
 import type { Replica } from './replica/replica.js'
 import type { StoredEntity } from './replica/store.js'
 import type { Sealer } from './seal.js'
 import { MAX_CHANGES, type Change, type CommitResult } from './shapes/changeset.js'
-import { buildChangeset, type PlainChange } from './transaction-record.js'
+import { buildChangeset, type ChangesetRecord, type PlainChange } from './transaction-record.js'
 import type { JsonObject } from './types.js'
 import { isJsonObject, serializeValue } from './value.js'
 import { appendWithRetry, whenWritable, type WritePath } from './write-path.js'
@@ -40,6 +41,13 @@ export interface CommitOptions {
   correlationId?: string
 }
 
+/** Options of a stage: who must acknowledge, and until when. */
+export interface StageOptions extends CommitOptions {
+  hosts: string[]
+  /** ISO-8601 time after which any node aborts the rotation if it is still open. */
+  deadline?: string
+}
+
 /** A key that fails the changeset, and whether that is final before the writer has caught up with the log. */
 interface Failure { key: string, err: CredregError, final: boolean }
 
@@ -55,7 +63,30 @@ export class ChangesetWriter {
 
   /** Writes every change or none; resolves once the local replica applied them. */
   async commit (input: unknown, options: CommitOptions = {}): Promise<CommitResult> {
-    const changes = checkChanges(input)
+    const { namespace, sealer, replica } = this.#o
+    const landed = await this.#land(checkChanges(input), options, (id, meta, changes) =>
+      buildChangeset(namespace, id, meta, changes, { sealer, authenticator: replica.authenticator }))
+    return { id: landed.id, seq: landed.seq, correlationId: landed.correlationId, results: landed.results }
+  }
+
+  /**
+   * Stages the changes as a rotation waiting for `hosts` (until `deadline`,
+   * when given): planned on the current state like a changeset, but held back
+   * until released. Resolves with the rotation's id, once applied locally.
+   */
+  async stage (input: unknown, options: StageOptions): Promise<{ id: string, seq: number }> {
+    const { namespace, sealer, replica } = this.#o
+    const { hosts, deadline } = options
+    return await this.#land(checkChanges(input), options, (id, meta, changes) =>
+      buildStage(namespace, id, meta, changes, hosts, deadline, { sealer, authenticator: replica.authenticator }))
+  }
+
+  /**
+   * Plans `changes` on the replica's state, checks the record with the
+   * replica's own verdict, appends it conditional on the log's last sequence,
+   * and waits for the replica to apply it; decides again on a log that moved.
+   */
+  async #land (changes: Change[], options: CommitOptions, build: (id: string, meta: RecordMeta, changes: PlainChange[]) => ChangesetRecord | StageRecord): Promise<CommitResult> {
     const { log, replica } = this.#o
     const correlationId = options.correlationId ?? uuidv7()
     if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`)
@@ -81,16 +112,27 @@ export class ChangesetWriter {
         throw new ChangesetError(plan.failures.map(f => keyFailureOf(f.key, f.err)))
       }
       const id = uuidv7()
-      const meta = { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }
-      const data = encodeRecord(buildChangeset(this.#o.namespace, id, meta, plan.changes, { sealer: this.#o.sealer, authenticator: replica.authenticator }))
+      const record = build(id, { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }, plan.changes)
+      const data = encodeRecord(record)
       const limit = maxRecordBytes(this.#o.maxValueBytes)
       if (data.byteLength > limit) {
-        throw new CredregError('VALUE_TOO_LARGE', `the changeset takes ${data.byteLength} bytes in the log, over the ${limit} one record may take: ` +
+        throw new CredregError('VALUE_TOO_LARGE', `the ${record.op} takes ${data.byteLength} bytes in the log, over the ${limit} one record may take: ` +
           `its values together must stay under about ${this.#o.maxValueBytes} bytes (maxValueBytes); split it`)
+      }
+      // What every replica will decide, decided here first on the same state (a key staged by an open rotation).
+      const { appliedSeq, state } = await replica.stateFor({ ok: true, record })
+      if (appliedSeq !== view.appliedSeq) continue
+      const judged = replica.judge({ seq: appliedSeq + 1, key: undefined, transaction: id, data }, state)
+      if (!judged.applied) {
+        if (!confirmed) {
+          await refresh()
+          continue
+        }
+        throw new CredregError('ROTATION_REFUSED', `the ${record.op} would be refused (${judged.reason}): ${judged.detail}`)
       }
       let seq: number
       try {
-        seq = await appendWithRetry(this.#o, `changeset ${id}`, deadline, async timeoutMs =>
+        seq = await appendWithRetry(this.#o, `${record.op} ${id}`, deadline, async timeoutMs =>
           await log.appendTransaction(id, data, { expectedLogSeq: view.appliedSeq, msgId: id, timeoutMs }))
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
@@ -99,7 +141,7 @@ export class ChangesetWriter {
         continue
       }
       await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
-      const outcome = await this.#outcome(seq, id, plan.changes[0] as PlainChange)
+      const outcome = await this.#outcome(seq, id, record.op === 'stage' ? undefined : plan.changes[0])
       if (outcome === 'refused') {
         // Another record came first at a position this writer's check could not see (a clustered
         // stream can let two conditional publishes through): every replica refused this one.
@@ -107,7 +149,7 @@ export class ChangesetWriter {
         continue
       }
       if (outcome === 'unknown') {
-        throw new CredregError('TIMEOUT', `changeset ${id} was appended at sequence ${seq}, but whether it counts cannot be told any more ` +
+        throw new CredregError('TIMEOUT', `${record.op} ${id} was appended at sequence ${seq}, but whether it counts cannot be told any more ` +
           '(this replica read too much since): read its keys to see')
       }
       return { id, seq, correlationId, results: plan.results }
@@ -162,10 +204,11 @@ export class ChangesetWriter {
    * only one read more than the replica remembers of ago is looked up in
    * what it holds (a version of the first key written by this changeset).
    */
-  async #outcome (seq: number, id: string, first: PlainChange): Promise<'applied' | 'refused' | 'unknown'> {
+  async #outcome (seq: number, id: string, first: PlainChange | undefined): Promise<'applied' | 'refused' | 'unknown'> {
     const { replica } = this.#o
     const seen = replica.outcomeOf(seq)
     if (seen !== undefined) return seen ? 'applied' : 'refused'
+    if (first === undefined) return (await replica.rotation(id)) === undefined ? 'refused' : 'applied'
     const held = await replica.storedVersion(first.key, first.version)
     if (held === undefined) return 'unknown'
     return held.changeset?.id === id ? 'applied' : 'refused'

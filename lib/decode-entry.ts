@@ -1,14 +1,16 @@
 /**
  * Reading a log entry as a record: a key's record on a key's subject, a
- * transaction record (a changeset) on a transaction subject. The first steps
+ * transaction record (a changeset, a rotation's stage, ack, release or
+ * abort) on a transaction subject. The first steps
  * of every verdict (lib/verdict.ts); never throws, says nothing of authenticity.
  */
 import type { LogEntry } from './log/abstract-log.js'
 import { checkKeyRecord, MAX_RECORD_BYTES, type DecodeFailure, type ReadRecord } from './record.js'
-import { checkTransaction, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'
+import { checkRotationRecord, type RotationRecord } from './rotation-record.js'
+import { checkChangeset, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'
 
-/** Any record a replica reads: one key's, or a changeset. */
-export type AnyRecord = ReadRecord | ChangesetRecord
+/** Any record a replica reads: one key's, a changeset, or a rotation's. */
+export type AnyRecord = ReadRecord | ChangesetRecord | RotationRecord
 
 /** The outcome of reading an entry. */
 export type EntryRead =
@@ -34,7 +36,7 @@ export function decodeEntry (entry: LogEntry, namespace: string): EntryRead {
     return { ok: false, reason: 'newer-schema', detail: `transaction record of schema version ${v}; this node reads up to ${TRANSACTION_SCHEMA_VERSION}: upgrade credreg` }
   }
   if (v !== TRANSACTION_SCHEMA_VERSION) return { ok: false, reason: 'schema', detail: `a record of schema version ${JSON.stringify(v)} on a transaction subject` }
-  const checked = checkTransaction(parsed)
+  const checked = (parsed as { op?: unknown }).op === 'changeset' ? checkChangeset(parsed) : checkRotationRecord(parsed)
   if (!checked.ok) return { ok: false, reason: 'schema', detail: checked.detail }
   const { record } = checked
   if (record.id !== entry.transaction) {

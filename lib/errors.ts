@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, exit: 4, retryable: false, summary: 'No such key, or no such version of it.' },
   VERSION_CONFLICT: { status: 412, exit: 3, retryable: false, summary: 'The write was conditional on a version that is no longer the latest.' },
   PATCH_FAILED: { status: 422, exit: 2, retryable: false, summary: 'The patch is invalid or cannot be applied to the current value.' },
+  ROTATION_REFUSED: { status: 409, exit: 3, retryable: false, summary: 'A rotation\'s stage, acknowledgement, release or abort was refused: the rotation is closed, the host is not one it waits for, acknowledgements are missing or failed, a staged key moved, or a key is staged by another open rotation.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, retryable: false, summary: 'The request body has a content type this route does not take.' },
   UNAUTHORIZED: { status: 401, exit: 1, retryable: false, summary: 'A TCP request without a valid bearer token.' },
   UNAVAILABLE: { status: 503, exit: 5, retryable: true, summary: 'The change log (NATS) or the daemon cannot be reached; reads from the replica still work.' },

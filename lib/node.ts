@@ -22,12 +22,17 @@ import { Watchers, type WatchLoad } from './replica/watchers.js'
 import { historyOf } from './replica/history.js'
 import { Sealer } from './seal.js'
 import type {
-  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregNode, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
+  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregNode, GetOptions, Rotation, StageOptions, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
   NodeStatus, PatchOperation, PutOptions, ReseedResult, Status, WatchOptions, WriteResult
 } from './types.js'
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
 import { Writer, type WriteIntent } from './writer.js'
 import { ChangesetWriter } from './changeset-writer.js'
+import { RotationDeadlines } from './rotation-deadlines.js'
+import { changeSealContext } from './transaction-record.js'
+import { rotationOf } from './rotation-view.js'
+import { RotationWriter, type Decision } from './rotation-writer.js'
+import { validate as isUuid } from 'uuid'
 
 export const DEFAULT_HISTORY_DEPTH = 10
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000
@@ -87,7 +92,10 @@ class Node implements CredregNode {
   #follower: Follower | undefined
   #writer: Writer | undefined
   #changesets: ChangesetWriter | undefined
+  #rotations: RotationWriter | undefined
+  #deadlines: RotationDeadlines | undefined
   #authenticator: Authenticator | undefined
+  #sealerOf: Sealer | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
 
   constructor (options: NodeOptions) {
@@ -157,6 +165,7 @@ class Node implements CredregNode {
       follower.start()
       this.#replica = replica
       this.#authenticator = authenticator
+      this.#sealerOf = sealer
       this.#log = log
       this.#follower = follower
       const path = {
@@ -171,6 +180,9 @@ class Node implements CredregNode {
       }
       this.#writer = new Writer(path)
       this.#changesets = new ChangesetWriter(path)
+      this.#rotations = new RotationWriter(path)
+      this.#deadlines = new RotationDeadlines(replica, async id => { await this.abort(id, { reason: 'the deadline passed' }) }, o.logger)
+      await this.#deadlines.start()
     } catch (err) {
       await db.close()
       this.#status = 'closed'
@@ -193,9 +205,14 @@ class Node implements CredregNode {
     return { replica: this.#replica, writer: this.#writer }
   }
 
-  async get (key: string, options: { version?: number } = {}): Promise<Entity> {
+  async get (key: string, options: GetOptions = {}): Promise<Entity> {
     const { replica } = this.#open()
     assertKey(key)
+    if (options.stage !== undefined) {
+      if (options.stage !== 'pending') throw new CredregError('BAD_REQUEST', `stage must be 'pending', got ${JSON.stringify(options.stage)}`, { key })
+      if (options.version !== undefined) throw new CredregError('BAD_REQUEST', 'version and stage exclude each other', { key })
+      return await this.#pending(replica, key)
+    }
     if (options.version !== undefined) {
       positiveInt('version', options.version)
       const stored = await replica.storedVersion(key, options.version)
@@ -205,6 +222,18 @@ class Node implements CredregNode {
     const head = await replica.head(key)
     if (head === undefined || head.op === 'delete') throw new CredregError('NOT_FOUND', `${key} does not exist`, { key })
     return replica.toEntity(key, head)
+  }
+
+  // The value an open rotation stages for `key`, opened bound to the rotation and its stage.
+  async #pending (replica: Replica, key: string): Promise<Entity> {
+    const id = await replica.store.staged.get(key)
+    const rotation = id === undefined ? undefined : await replica.rotation(id)
+    const change = rotation?.changes.find(c => c.key === key)
+    if (rotation === undefined || change === undefined) throw new CredregError('NOT_FOUND', `no open rotation stages ${key}`, { key })
+    const meta = { ...rotation.meta, op: change.op }
+    if (change.op === 'delete') return { key, version: change.version, meta, rotation: rotation.id }
+    const plain = this.#sealer().open(change.value, changeSealContext(this.namespace, rotation.id, rotation.meta, change))
+    return { key, version: change.version, value: JSON.parse(plain.toString('utf8')) as JsonObject, meta, rotation: rotation.id }
   }
 
   async put (key: string, value: JsonObject, options: PutOptions = {}): Promise<WriteResult> {
@@ -266,13 +295,74 @@ class Node implements CredregNode {
 
   async commit (changes: Change[], options: CommitOptions = {}): Promise<CommitResult> {
     this.#open()
-    const commit = (this.#changesets as ChangesetWriter).commit(changes, options)
-    this.#inFlight.add(commit)
-    try {
-      return await commit
-    } finally {
-      this.#inFlight.delete(commit)
+    return await this.#tracked((this.#changesets as ChangesetWriter).commit(changes, options))
+  }
+
+  async stage (changes: Change[], options: StageOptions = {}): Promise<Rotation> {
+    this.#open()
+    const hosts = options.hosts ?? [this.#nodeId]
+    checkHosts(hosts)
+    if (options.deadlineSeconds !== undefined) positiveInt('deadlineSeconds', options.deadlineSeconds, 1)
+    const deadline = options.deadlineSeconds === undefined ? undefined : new Date(Date.now() + options.deadlineSeconds * 1000).toISOString()
+    const staged = await this.#tracked((this.#changesets as ChangesetWriter).stage(changes, {
+      hosts,
+      ...(deadline !== undefined ? { deadline } : {}),
+      ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {})
+    }))
+    return await this.rotation(staged.id)
+  }
+
+  async rotation (id: string): Promise<Rotation> {
+    const { replica } = this.#open()
+    if (typeof id !== 'string' || !isUuid(id)) throw new CredregError('BAD_REQUEST', `a rotation id is a uuid, got ${JSON.stringify(id)}`)
+    const stored = await replica.rotation(id)
+    if (stored === undefined) throw new CredregError('NOT_FOUND', `no rotation ${id} was staged`)
+    return rotationOf(stored)
+  }
+
+  async rotations (): Promise<Rotation[]> {
+    const { replica } = this.#open()
+    const open: Rotation[] = []
+    for await (const stored of replica.store.rotations.values()) {
+      if (stored.status === 'staged') open.push(rotationOf(stored))
     }
+    return open.sort((a, b) => a.seq - b.seq)
+  }
+
+  async ack (id: string, options: { ok: boolean, message?: string }): Promise<Rotation> {
+    if (typeof options?.ok !== 'boolean') throw new CredregError('BAD_REQUEST', 'an acknowledgement says ok: true or false')
+    if (options.message !== undefined && typeof options.message !== 'string') throw new CredregError('BAD_REQUEST', 'an acknowledgement\'s message is a string')
+    return await this.#decide(id, { op: 'ack', ok: options.ok, ...(options.message !== undefined ? { message: options.message } : {}) })
+  }
+
+  async release (id: string, options: { force?: boolean } = {}): Promise<Rotation> {
+    return await this.#decide(id, { op: 'release', forced: options.force === true })
+  }
+
+  async abort (id: string, options: { reason?: string } = {}): Promise<Rotation> {
+    if (options.reason !== undefined && typeof options.reason !== 'string') throw new CredregError('BAD_REQUEST', 'an abort\'s reason is a string')
+    return await this.#decide(id, { op: 'abort', ...(options.reason !== undefined ? { reason: options.reason } : {}) })
+  }
+
+  async #decide (id: string, decision: Decision): Promise<Rotation> {
+    this.#open()
+    await this.#tracked((this.#rotations as RotationWriter).decide(id, decision))
+    return await this.rotation(id)
+  }
+
+  // A write under way is waited for by close(): a caller never sees one vanish mid-flight.
+  async #tracked<T> (write: Promise<T>): Promise<T> {
+    this.#inFlight.add(write)
+    try {
+      return await write
+    } finally {
+      this.#inFlight.delete(write)
+    }
+  }
+
+  #sealer (): Sealer {
+    if (this.#sealerOf === undefined) throw new CredregError('CLOSED', `the node is ${this.#status}`)
+    return this.#sealerOf
   }
 
   async list (prefix = '', options: ListOptions = {}): Promise<ListPage> {
@@ -352,6 +442,7 @@ class Node implements CredregNode {
     // Writes under way finish (or fail) first: a caller never sees a write vanish mid-flight.
     await Promise.allSettled([...this.#inFlight])
     this.#watchers.closeAll()
+    this.#deadlines?.stop()
     await this.#follower?.stop()
     await this.#log?.close()
     await this.#db?.close()
@@ -368,6 +459,13 @@ function conditions (options: ConditionalOptions): Pick<WriteIntent, 'ifVersion'
     ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
     ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {})
   }
+}
+
+function checkHosts (hosts: unknown): void {
+  if (!Array.isArray(hosts) || hosts.length === 0 || hosts.length > 1024) throw new CredregError('BAD_REQUEST', 'hosts must list 1 to 1024 node ids')
+  const bad = hosts.find(h => typeof h !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(h))
+  if (bad !== undefined) throw new CredregError('BAD_REQUEST', `hosts: ${JSON.stringify(bad)} is not a node id (1-128 characters of A-Z a-z 0-9 _ . -)`)
+  if (new Set(hosts).size !== hosts.length) throw new CredregError('BAD_REQUEST', 'hosts lists a node id twice')
 }
 
 function positiveInt (name: string, value: unknown, min = 1): void {

@@ -38,6 +38,9 @@ const ChangeSchema = Type.Union([
   Type.Object({ key: Key, version: Version, op: Type.Literal('delete') }, { additionalProperties: false })
 ])
 
+/** The changes of a changeset (or of a staged rotation): 1 to {@link MAX_CHANGESET_KEYS}, each key once. */
+export const ChangesSchema = Type.Array(ChangeSchema, { minItems: 1, maxItems: MAX_CHANGESET_KEYS })
+
 /** A changeset as published to the log: every change lands at the record's sequence, or none does. */
 export const ChangesetRecordSchema = Type.Object({
   v: Type.Literal(TRANSACTION_SCHEMA_VERSION),
@@ -45,7 +48,7 @@ export const ChangesetRecordSchema = Type.Object({
   op: Type.Literal('changeset'),
   id: Id,
   meta: RecordMetaSchema,
-  changes: Type.Array(ChangeSchema, { minItems: 1, maxItems: MAX_CHANGESET_KEYS }),
+  changes: ChangesSchema,
   auth: AuthSchema
 }, { additionalProperties: false })
 
@@ -62,7 +65,7 @@ export interface PlainChange {
   plaintext?: Uint8Array
 }
 
-const checkChangeset = Compile(ChangesetRecordSchema)
+const changesetCheck = Compile(ChangesetRecordSchema)
 
 /** What a changeset's value is bound to: the change, the record's meta and the changeset's id. */
 export function changeSealContext (ns: string, id: string, meta: RecordMeta, change: { key: string, version: number, op: string }): SealContext {
@@ -80,21 +83,25 @@ export function changesetTagParts (r: Omit<ChangesetRecord, 'auth'>): TagParts {
   return parts
 }
 
-/** Builds a changeset record: each value sealed to its place in it, the whole tagged. */
-export function buildChangeset (ns: string, id: string, meta: RecordMeta, changes: PlainChange[], keys: RecordKeys): ChangesetRecord {
-  const sealed = changes.map((c): RecordedChange => {
+/** Seals each change's value bound to its place in transaction `id`. */
+export function sealChanges (ns: string, id: string, meta: RecordMeta, changes: PlainChange[], keys: RecordKeys): RecordedChange[] {
+  return changes.map((c): RecordedChange => {
     if (c.op === 'delete') return { key: c.key, version: c.version, op: 'delete' }
     if (c.plaintext === undefined) throw new TypeError(`a ${c.op} change needs a value`)
     return { key: c.key, version: c.version, op: c.op, value: keys.sealer.seal(c.plaintext, changeSealContext(ns, id, meta, c)) }
   })
-  const record = { v: TRANSACTION_SCHEMA_VERSION, ns, op: 'changeset', id, meta, changes: sealed } as const
+}
+
+/** Builds a changeset record: each value sealed to its place in it, the whole tagged. */
+export function buildChangeset (ns: string, id: string, meta: RecordMeta, changes: PlainChange[], keys: RecordKeys): ChangesetRecord {
+  const record = { v: TRANSACTION_SCHEMA_VERSION, ns, op: 'changeset', id, meta, changes: sealChanges(ns, id, meta, changes, keys) } as const
   return { ...record, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('transaction', changesetTagParts(record)) } }
 }
 
-/** Why a transaction record does not match its schema beyond what the schema says, or `undefined`. */
-function changesetProblem (record: ChangesetRecord): string | undefined {
+/** Why a list of changes breaks what its schema cannot say (valid keys, each once), or `undefined`. */
+export function changesProblem (changes: RecordedChange[]): string | undefined {
   const seen = new Set<string>()
-  for (const { key } of record.changes) {
+  for (const { key } of changes) {
     const problem = keyProblem(key)
     if (problem !== undefined) return `change of ${JSON.stringify(key)}: ${problem}`
     if (seen.has(key)) return `${key} changes twice`
@@ -103,12 +110,12 @@ function changesetProblem (record: ChangesetRecord): string | undefined {
   return undefined
 }
 
-/** Validates a parsed transaction record of schema 3: the record, or what is wrong with it. */
-export function checkTransaction (parsed: unknown): { ok: true, record: ChangesetRecord } | { ok: false, detail: string } {
-  if (!checkChangeset.Check(parsed)) {
-    const first = checkChangeset.Errors(parsed)[0]
-    return { ok: false, detail: first === undefined ? 'invalid transaction record' : `${first.instancePath || '/'} ${first.message}` }
+/** Validates a parsed changeset record: the record, or what is wrong with it. */
+export function checkChangeset (parsed: unknown): { ok: true, record: ChangesetRecord } | { ok: false, detail: string } {
+  if (!changesetCheck.Check(parsed)) {
+    const first = changesetCheck.Errors(parsed)[0]
+    return { ok: false, detail: first === undefined ? 'invalid changeset record' : `${first.instancePath || '/'} ${first.message}` }
   }
-  const problem = changesetProblem(parsed)
+  const problem = changesProblem(parsed.changes)
   return problem === undefined ? { ok: true, record: parsed } : { ok: false, detail: problem }
 }

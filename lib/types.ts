@@ -5,6 +5,7 @@
  */
 import type { ChangeEvent } from './shapes/change-event.js'
 import type { Change, CommitResult } from './shapes/changeset.js'
+import type { Rotation } from './shapes/rotation.js'
 import type { Entity } from './shapes/entity.js'
 import type { HistoryEntry } from './shapes/history.js'
 import type { JsonObject, PatchOperation } from './shapes/json.js'
@@ -20,6 +21,7 @@ export type { HistoryEntry } from './shapes/history.js'
 export type { JsonObject, PatchOperation } from './shapes/json.js'
 export type { ListItem, ListPage } from './shapes/list-page.js'
 export type { ReseedResult } from './shapes/reseed.js'
+export type { Rotation, RotationEvent } from './shapes/rotation.js'
 export type { NodeStatus, Status } from './shapes/status.js'
 export type { WriteResult } from './shapes/write-result.js'
 
@@ -52,6 +54,32 @@ export interface ConditionalOptions {
 export interface CommitOptions {
   /** Correlation id (uuid) to carry in the changeset's record; generated when absent. */
   correlationId?: string
+}
+
+/** Options of {@link CredregRotations.stage}. */
+export interface StageOptions {
+  /**
+   * Node ids of the hosts that must acknowledge the rotation before it may be
+   * released. Default: every host heard from (a daemon), or this node (an
+   * embedded one).
+   */
+  hosts?: string[]
+  /** Seconds after which any node aborts the rotation if it is still open. */
+  deadlineSeconds?: number
+  /** Correlation id (uuid) to carry in the stage record; generated when absent. */
+  correlationId?: string
+}
+
+/** Options of {@link CredregReader.get}. */
+export interface GetOptions {
+  /** A version from history instead of the latest. */
+  version?: number
+  /**
+   * `pending`: the value an open rotation stages for the key, instead of the
+   * current one (`NOT_FOUND` when no open rotation stages it). A plain read,
+   * list or watch never returns a staged value.
+   */
+  stage?: 'pending'
 }
 
 /** Options of {@link CredregReader.list}. */
@@ -152,8 +180,8 @@ export interface Logger {
  * value, a client's `ClientHistoryEntry` does not.
  */
 export interface CredregReader<H = HistoryEntry> {
-  /** The latest version of `key` (or the given one from history). Throws `NOT_FOUND`. */
-  get: (key: string, options?: { version?: number }) => Promise<Entity>
+  /** The latest version of `key` (or the given one from history, or its staged value). Throws `NOT_FOUND`. */
+  get: (key: string, options?: GetOptions) => Promise<Entity>
   /** Live keys starting with `prefix`, in key order, one page at a time (pass `next` back as `after`). */
   list: (prefix?: string, options?: ListOptions) => Promise<ListPage>
   /** Retained versions of `key`, oldest first. Throws `NOT_FOUND` for a key never seen. */
@@ -194,6 +222,36 @@ export interface CredregWriter<R = WriteResult> {
   commit: (changes: Change[], options?: CommitOptions) => Promise<CommitResult>
 }
 
+/**
+ * Staged rotations: changes held back until every host that must take them
+ * has acknowledged them, then released as one changeset, or aborted. Every
+ * decision is a record of the log, decided alike by every replica.
+ */
+export interface CredregRotations {
+  /**
+   * Stages `changes` (as a changeset's, planned on the current versions) as a
+   * new rotation; the values replicate to every host, readable only with
+   * `get(key, { stage: 'pending' })`. Throws `ROTATION_REFUSED` when an open
+   * rotation stages one of the keys already.
+   */
+  stage: (changes: Change[], options?: StageOptions) => Promise<Rotation>
+  /** A rotation and where it stands (`NOT_FOUND` when never staged). */
+  rotation: (id: string) => Promise<Rotation>
+  /** The open (staged) rotations, oldest first. */
+  rotations: () => Promise<Rotation[]>
+  /** This host's acknowledgement: ok, or failed with a message (what its test said). */
+  ack: (id: string, options: { ok: boolean, message?: string }) => Promise<Rotation>
+  /**
+   * Makes every staged change current, as one changeset at one sequence, once
+   * every host acknowledged ok and no staged key moved (`force`: without the
+   * acknowledgements, recorded as forced). Throws `ROTATION_REFUSED` with the
+   * reason (which hosts are missing or failed, which key moved, closed).
+   */
+  release: (id: string, options?: { force?: boolean }) => Promise<Rotation>
+  /** Closes the rotation without releasing it. Throws `ROTATION_REFUSED` when it is closed already. */
+  abort: (id: string, options?: { reason?: string }) => Promise<Rotation>
+}
+
 /** The administrative role: repairs of the change log. */
 export interface CredregAdmin {
   /**
@@ -214,7 +272,7 @@ export interface CredregAdmin {
  * role. Reads are local; writes go through the log and resolve once applied
  * locally.
  */
-export interface CredregNode extends CredregReader, CredregWriter, CredregAdmin, AsyncDisposable {
+export interface CredregNode extends CredregReader, CredregWriter, CredregRotations, CredregAdmin, AsyncDisposable {
   readonly nodeId: string
   readonly namespace: string
   readonly status: Status

@@ -5,8 +5,9 @@
  * it writes, and whether the log holds authenticated records yet): no clock,
  * no local setting. So replicas that read the same log hold the same state,
  * and a writer learns what became of its own record from its own replica's
- * verdict. A single key's record and a changeset obey the same rule per key
- * ({@link keyRule}); a changeset counts only if every one of its changes does.
+ * verdict. A single key's record, a changeset and a rotation's release obey
+ * the same rule per key ({@link keyRule}); a changeset or a release counts
+ * only if every one of its changes does.
  * docs/verdict.md has the rules as a table.
  */
 import type { Authenticator } from './authenticator.js'
@@ -14,7 +15,9 @@ import { decodeEntry, type AnyRecord, type EntryRead } from './decode-entry.js'
 import type { LogEntry } from './log/abstract-log.js'
 import { deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure } from './record.js'
 import type { SealContext, Sealed, Sealer } from './seal.js'
-import { changeSealContext, changesetTagParts, type ChangesetRecord } from './transaction-record.js'
+import type { TagParts } from './authenticator.js'
+import { rotationTagParts, type RotationDecision, type RotationRecord, type StageRecord } from './rotation-record.js'
+import { changeSealContext, changesetTagParts, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'
 import type { WriteOp } from './types.js'
 import { isJsonObject, MAX_VALUE_BYTES_CEILING, MAX_VALUE_DEPTH, depthOf } from './value.js'
 
@@ -37,6 +40,18 @@ export type Refusal =
   | 'version-jump'
   /** A delete of a key that does not exist. */
   | 'nothing-to-delete'
+  /** An ack, release or abort of a rotation never staged. */
+  | 'no-such-rotation'
+  /** A stage under the id of a rotation staged before. */
+  | 'rotation-exists'
+  /** An ack, release or abort of a rotation released or aborted before. */
+  | 'rotation-closed'
+  /** A stage of a key that an open rotation stages already. */
+  | 'key-staged'
+  /** An ack by a host the rotation does not wait for. */
+  | 'unexpected-ack'
+  /** A release (not forced) before every host the rotation waits for acknowledged it ok. */
+  | 'acks-missing'
 
 /** What the verdict knows of a key: its latest applied version (tombstones too). */
 export interface KeyState {
@@ -46,13 +61,31 @@ export interface KeyState {
   seq: number
 }
 
-/** The state in force at a record's position: each key's latest applied version (`undefined`: none). */
-export interface StateInForce {
-  head: (key: string) => KeyState | undefined
+/** What the verdict knows of a rotation. */
+export interface RotationState {
+  id: string
+  status: 'staged' | 'released' | 'aborted'
+  /** The hosts (node ids) that must acknowledge before a release. */
+  hosts: string[]
+  /** Each staged change: its key's next version (built on the one before) and op. */
+  changes: Array<{ key: string, version: number, op: WriteOp }>
+  /** Each host's latest acknowledgement. */
+  acks: Record<string, { ok: boolean, message?: string, seq: number }>
 }
 
-/** A state in which no key holds a version: for a record judged on its own (its authenticity, its values). */
-export const NO_STATE: StateInForce = { head: () => undefined }
+/**
+ * The state in force at a record's position: each key's latest applied
+ * version, each rotation, and which open rotation stages a key (all
+ * `undefined` when there is none).
+ */
+export interface StateInForce {
+  head: (key: string) => KeyState | undefined
+  rotation: (id: string) => RotationState | undefined
+  stagedIn: (key: string) => string | undefined
+}
+
+/** A state in which nothing is held: for a record judged on its own (its authenticity, its values). */
+export const NO_STATE: StateInForce = { head: () => undefined, rotation: () => undefined, stagedIn: () => undefined }
 
 /** What the verdict is computed with besides the record: the same on every replica of a namespace. */
 export interface VerdictContext {
@@ -83,7 +116,13 @@ interface Problem { reason: Refusal, detail: string }
 export function verdict (entry: LogEntry, state: StateInForce, ctx: VerdictContext, read: EntryRead = decodeEntry(entry, ctx.namespace)): Verdict {
   if (!read.ok) return { applied: false, reason: read.reason, detail: read.detail }
   const { record } = read
-  if (record.op === 'changeset') return changesetVerdict(entry.seq, record, state, ctx)
+  if (record.v === TRANSACTION_SCHEMA_VERSION) {
+    const unauthentic = tagProblem(record.auth, ctx, () => ctx.authenticator.verify('transaction', transactionTagParts(record), record.auth.tag))
+    if (unauthentic !== undefined) return { applied: false, ...unauthentic }
+    const problem = record.op === 'changeset' || record.op === 'stage' ? changesProblemIn(entry.seq, record, state, ctx) : decisionProblem(entry.seq, record, state)
+    if (problem?.reason === 'unauthenticated') return { applied: false, ...problem }
+    return problem === undefined ? { applied: true, record } : { applied: false, ...problem, record }
+  }
 
   if (record.v === LEGACY_SCHEMA_VERSION) {
     if (!ctx.legacy) return { applied: false, reason: 'legacy', detail: 'an unauthenticated (schema 1) record after authenticated ones' }
@@ -126,21 +165,57 @@ export function keyRule (seq: number, change: { version: number, op: WriteOp }, 
   return undefined
 }
 
-// All or nothing: authentic as a whole, every value sound, every change within the rule.
-function changesetVerdict (seq: number, record: ChangesetRecord, state: StateInForce, ctx: VerdictContext): Verdict {
-  const unauthentic = tagProblem(record.auth, ctx, () => ctx.authenticator.verify('transaction', changesetTagParts(record), record.auth.tag))
-  if (unauthentic !== undefined) return { applied: false, ...unauthentic }
+function transactionTagParts (record: ChangesetRecord | RotationRecord): TagParts {
+  return record.op === 'changeset' ? changesetTagParts(record) : rotationTagParts(record)
+}
+
+// All or nothing: every value sound, every change within the rule of its key; a stage
+// also opens a rotation of its own and stages no key that another open rotation stages.
+function changesProblemIn (seq: number, record: ChangesetRecord | StageRecord, state: StateInForce, ctx: VerdictContext): Problem | undefined {
   for (const change of record.changes) {
     if (change.op === 'delete') continue
     const value = valueProblem(change.value, changeSealContext(record.ns, record.id, record.meta, change), ctx, false)
-    if (value?.reason === 'unauthenticated') return { applied: false, reason: value.reason, detail: `${change.key}: ${value.detail}` }
-    if (value !== undefined) return { applied: false, reason: value.reason, detail: `${change.key}: ${value.detail}`, record }
+    if (value !== undefined) return { reason: value.reason, detail: `${change.key}: ${value.detail}` }
+  }
+  if (record.op === 'stage') {
+    if (state.rotation(record.id) !== undefined) return { reason: 'rotation-exists', detail: `rotation ${record.id} was staged before` }
+    for (const { key } of record.changes) {
+      const open = state.stagedIn(key)
+      if (open !== undefined) return { reason: 'key-staged', detail: `${key} is staged by the open rotation ${open}` }
+    }
   }
   for (const change of record.changes) {
     const problem = keyRule(seq, change, state.head(change.key))
-    if (problem !== undefined) return { applied: false, reason: problem.reason, detail: `${change.key}: ${problem.detail}`, record }
+    if (problem !== undefined) return { reason: problem.reason, detail: `${change.key}: ${problem.detail}` }
   }
-  return { applied: true, record }
+  return undefined
+}
+
+// An ack, release or abort: of a rotation that is open; an ack by a host it waits for;
+// a release once every such host acked ok (unless forced) and no staged key moved.
+function decisionProblem (seq: number, record: RotationDecision, state: StateInForce): Problem | undefined {
+  const rotation = state.rotation(record.rotation)
+  if (rotation === undefined) return { reason: 'no-such-rotation', detail: `no rotation ${record.rotation} was staged` }
+  if (rotation.status !== 'staged') return { reason: 'rotation-closed', detail: `rotation ${record.rotation} was ${rotation.status} already` }
+  if (record.op === 'ack') {
+    return rotation.hosts.includes(record.meta.nodeId) ? undefined : { reason: 'unexpected-ack', detail: `rotation ${record.rotation} does not wait for ${record.meta.nodeId}` }
+  }
+  if (record.op === 'abort') return undefined
+  if (!record.forced) {
+    const missing = rotation.hosts.filter(host => rotation.acks[host] === undefined)
+    const failed = rotation.hosts.filter(host => rotation.acks[host]?.ok === false)
+    if (missing.length > 0 || failed.length > 0) {
+      const said = [missing.length > 0 ? `no ack from ${missing.join(', ')}` : '', failed.length > 0 ? `failed on ${failed.join(', ')}` : ''].filter(Boolean)
+      return { reason: 'acks-missing', detail: `rotation ${record.rotation}: ${said.join('; ')}` }
+    }
+  }
+  for (const change of rotation.changes) {
+    const problem = keyRule(seq, change, state.head(change.key))
+    if (problem !== undefined) {
+      return { reason: problem.reason, detail: `${change.key} moved since rotation ${record.rotation} staged version ${change.version} (${problem.detail})` }
+    }
+  }
+  return undefined
 }
 
 function tagProblem (auth: { kid: string }, ctx: VerdictContext, holds: () => boolean): Problem | undefined {

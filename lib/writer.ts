@@ -128,7 +128,7 @@ export class Writer {
       if (next === undefined || next.seq > seq) return 'unknown'
       if (next.seq === seq) return 'applied'
       const decided = verdict(next, NO_STATE, this.#verdict)
-      if (decided.applied && decided.record.op !== 'changeset' && decided.record.version === version) return 'refused'
+      if (decided.applied && 'key' in decided.record && decided.record.version === version) return 'refused'
       after = next.seq
     }
   }

@@ -5,7 +5,7 @@
 import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
 import type {
-  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregAdmin, CredregReader, CredregWriter, Entity, JsonObject, ListOptions, ListPage,
+  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregAdmin, GetOptions, CredregReader, CredregWriter, Entity, JsonObject, ListOptions, ListPage,
   PatchOperation, PutOptions, ReseedResult, WatchOptions
 } from '../types.js'
 import { Http } from './http.js'
@@ -54,9 +54,13 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
     this.#reconnect = { initialDelayMs: 250, maxDelayMs: 5000, idleTimeoutMs: 45_000, ...options.reconnect }
   }
 
-  /** The latest version of `key`, or `options.version` from its history. Rejects with `NOT_FOUND`. */
-  async get (key: string, options: { version?: number } = {}): Promise<Entity> {
-    const query = options.version !== undefined ? `?version=${integer(options.version, 'version')}` : ''
+  /**
+   * The latest version of `key`, `options.version` from its history, or with
+   * `stage: 'pending'` the value an open rotation stages for it. Rejects with `NOT_FOUND`.
+   */
+  async get (key: string, options: GetOptions = {}): Promise<Entity> {
+    if (options.stage !== undefined && options.stage !== 'pending') throw new CredregError('BAD_REQUEST', `stage must be 'pending', got ${JSON.stringify(options.stage)}`)
+    const query = options.version !== undefined ? `?version=${integer(options.version, 'version')}` : options.stage === 'pending' ? '?stage=pending' : ''
     const { json } = await this.#http.request({ method: 'GET', path: entityPath(key) + query, key })
     return json as Entity
   }

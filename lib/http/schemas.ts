@@ -30,8 +30,12 @@ export type ErrorBody = Static<typeof ErrorSchema>
 /** The wildcard path parameter that holds a key (decoded). */
 export const KeyParamsSchema = Type.Object({ '*': Type.String() })
 
-/** `GET /v1/entities/{key}?version=N`. */
-export const GetQuerySchema = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) })
+/** `GET /v1/entities/{key}?version=N` or `?stage=pending`. */
+export const GetQuerySchema = Type.Object({
+  version: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** `pending`: the value an open rotation stages, not the current one. */
+  stage: Type.Optional(Type.Literal('pending'))
+})
 
 /** `GET /v1/entities?prefix=&limit=&after=`. */
 export const ListQuerySchema = Type.Object({

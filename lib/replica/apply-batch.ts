@@ -8,7 +8,7 @@
 import type { AbstractBatchOperation } from 'abstract-level'
 import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
 import type { ChangesetRecord } from '../transaction-record.js'
-import { historyKey, seqKey, subjectSeqOf, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
+import { historyKey, seqKey, subjectSeqOf, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
 
 /** One applied record and what the replica held for its key before. */
 export interface AppliedChange {
@@ -69,6 +69,17 @@ export class ApplyBatch {
     return entity
   }
 
+  /** Writes a rotation's new state. */
+  rotation (rotation: StoredRotation): void {
+    this.ops.push({ type: 'put', key: rotation.id, value: rotation, sublevel: this.#store.rotations })
+  }
+
+  /** Notes that the open rotation `id` stages `key` (`undefined`: no longer). */
+  staged (key: string, id: string | undefined): void {
+    const { staged } = this.#store
+    this.ops.push(id === undefined ? { type: 'del', key, sublevel: staged } : { type: 'put', key, value: id, sublevel: staged })
+  }
+
   /** Adds a write to the replica's meta sublevel. */
   meta (key: string, value: string): void {
     this.ops.push({ type: 'put', key, value, sublevel: this.#store.meta })
@@ -82,15 +93,19 @@ export function storedVersionOf (seq: number, record: ReadRecord): StoredVersion
   return { seq, version, op, meta, value: record.value, ...(record.v === RECORD_SCHEMA_VERSION ? { schema: RECORD_SCHEMA_VERSION } : {}) }
 }
 
-/** The versions a changeset writes, as the replica keeps them, all applied at `seq`. */
-export function storedVersionsOfChangeset (seq: number, record: ChangesetRecord): Array<{ key: string, stored: StoredVersion }> {
-  const size = record.changes.length
-  return record.changes.map((change, index) => {
+/**
+ * The versions a changeset writes (or a released rotation: its staged
+ * changes, under the rotation's id and the stage's meta, which their values
+ * are sealed bound to), as the replica keeps them, all applied at `seq`.
+ */
+export function storedVersionsOfChangeset (seq: number, { id, meta, changes }: Pick<ChangesetRecord, 'id' | 'meta' | 'changes'>): Array<{ key: string, stored: StoredVersion }> {
+  const size = changes.length
+  return changes.map((change, index) => {
     const { key, version, op } = change
-    const changeset = { id: record.id, index, size }
+    const changeset = { id, index, size }
     const stored: StoredVersion = change.op === 'delete'
-      ? { seq, version, op, meta: record.meta, changeset }
-      : { seq, version, op, meta: record.meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset }
+      ? { seq, version, op, meta, changeset }
+      : { seq, version, op, meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset }
     return { key, stored }
   })
 }

@@ -195,7 +195,10 @@ export class Follower {
     if (entry === undefined) return true
     const decoded = decodeEntry(entry, this.#replica.namespace)
     if (!decoded.ok) return false
-    const written = decoded.record.op === 'changeset' ? decoded.record.changes[0] : decoded.record
+    const { record } = decoded
+    // A release writes what its rotation staged.
+    const changes = record.op === 'release' ? (await this.#replica.store.rotations.get(record.rotation))?.changes : 'changes' in record ? record.changes : undefined
+    const written = 'key' in record ? record : changes?.[0]
     return written?.key === ref.key && written.version === ref.version
   }
 

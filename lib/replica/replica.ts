@@ -11,11 +11,13 @@ import type { SealContext, Sealer } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
-import { decodeEntry, type AnyRecord, type EntryRead } from '../decode-entry.js'
+import { decodeEntry, type EntryRead } from '../decode-entry.js'
+import type { RotationEvent } from '../shapes/rotation.js'
 import { changeSealContext } from '../transaction-record.js'
-import { verdict, type KeyState, type Refusal, type StateInForce, type VerdictContext } from '../verdict.js'
-import { ApplyBatch, storedVersionOf, storedVersionsOfChangeset, type AppliedChange } from './apply-batch.js'
-import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredVersion } from './store.js'
+import { verdict, type Refusal, type StateInForce, type Verdict, type VerdictContext } from '../verdict.js'
+import { ApplyBatch, storedVersionOf, type AppliedChange } from './apply-batch.js'
+import { BatchState } from './batch-state.js'
+import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
 
 export type { AppliedChange } from './apply-batch.js'
 
@@ -35,10 +37,9 @@ interface Waiter { seq: number, resolve: () => void }
 // A writer asks about its own record within milliseconds of its apply; a catch-up of more
 // records than this in between sends it to the log instead.
 const OUTCOMES_KEPT = 16_384
-const SYNC_READ_KEYS = 16
 const LIST_SCAN_LIMIT = 10_000
 
-export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
+export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotations: [RotationEvent[]] }> {
   readonly store: Store
   readonly namespace: string
   /** Tags the records this replica's node writes or contributes. */
@@ -59,8 +60,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   readonly #verdict: VerdictContext
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<Refusal, number>> = {}
-  // Whether each of the latest records read was applied or refused, so a writer can tell what became of its own.
-  readonly #outcomes = new Map<number, boolean>()
+  // Whether each of the latest records read was applied (`true`) or refused (why), so a writer can tell what became of its own.
+  readonly #outcomes = new Map<number, true | { reason: Refusal, detail: string }>()
   // A point read of one small value is a few microseconds in LevelDB's caches, far less than
   // the round trip through libuv's thread pool that an async get costs, so reads go direct.
   readonly #sync: boolean
@@ -143,46 +144,43 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     const fresh = entries.filter(e => e.seq > this.#appliedSeq)
     const last = fresh.at(-1)
     if (last === undefined) return
-    // Decoded first: a changeset names its keys only inside the record.
+    // Decoded first: a changeset or a release names its keys only inside the records.
     const reads = fresh.map(e => (e.control === true ? undefined : decodeEntry(e, this.namespace)))
-    const keys = [...new Set(reads.flatMap(keysOf))]
-    // A live write's batch holds a key or a few: direct reads (see `head`) spare it a round trip
-    // through the thread pool (and this call an await); a catch-up batch reads there while the log goes on delivering.
-    const loaded = this.#sync && keys.length <= SYNC_READ_KEYS ? keys.map(k => this.store.entities.getSync(k)) : await this.store.entities.getMany(keys)
-    // The current entity of every key: the state in force each verdict is computed in, moving with the batch.
-    const heads = new Map(keys.map((k, i) => [k, loaded[i]]))
-    const state: StateInForce = { head: key => { const e = heads.get(key); return e === undefined ? undefined : stateOf(e) } }
+    const state = await BatchState.load(this.store, reads, this.#sync)
     const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
+    const rotationEvents: RotationEvent[] = []
     fresh.forEach((entry, i) => {
       const read = reads[i]
-      if (read !== undefined) this.#decide(entry, read, state, heads, batch)
-      else if (entry.authenticatedHistory === true) this.#authenticatedFrom(entry.seq, batch)
+      if (read !== undefined) {
+        const event = this.#decide(entry, read, state, batch)
+        if (event !== undefined) rotationEvents.push(event)
+      } else if (entry.authenticatedHistory === true) {
+        this.#authenticatedFrom(entry.seq, batch)
+      }
     })
-    await this.#commit(batch, last.seq)
+    await this.#commit(batch, last.seq, rotationEvents)
   }
 
-  /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `heads` moves with it. */
-  #decide (entry: LogEntry, read: EntryRead, state: StateInForce, heads: Map<string, StoredEntity | undefined>, batch: ApplyBatch): void {
+  /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `state` moves with it. */
+  #decide (entry: LogEntry, read: EntryRead, state: BatchState, batch: ApplyBatch): RotationEvent | undefined {
     const decided = verdict(entry, state, this.#verdict, read)
     if (decided.record !== undefined && decided.record.v !== LEGACY_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
     if (decided.applied) {
-      const { record } = decided
-      const versions = record.op === 'changeset' ? storedVersionsOfChangeset(entry.seq, record) : [{ key: record.key, stored: storedVersionOf(entry.seq, record) }]
-      for (const { key, stored } of versions) heads.set(key, batch.add(key, stored, heads.get(key)))
       this.#remember(entry.seq, true)
-      return
+      return state.apply(entry.seq, decided.record, batch)
     }
     const { record } = decided
-    const prev = record === undefined || record.op === 'changeset' ? undefined : heads.get(record.key)
-    const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined && record !== undefined && record.op !== 'changeset'
+    const prev = record === undefined || !('key' in record) ? undefined : state.entity(record.key)
+    const taken = decided.reason === 'stale-version' && this.#rebaseUntil > 0 && prev !== undefined && record !== undefined && 'key' in record
       ? this.#takeOn(batch, entry, record, prev)
       : 'refuse'
     if (typeof taken === 'object') {
-      heads.set(taken.key, taken.entity)
+      state.setEntity(taken.key, taken.entity)
       this.#remember(entry.seq, true)
     } else if (taken === 'refuse') {
       this.#reject(entry, decided.reason, decided.detail)
     }
+    return undefined
   }
 
   // The log holds authenticated records from `seq` on (its first tagged record, or the
@@ -194,7 +192,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
   }
 
   /** Writes the batch with the applied sequence it reaches, then tells waiters and listeners. */
-  async #commit (batch: ApplyBatch, lastSeq: number): Promise<void> {
+  async #commit (batch: ApplyBatch, lastSeq: number, rotationEvents: RotationEvent[]): Promise<void> {
     const { live, horizon } = batch.counters
     const rebaseUntil = this.#rebaseUntil > lastSeq ? this.#rebaseUntil : 0
     batch.meta('appliedSeq', String(lastSeq))
@@ -212,6 +210,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
       this.#logger?.debug({ key: change.key, version, seq, op, correlationId: meta.correlationId }, 'applied')
     }
     if (applied.length > 0) this.emit('applied', applied)
+    if (rotationEvents.length > 0) this.emit('rotations', rotationEvents)
     this.#wake()
   }
 
@@ -244,17 +243,24 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
    * too long ago to remember.
    */
   outcomeOf (seq: number): boolean | undefined {
-    return this.#outcomes.get(seq)
+    const outcome = this.#outcomes.get(seq)
+    return outcome === undefined ? undefined : outcome === true
   }
 
-  #remember (seq: number, applied: boolean): void {
-    this.#outcomes.set(seq, applied)
+  /** Why the record at `seq` was refused, when it was and is still remembered. */
+  refusalOf (seq: number): { reason: Refusal, detail: string } | undefined {
+    const outcome = this.#outcomes.get(seq)
+    return outcome === true ? undefined : outcome
+  }
+
+  #remember (seq: number, outcome: true | { reason: Refusal, detail: string }): void {
+    this.#outcomes.set(seq, outcome)
     if (this.#outcomes.size > OUTCOMES_KEPT) this.#outcomes.delete(this.#outcomes.keys().next().value as number)
   }
 
   #reject (entry: LogEntry, reason: Refusal, detail: string): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1
-    this.#remember(entry.seq, false)
+    this.#remember(entry.seq, { reason, detail })
     this.#logger?.warn({ seq: entry.seq, key: entry.key, reason, detail }, 'rejected a log record')
   }
 
@@ -282,6 +288,29 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     if (ready.length === 0) return
     this.#waiters = this.#waiters.filter(w => w.seq > this.#appliedSeq)
     for (const w of ready) w.resolve()
+  }
+
+  /**
+   * The state in force after the applied sequence for the record `read` (the
+   * keys and rotation it names), with that sequence: what a writer checks its
+   * own record against, with the replica's own verdict, before appending it.
+   */
+  async stateFor (read: EntryRead): Promise<{ appliedSeq: number, state: StateInForce }> {
+    for (;;) {
+      const appliedSeq = this.#appliedSeq
+      const state = await BatchState.load(this.store, [read], this.#sync)
+      if (this.#appliedSeq === appliedSeq) return { appliedSeq, state }
+    }
+  }
+
+  /** A verdict on `entry` as this replica would decide it in `state`. */
+  judge (entry: LogEntry, state: StateInForce): Verdict {
+    return verdict(entry, state, this.#verdict)
+  }
+
+  /** A rotation as this replica holds it. */
+  async rotation (id: string): Promise<StoredRotation | undefined> {
+    return await this.store.rotations.get(id)
   }
 
   /**
@@ -373,16 +402,4 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]] }> {
     }
     return more && last !== undefined ? { items, next: last } : { items }
   }
-}
-
-/** The keys a decoded record writes (none for one that could not be read). */
-function keysOf (read: EntryRead | undefined): string[] {
-  if (read?.ok !== true) return []
-  const record: AnyRecord = read.record
-  return record.op === 'changeset' ? record.changes.map(c => c.key) : [record.key]
-}
-
-/** What the verdict needs of a stored entity: the log sequence of its latest record, wherever the replica applied it. */
-function stateOf (entity: StoredEntity): KeyState {
-  return { version: entity.version, op: entity.op, seq: entity.logSeq ?? entity.seq }
 }

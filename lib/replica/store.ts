@@ -7,6 +7,8 @@
  *   history   key \0 version(10 digits) → StoredVersion (the last `depth` versions)
  *   changes   seq(16 digits)            → ChangeRef (what each retained version changed);
  *             seq.index(3 digits)       for the changes of one changeset, in its order
+ *   rotations id                       → StoredRotation (every rotation staged, open or closed)
+ *   staged    key                      → id of the open rotation that stages the key
  *   meta      one string value per name, below
  *
  * The meta names (all numbers are decimal strings; an absent name reads as 0
@@ -31,6 +33,7 @@
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { RecordMeta } from '../record.js'
+import type { RecordedChange } from '../transaction-record.js'
 import type { Sealed } from '../seal.js'
 import type { WriteOp } from '../types.js'
 
@@ -91,11 +94,31 @@ export interface ChangeRef {
   prevVersion: number
 }
 
+/** A rotation as the replica keeps it: what the verdict needs of it, and its staged values (sealed). */
+export interface StoredRotation {
+  id: string
+  status: 'staged' | 'released' | 'aborted'
+  /** Log sequence of the stage record. */
+  seq: number
+  /** The stage record's meta: who staged, when; the staged values are sealed bound to it. */
+  meta: RecordMeta
+  hosts: string[]
+  /** When any node writes an abort if the rotation is still open (ISO-8601). */
+  deadline?: string
+  changes: RecordedChange[]
+  /** Each host's latest acknowledgement. */
+  acks: Record<string, { ok: boolean, message?: string, seq: number, at: string }>
+  /** The release or abort that closed it. */
+  closed?: { op: 'release' | 'abort', seq: number, meta: RecordMeta, forced?: boolean, reason?: string }
+}
+
 export interface Store {
   db: Db
   entities: Sub<StoredEntity>
   history: Sub<StoredVersion>
   changes: Sub<ChangeRef>
+  rotations: Sub<StoredRotation>
+  staged: Sub<string>
   meta: Sub<string>
 }
 
@@ -105,6 +128,8 @@ export function openStore (db: Db): Store {
     entities: db.sublevel<string, StoredEntity>('entities', { valueEncoding: 'json' }),
     history: db.sublevel<string, StoredVersion>('history', { valueEncoding: 'json' }),
     changes: db.sublevel<string, ChangeRef>('changes', { valueEncoding: 'json' }),
+    rotations: db.sublevel<string, StoredRotation>('rotations', { valueEncoding: 'json' }),
+    staged: db.sublevel<string, string>('staged', { valueEncoding: 'utf8' }),
     meta: db.sublevel<string, string>('meta', { valueEncoding: 'utf8' })
   }
 }

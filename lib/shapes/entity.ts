@@ -33,7 +33,9 @@ export const EntitySchema = Type.Object({
   version: VersionSchema,
   /** The value; absent only for a delete (tombstone) read from history. */
   value: Type.Optional(JsonObjectSchema),
-  meta: EntityMetaSchema
+  meta: EntityMetaSchema,
+  /** Set on a staged value (read with `stage: 'pending'`): the open rotation that stages it. */
+  rotation: Type.Optional(Type.String())
 })
 
 /** One version of one key, as read from the local replica. */

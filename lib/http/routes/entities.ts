@@ -27,9 +27,10 @@ export function entityRoutes (app: HttpApp, ctx: HttpContext): void {
     schema: { params: KeyParamsSchema, querystring: GetQuerySchema, response: { 200: EntitySchema, ...errors } },
     preValidation: checkKey
   }, async (request, reply) => {
-    const { version } = request.query
-    const entity = await node.get(request.params['*'], version === undefined ? undefined : { version })
-    reply.header('etag', etag(entity.version))
+    const { version, stage } = request.query
+    const entity = await node.get(request.params['*'], { ...(version !== undefined ? { version } : {}), ...(stage !== undefined ? { stage } : {}) })
+    // A staged value is not a version a write could be conditional on.
+    if (stage === undefined) reply.header('etag', etag(entity.version))
     return entity
   })
 
