@@ -130,5 +130,17 @@ t.test('changesets', async t => {
       t.match(await node.delete('x'), { version: 2 })
       t.match(await node.commit([{ key: 'x', op: 'put', value: { a: 3 }, ifAbsent: true }]), { results: [{ version: 3, created: true }] }, 'a deleted key is absent')
     })
+
+    t.test(`${name}: history retention drops a changeset's versions key by key`, async t => {
+      const node = await open(t, { historyDepth: 2 })
+      const cs = await node.commit([{ key: 'a', op: 'put', value: { n: 1 } }, { key: 'b', op: 'put', value: { n: 1 } }])
+      for (let i = 2; i <= 4; i++) await node.put('a', { n: i })
+      t.same((await node.history('a')).map(h => h.version), [3, 4], 'a kept its last two versions')
+      t.same((await node.history('b')).map(h => [h.version, h.changeset?.id]), [[1, cs.id]], 'b kept the changeset\'s')
+      const watch = node.watch('', { since: 0 })
+      const replay = await take(watch, 2)
+      await watch.return?.()
+      t.same(replay.map(e => [e.key, e.op, e.version]), [['a', 'resync', 4], ['b', 'put', 1]], 'a replay from the start resyncs a, and still has b\'s change of the changeset')
+    })
   }
 })
