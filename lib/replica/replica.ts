@@ -60,8 +60,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   readonly #verdict: VerdictContext
   #waiters: Waiter[] = []
   readonly rejected: Partial<Record<Refusal, number>> = {}
-  // Whether each of the latest records read was applied (`true`) or refused (why), so a writer can tell what became of its own.
-  readonly #outcomes = new Map<number, true | { reason: Refusal, detail: string }>()
+  // Whether each of the latest records read was applied or refused, so a writer can tell what became of its own.
+  readonly #outcomes = new Map<number, boolean>()
   // A point read of one small value is a few microseconds in LevelDB's caches, far less than
   // the round trip through libuv's thread pool that an async get costs, so reads go direct.
   readonly #sync: boolean
@@ -243,24 +243,17 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
    * too long ago to remember.
    */
   outcomeOf (seq: number): boolean | undefined {
-    const outcome = this.#outcomes.get(seq)
-    return outcome === undefined ? undefined : outcome === true
+    return this.#outcomes.get(seq)
   }
 
-  /** Why the record at `seq` was refused, when it was and is still remembered. */
-  refusalOf (seq: number): { reason: Refusal, detail: string } | undefined {
-    const outcome = this.#outcomes.get(seq)
-    return outcome === true ? undefined : outcome
-  }
-
-  #remember (seq: number, outcome: true | { reason: Refusal, detail: string }): void {
-    this.#outcomes.set(seq, outcome)
+  #remember (seq: number, applied: boolean): void {
+    this.#outcomes.set(seq, applied)
     if (this.#outcomes.size > OUTCOMES_KEPT) this.#outcomes.delete(this.#outcomes.keys().next().value as number)
   }
 
   #reject (entry: LogEntry, reason: Refusal, detail: string): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1
-    this.#remember(entry.seq, { reason, detail })
+    this.#remember(entry.seq, false)
     this.#logger?.warn({ seq: entry.seq, key: entry.key, reason, detail }, 'rejected a log record')
   }
 
