@@ -22,8 +22,8 @@ import { Watchers, type WatchLoad } from './replica/watchers.js'
 import { historyOf } from './replica/history.js'
 import { Sealer } from './seal.js'
 import type {
-  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregNode, GetOptions, Rotation, StageOptions, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
-  NodeStatus, PatchOperation, PutOptions, ReseedResult, Status, WatchOptions, WriteResult
+  AbortOptions, AckOptions, Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregNode, GetOptions, Rotation, StageOptions, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
+  NodeStatus, PatchOperation, PutOptions, ReleaseOptions, ReseedResult, RotationEvent, RotationWatchOptions, Status, WatchOptions, WriteResult
 } from './types.js'
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
 import { Writer, type WriteIntent } from './writer.js'
@@ -31,6 +31,7 @@ import { ChangesetWriter } from './changeset-writer.js'
 import { RotationDeadlines } from './rotation-deadlines.js'
 import { changeSealContext } from './transaction-record.js'
 import { rotationOf } from './rotation-view.js'
+import { RotationWatchers } from './rotation-watchers.js'
 import { RotationWriter, type Decision } from './rotation-writer.js'
 import { validate as isUuid } from 'uuid'
 
@@ -60,6 +61,17 @@ export function onApplied (node: CredregNode, listener: (changes: AppliedChange[
 }
 
 /**
+ * Calls `listener` with the rotation events of each run of records the node's
+ * replica applies, as it applies them (synchronously: it never falls behind);
+ * returns the function that stops it. For the daemon's rotation metrics and
+ * log: not part of the public node contract.
+ */
+export function onRotationEvents (node: CredregNode, listener: (events: RotationEvent[]) => void): () => void {
+  if (!(node instanceof Node)) throw new TypeError('onRotationEvents needs a node opened by openNode')
+  return node.onRotationEvents(listener)
+}
+
+/**
  * The authenticator of an open node's namespace key, for the messages a
  * node exchanges with its peers (heartbeats, key queries: lib/peers). Not
  * part of the public node contract.
@@ -84,6 +96,7 @@ class Node implements CredregNode {
   readonly #maxValueBytes: number
   readonly #timeoutMs: number
   readonly #watchers: Watchers
+  readonly #rotationWatchers: RotationWatchers
   #status: Status = 'closed'
   #nodeId = ''
   #db: Db | undefined
@@ -106,11 +119,13 @@ class Node implements CredregNode {
     this.#depth = intOption('historyDepth', options.historyDepth, DEFAULT_HISTORY_DEPTH, 1, 100)
     this.#maxValueBytes = intOption('maxValueBytes', options.maxValueBytes, DEFAULT_MAX_VALUE_BYTES, 2, 1024 * 1024)
     this.#timeoutMs = intOption('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS, 100, 600_000)
+    const maxWatchers = intOption('maxWatchers', options.maxWatchers, DEFAULT_MAX_WATCHERS, 1, 100_000)
     this.#watchers = new Watchers({
-      maxWatchers: intOption('maxWatchers', options.maxWatchers, DEFAULT_MAX_WATCHERS, 1, 100_000),
+      maxWatchers,
       maxReplays: intOption('maxWatchReplays', options.maxWatchReplays, DEFAULT_MAX_WATCH_REPLAYS, 1, 100_000),
       queueBytes: intOption('watchQueueBytes', options.watchQueueBytes, DEFAULT_WATCH_QUEUE_BYTES, 64 * 1024, 1024 * 1024 * 1024)
     })
+    this.#rotationWatchers = new RotationWatchers(maxWatchers)
     if (options.nats !== undefined) {
       intOption('nats.replicas', options.nats.replicas, 1, 1, 5)
       intOption('nats.maxBytes', options.nats.maxBytes, -1, 1024 * 1024, Number.MAX_SAFE_INTEGER)
@@ -329,24 +344,29 @@ class Node implements CredregNode {
     return open.sort((a, b) => a.seq - b.seq)
   }
 
-  async ack (id: string, options: { ok: boolean, message?: string }): Promise<Rotation> {
+  async ack (id: string, options: AckOptions): Promise<Rotation> {
     if (typeof options?.ok !== 'boolean') throw new CredregError('BAD_REQUEST', 'an acknowledgement says ok: true or false')
     if (options.message !== undefined && typeof options.message !== 'string') throw new CredregError('BAD_REQUEST', 'an acknowledgement\'s message is a string')
-    return await this.#decide(id, { op: 'ack', ok: options.ok, ...(options.message !== undefined ? { message: options.message } : {}) })
+    return await this.#decide(id, { op: 'ack', ok: options.ok, ...(options.message !== undefined ? { message: options.message } : {}) }, options.correlationId)
   }
 
-  async release (id: string, options: { force?: boolean } = {}): Promise<Rotation> {
-    return await this.#decide(id, { op: 'release', forced: options.force === true })
+  async release (id: string, options: ReleaseOptions = {}): Promise<Rotation> {
+    return await this.#decide(id, { op: 'release', forced: options.force === true }, options.correlationId)
   }
 
-  async abort (id: string, options: { reason?: string } = {}): Promise<Rotation> {
+  async abort (id: string, options: AbortOptions = {}): Promise<Rotation> {
     if (options.reason !== undefined && typeof options.reason !== 'string') throw new CredregError('BAD_REQUEST', 'an abort\'s reason is a string')
-    return await this.#decide(id, { op: 'abort', ...(options.reason !== undefined ? { reason: options.reason } : {}) })
+    return await this.#decide(id, { op: 'abort', ...(options.reason !== undefined ? { reason: options.reason } : {}) }, options.correlationId)
   }
 
-  async #decide (id: string, decision: Decision): Promise<Rotation> {
+  watchRotations (options: RotationWatchOptions = {}): AsyncIterableIterator<RotationEvent> {
+    const { replica } = this.#open()
+    return this.#rotationWatchers.open(replica, options.signal)
+  }
+
+  async #decide (id: string, decision: Decision, correlationId: string | undefined): Promise<Rotation> {
     this.#open()
-    await this.#tracked((this.#rotations as RotationWriter).decide(id, decision))
+    await this.#tracked((this.#rotations as RotationWriter).decide(id, decision, correlationId !== undefined ? { correlationId } : {}))
     return await this.rotation(id)
   }
 
@@ -406,6 +426,12 @@ class Node implements CredregNode {
     return () => { replica.off('applied', listener) }
   }
 
+  onRotationEvents (listener: (events: RotationEvent[]) => void): () => void {
+    const { replica } = this.#open()
+    replica.on('rotations', listener)
+    return () => { replica.off('rotations', listener) }
+  }
+
   async nodeStatus (): Promise<NodeStatus> {
     const { replica } = this.#open()
     const log = this.#log as AbstractLog
@@ -442,6 +468,7 @@ class Node implements CredregNode {
     // Writes under way finish (or fail) first: a caller never sees a write vanish mid-flight.
     await Promise.allSettled([...this.#inFlight])
     this.#watchers.closeAll()
+    this.#rotationWatchers.closeAll()
     this.#deadlines?.stop()
     await this.#follower?.stop()
     await this.#log?.close()

@@ -5,7 +5,7 @@
  */
 import type { ChangeEvent } from './shapes/change-event.js'
 import type { Change, CommitResult } from './shapes/changeset.js'
-import type { Rotation } from './shapes/rotation.js'
+import type { Rotation, RotationEvent } from './shapes/rotation.js'
 import type { Entity } from './shapes/entity.js'
 import type { HistoryEntry } from './shapes/history.js'
 import type { JsonObject, PatchOperation } from './shapes/json.js'
@@ -67,6 +67,32 @@ export interface StageOptions {
   /** Seconds after which any node aborts the rotation if it is still open. */
   deadlineSeconds?: number
   /** Correlation id (uuid) to carry in the stage record; generated when absent. */
+  correlationId?: string
+}
+
+/** Options of {@link CredregRotations.ack}. */
+export interface AckOptions {
+  /** Whether this host's check of the staged values passed. */
+  ok: boolean
+  /** What it checked, or why it failed (a longer one is cut to 4096 characters, saying so). */
+  message?: string
+  /** Correlation id (uuid) to carry in the record; generated when absent. */
+  correlationId?: string
+}
+
+/** Options of {@link CredregRotations.release}. */
+export interface ReleaseOptions {
+  /** Release without every acknowledgement ok (recorded as forced). */
+  force?: boolean
+  /** Correlation id (uuid) to carry in the record; generated when absent. */
+  correlationId?: string
+}
+
+/** Options of {@link CredregRotations.abort}. */
+export interface AbortOptions {
+  /** Why (a longer one is cut to 4096 characters, saying so). */
+  reason?: string
+  /** Correlation id (uuid) to carry in the record; generated when absent. */
   correlationId?: string
 }
 
@@ -153,7 +179,10 @@ export interface NodeOptions {
   nodeId?: string
   /** Bound of a write, including waiting for the local apply (default 5000 ms). */
   writeTimeoutMs?: number
-  /** Watchers open at once; `watch()` beyond it throws `UNAVAILABLE` (default 128). */
+  /**
+   * Watchers open at once; `watch()` beyond it throws `UNAVAILABLE` (default
+   * 128). Rotation watchers (`watchRotations()`) are counted apart, under the same cap.
+   */
   maxWatchers?: number
   /** Watchers replaying a backlog (`since` below the applied sequence) at once; `watch()` beyond it throws `UNAVAILABLE` (default 8). */
   maxWatchReplays?: number
@@ -240,16 +269,31 @@ export interface CredregRotations {
   /** The open (staged) rotations, oldest first. */
   rotations: () => Promise<Rotation[]>
   /** This host's acknowledgement: ok, or failed with a message (what its test said). */
-  ack: (id: string, options: { ok: boolean, message?: string }) => Promise<Rotation>
+  ack: (id: string, options: AckOptions) => Promise<Rotation>
   /**
    * Makes every staged change current, as one changeset at one sequence, once
    * every host acknowledged ok and no staged key moved (`force`: without the
    * acknowledgements, recorded as forced). Throws `ROTATION_REFUSED` with the
    * reason (which hosts are missing or failed, which key moved, closed).
    */
-  release: (id: string, options?: { force?: boolean }) => Promise<Rotation>
+  release: (id: string, options?: ReleaseOptions) => Promise<Rotation>
   /** Closes the rotation without releasing it. Throws `ROTATION_REFUSED` when it is closed already. */
-  abort: (id: string, options?: { reason?: string }) => Promise<Rotation>
+  abort: (id: string, options?: AbortOptions) => Promise<Rotation>
+  /**
+   * Rotation events (`staged`, `acked`, `released`, `aborted`) in log order,
+   * live only: from the call on, until the signal aborts or the iterator
+   * returns; nothing is replayed (`rotation(id)` is the durable view, to read
+   * after a gap). Throws `UNAVAILABLE` at once when the node's cap of rotation
+   * watchers is reached; a consumer that leaves too many events untaken is
+   * ended with `WATCH_OVERFLOW`.
+   */
+  watchRotations: (options?: RotationWatchOptions) => AsyncIterableIterator<RotationEvent>
+}
+
+/** Options of {@link CredregRotations.watchRotations}. */
+export interface RotationWatchOptions {
+  /** Stops the watch. */
+  signal?: AbortSignal
 }
 
 /** The administrative role: repairs of the change log. */

@@ -18,6 +18,30 @@ export function versionNumber (value: string): number {
   return n
 }
 
+const SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const
+/** The longest duration a rotation's deadline may be (as `deadlineSeconds` takes it). */
+const MAX_DURATION_S = 366 * 86400
+
+/**
+ * A commander argument parser for a duration: whole numbers with a unit each,
+ * s, m, h or d, one or several (`90s`, `10m`, `1h30m`, `2d`), in seconds; at
+ * least 1 s and at most 366 days.
+ */
+export function durationSeconds (value: string): number {
+  if (!/^(\d+[smhd])+$/.test(value)) throw new InvalidArgumentError('expected a duration such as 90s, 10m, 1h30m or 2d (units s, m, h, d).')
+  let seconds = 0
+  for (const [, n, unit] of value.matchAll(/(\d+)([smhd])/g)) seconds += Number(n) * SECONDS[unit as keyof typeof SECONDS]
+  if (seconds < 1 || seconds > MAX_DURATION_S) throw new InvalidArgumentError('expected a duration from 1s to 366d.')
+  return seconds
+}
+
+/** A commander argument parser for a comma-separated list of node ids (`a,b,c`). */
+export function nodeIdList (value: string): string[] {
+  const ids = value.split(',').map(id => id.trim())
+  if (ids.some(id => !/^[A-Za-z0-9_.-]{1,128}$/.test(id))) throw new InvalidArgumentError('expected node ids separated by commas, each 1-128 characters of A-Z a-z 0-9 _ . -')
+  return ids
+}
+
 /** Where a JSON document comes from: the argument (`-` for stdin) or `--file PATH` (`-` for stdin). */
 export interface JsonSource {
   text?: string

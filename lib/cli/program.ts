@@ -6,7 +6,7 @@
 import { Argument, Command, Option, type OutputConfiguration } from 'commander'
 import type { Runner } from './context.js'
 import { environmentHelp, exitCodesHelp } from './help.js'
-import { versionNumber, wholeNumber } from './input.js'
+import { durationSeconds, nodeIdList, versionNumber, wholeNumber } from './input.js'
 
 /** A command's module, loaded on demand. */
 export type Loader = () => Promise<{ run: Runner<any> }>
@@ -53,12 +53,14 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   }
   addReadCommands(command)
   addWriteCommands(command)
+  const rotation = program.command('rotation').description('one staged rotation: credreg rotation status ID')
+  addRotationCommands(command, rotation)
   addHostCommands(command)
   const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
   addAdminCommands(command, admin)
 
   // Last, so each command's help lists its own options first.
-  for (const cmd of [...program.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
+  for (const cmd of [...program.commands, ...rotation.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
   return program
 }
 
@@ -67,8 +69,9 @@ function addReadCommands (command: Declare): void {
   command('get', 'print the value of KEY as JSON (--json: the whole entity {key, version, value, meta})', async () => await import('./commands/get.js'))
     .argument('<key>', 'the key, e.g. app/db/password')
     .addOption(new Option('--version <n>', 'a retained version instead of the latest').argParser(versionNumber))
+    .addOption(new Option('--pending', 'the value an open rotation stages for KEY, instead of the current one').conflicts('version'))
     .option('--field <name>', 'print one top-level field of the value (a string raw, anything else as JSON)')
-    .addHelpText('after', '\nExample:\n  credreg get app/db --field password')
+    .addHelpText('after', '\nExamples:\n  credreg get app/db --field password\n  credreg get app/db --pending')
 
   command('ls', 'list the live keys starting with PREFIX: key, version, updated', async () => await import('./commands/ls.js'))
     .argument('[prefix]', 'only keys starting with this', '')
@@ -112,6 +115,39 @@ function addWriteCommands (command: Declare): void {
     .argument('<key>', 'the key')
     .addOption(new Option('--to <n>', 'the version whose value to restore').argParser(versionNumber).makeOptionMandatory())
     .addOption(new Option('--if-version <n>', 'write only if N is still the latest version (default: the latest version as read just before)').argParser(wholeNumber))
+}
+
+/** Staged rotations: changes every host takes only once every host acknowledged them. */
+function addRotationCommands (command: Declare, rotation: Command): void {
+  command('stage', 'stage a new value of KEY, or every change of a --changes document, as a rotation that waits for each host\'s ack; prints its id', async () => await import('./commands/stage.js'))
+    .argument('[key]', 'the key (for one key; else --changes)')
+    .argument('[value]', 'its new value: a JSON object, or - to read it from stdin')
+    .option('--file <path>', 'read the value from this file (- for stdin)')
+    .addOption(new Option('--changes <file>', 'stage a { "changes": [ … ] } document, as credreg apply reads, from this file (- for stdin)').conflicts(['file']))
+    .addOption(new Option('--hosts <ids>', 'the node ids that must acknowledge, comma-separated (default: every host the daemon heard from and alive)').argParser(nodeIdList))
+    .addOption(new Option('--deadline <duration>', 'abort the rotation if it is still open after this long: 90s, 10m, 1h30m, 2d').argParser(durationSeconds))
+    .addHelpText('after', '\nExamples:\n  credreg stage app/db \'{"user":"app","password":"n3w"}\' --deadline 1h\n' +
+      '  credreg stage --changes rotate.json --hosts web-1,web-2,db-1\n\n' +
+      'Each host then checks the staged values (credreg get KEY --pending) and runs credreg ack ID\n' +
+      '(--fail MESSAGE when its check failed); credreg release ID makes them current once every host acked ok.')
+
+  command('ack', 'acknowledge a rotation from this host: ok, or --fail with what its check said', async () => await import('./commands/ack.js'))
+    .argument('<id>', 'the rotation id')
+    .option('--fail <message>', 'the check of the staged values failed: this host acknowledges failed, with MESSAGE')
+    .addOption(new Option('--message <text>', 'a note with an ok acknowledgement (what was checked)').conflicts('fail'))
+
+  command('status', 'show a rotation: status, changes (version built on and new), each host\'s ack (ok, failed, silent), whether it holds the staged values', async () => await import('./commands/rotation-status.js'), rotation)
+    .argument('<id>', 'the rotation id')
+
+  command('rotations', 'list the open rotations: id, staged, by, keys, acks, deadline', async () => await import('./commands/rotations.js'))
+
+  command('release', 'make a rotation\'s staged changes current, as one changeset; prints "KEY version N" per key (exit 3 with the reason when refused)', async () => await import('./commands/release.js'))
+    .argument('<id>', 'the rotation id')
+    .option('--force', 'release without every host\'s ok (recorded as forced)')
+
+  command('abort', 'close a rotation without releasing it; its keys may be staged again', async () => await import('./commands/abort.js'))
+    .argument('<id>', 'the rotation id')
+    .option('--reason <text>', 'why, recorded with the abort')
 }
 
 /** This host's daemon and its peers, keys, and the standalone daemon. */

@@ -2,14 +2,16 @@
  * The client library: the HTTP API of a credregd daemon, with the method
  * names, options, results and typed errors of an in-process node.
  */
+import { validate as isUuid } from 'uuid'
 import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
 import type {
-  Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregAdmin, GetOptions, CredregReader, CredregWriter, Entity, JsonObject, ListOptions, ListPage,
-  PatchOperation, PutOptions, ReseedResult, WatchOptions
+  AbortOptions, AckOptions, Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregAdmin, CredregRotations, GetOptions, CredregReader, CredregWriter, Entity,
+  JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, ReleaseOptions, ReseedResult, Rotation, RotationEvent, RotationWatchOptions, StageOptions, WatchOptions
 } from '../types.js'
 import { Http } from './http.js'
 import type { HttpRequest } from './http.js'
+import { watchRotationEvents } from './rotation-watch.js'
 import type { ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo } from './types.js'
 import { watchChanges } from './watch.js'
 
@@ -35,7 +37,7 @@ export function connect (options: ConnectOptions): CredregClient {
  * with the daemon's shapes: its history entries have no value and its write
  * results no `seq`.
  */
-export class CredregClient implements CredregReader<ClientHistoryEntry>, CredregWriter<ClientWriteResult>, CredregAdmin, AsyncDisposable {
+export class CredregClient implements CredregReader<ClientHistoryEntry>, CredregWriter<ClientWriteResult>, CredregRotations, CredregAdmin, AsyncDisposable {
   readonly #http: Http
   readonly #reconnect: Required<NonNullable<ConnectOptions['reconnect']>>
 
@@ -147,6 +149,60 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
     return watchChanges({ http: this.#http, prefix, since, signal, ...this.#reconnect })
   }
 
+  /**
+   * Stages `changes` as a rotation waiting for `hosts` (default: every host
+   * the daemon heard from and alive); resolves with the rotation, 201.
+   * `ROTATION_REFUSED` when an open rotation stages one of the keys already.
+   */
+  async stage (changes: Change[], options: StageOptions = {}): Promise<Rotation> {
+    const body = {
+      changes,
+      ...(options.hosts !== undefined ? { hosts: options.hosts } : {}),
+      ...(options.deadlineSeconds !== undefined ? { deadlineSeconds: integer(options.deadlineSeconds, 'deadlineSeconds') } : {})
+    }
+    return await this.#rotationRequest('POST', '/v1/rotations', body, options.correlationId)
+  }
+
+  /** A rotation and where it stands, each host's `holds` as the daemon heard it. `NOT_FOUND` when never staged. */
+  async rotation (id: string): Promise<Rotation> {
+    return await this.#rotationRequest('GET', rotationPath(id))
+  }
+
+  /** The open rotations, oldest first. */
+  async rotations (): Promise<Rotation[]> {
+    return ((await this.#http.request({ method: 'GET', path: '/v1/rotations' })).json as { rotations: Rotation[] }).rotations
+  }
+
+  /** The daemon's host acknowledges the rotation: ok, or failed with a message. */
+  async ack (id: string, options: AckOptions): Promise<Rotation> {
+    const body = { ok: options.ok, ...(options.message !== undefined ? { message: options.message } : {}) }
+    return await this.#rotationRequest('POST', `${rotationPath(id)}/acks`, body, options.correlationId)
+  }
+
+  /** Releases the rotation as one changeset. `ROTATION_REFUSED` with the reason when acknowledgements are missing, a key moved or it is closed. */
+  async release (id: string, options: ReleaseOptions = {}): Promise<Rotation> {
+    return await this.#rotationRequest('POST', `${rotationPath(id)}/release`, options.force !== undefined ? { force: options.force } : {}, options.correlationId)
+  }
+
+  /** Closes the rotation without releasing it. `ROTATION_REFUSED` when it is closed already. */
+  async abort (id: string, options: AbortOptions = {}): Promise<Rotation> {
+    return await this.#rotationRequest('POST', `${rotationPath(id)}/abort`, options.reason !== undefined ? { reason: options.reason } : {}, options.correlationId)
+  }
+
+  /**
+   * Rotation events (`staged`, `acked`, `released`, `aborted`) as the daemon
+   * applies them, live only. It does not reconnect: a lost connection ends it
+   * with `UNAVAILABLE` (events may have been missed; read the rotations with
+   * `rotation(id)` and watch again). Ends when `signal` aborts, the loop
+   * breaks, or the client closes.
+   */
+  watchRotations (options: RotationWatchOptions = {}): AsyncIterableIterator<RotationEvent> {
+    const closed = this.#http.closed
+    if (closed.aborted) return failed(closed.reason)
+    const signal = options.signal === undefined ? closed : AbortSignal.any([closed, options.signal])
+    return watchRotationEvents({ http: this.#http, signal, idleTimeoutMs: this.#reconnect.idleTimeoutMs })
+  }
+
   /** The daemon's view of itself: node id, mode, applied and log sequence, NATS connection. */
   async status (): Promise<DaemonStatus> {
     return (await this.#http.request({ method: 'GET', path: '/v1/status' })).json as DaemonStatus
@@ -177,6 +233,13 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
     await this.close()
   }
 
+  async #rotationRequest (method: 'GET' | 'POST', path: string, body?: object, correlationId?: string): Promise<Rotation> {
+    const headers: Record<string, string> = {}
+    if (correlationId !== undefined) headers['x-correlation-id'] = correlationId
+    const req: HttpRequest = { method, path, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }
+    return (await this.#http.request(req)).json as Rotation
+  }
+
   async #write (req: HttpRequest): Promise<ClientWriteResult> {
     const { status, headers, json } = await this.#http.request(req)
     const { key, version } = json as { key: string, version: number }
@@ -187,6 +250,12 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
 
 async function * failed (err: unknown): AsyncGenerator<never, void, undefined> {
   throw err
+}
+
+/** `/v1/rotations/` and a rotation id (a uuid, else `BAD_REQUEST`, as the daemon would answer). */
+function rotationPath (id: string): string {
+  if (typeof id !== 'string' || !isUuid(id)) throw new CredregError('BAD_REQUEST', `a rotation id is a uuid, got ${JSON.stringify(id)}`)
+  return `/v1/rotations/${id}`
 }
 
 /** `/v1/entities/` and the key. */

@@ -24,6 +24,7 @@ import type { DaemonConfig } from './config.js'
 import { readListenerTls } from './listener-tls.js'
 import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
+import { logRotations } from './rotation-log.js'
 import { claimSocketPath, listenOnSocket, removeSocket } from './unix-socket.js'
 
 /** Request bodies may exceed the value limit by this much (JSON whitespace, patch envelopes). */
@@ -79,6 +80,8 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const metrics = new Metrics()
     const stopLogging = logApplied(node, metrics, log)
     closers.push(async () => { stopLogging() })
+    const stopRotationLog = logRotations(node, metrics, log)
+    closers.push(async () => { stopRotationLog() })
 
     const peers = config.nats === undefined ? undefined : startPeering(config, node, info, metrics, log)
     if (peers !== undefined) closers.push(peers.close)

@@ -68,6 +68,14 @@ export class Metrics {
     registers: [this.registry]
   })
 
+  readonly #rotationsOpen = new Gauge({ name: 'credreg_rotations_open', help: 'Rotations staged and not yet released or aborted.', registers: [this.registry] })
+  readonly #rotationAcks = new Counter({
+    name: 'credreg_rotation_acks_total',
+    help: 'Rotation acknowledgements applied by the local replica (from every host), by result: ok or failed.',
+    labelNames: ['result'] as const,
+    registers: [this.registry]
+  })
+
   #lastApplyLagS = 0
 
   constructor () {
@@ -96,14 +104,20 @@ export class Metrics {
     this.#watchers.inc(delta)
   }
 
+  /** Counts one rotation acknowledgement applied. */
+  rotationAck (ok: boolean): void {
+    this.#rotationAcks.inc({ result: ok ? 'ok' : 'failed' })
+  }
+
   /** One watch stream closed because its client did not keep up. */
   watchOverflow (reason: 'overflow' | 'stalled'): void {
     this.#watchOverflows.inc({ reason })
   }
 
-  /** The Prometheus text exposition, with the gauges taken from `status` and `watch`. */
-  async render (status: NodeStatus, watch?: WatchLoad): Promise<string> {
+  /** The Prometheus text exposition, with the gauges taken from `status`, `watch` and the count of open rotations. */
+  async render (status: NodeStatus, watch?: WatchLoad, openRotations?: number): Promise<string> {
     if (watch !== undefined) this.#watchQueued.set(watch.queuedBytes)
+    if (openRotations !== undefined) this.#rotationsOpen.set(openRotations)
     this.#lagRecords.set(status.lag)
     this.#lagSeconds.set(status.lag === 0 ? 0 : this.#lastApplyLagS)
     this.#appliedSeq.set(status.appliedSeq)

@@ -52,3 +52,8 @@ export const WatchQuerySchema = Type.Object({
 
 /** `GET /v1/nodes?key=`. */
 export const NodesQuerySchema = Type.Object({ key: Type.Optional(Type.String({ minLength: 1 })) })
+
+export { AbortBodySchema, AckBodySchema, ReleaseBodySchema, RotationEventSchema, RotationListSchema, RotationSchema, StageBodySchema } from '../shapes/rotation.js'
+
+/** `/v1/rotations/{id}…`: a rotation's id, a uuid. */
+export const RotationParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) })

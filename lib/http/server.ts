@@ -15,6 +15,8 @@ import { entityRoutes } from './routes/entities.js'
 import { historyRoutes } from './routes/history.js'
 import { metricsRoutes } from './routes/metrics.js'
 import { nodesRoutes } from './routes/nodes.js'
+import { rotationEventRoutes } from './routes/rotation-events.js'
+import { rotationRoutes } from './routes/rotations.js'
 import { statusRoutes } from './routes/status.js'
 import { watchRoutes } from './routes/watch.js'
 import type { SseStream } from './sse.js'
@@ -78,6 +80,8 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
   adminRoutes(app, ctx)
+  rotationRoutes(app, ctx)
+  rotationEventRoutes(app, ctx, streams)
   await app.ready()
   return app
 }

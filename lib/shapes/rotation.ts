@@ -70,8 +70,12 @@ export type StageBody = Static<typeof StageBodySchema>
 /** `POST /v1/rotations/{id}/acks`. */
 export const AckBodySchema = Type.Object({
   ok: Type.Boolean(),
-  /** What the host checked, or why it failed (at most 4096 characters). */
-  message: Type.Optional(Type.String({ maxLength: 4096 }))
+  /**
+   * What the host checked, or why it failed: a test's output, which the node
+   * cuts to the 4096 characters a record holds, saying so (the request's body
+   * limit bounds what is sent).
+   */
+  message: Type.Optional(Type.String())
 }, { additionalProperties: false })
 
 /** `POST /v1/rotations/{id}/release`. */
@@ -82,7 +86,8 @@ export const ReleaseBodySchema = Type.Object({
 
 /** `POST /v1/rotations/{id}/abort`. */
 export const AbortBodySchema = Type.Object({
-  reason: Type.Optional(Type.String({ maxLength: 4096 }))
+  /** Why; cut to 4096 characters by the node, as an acknowledgement's message. */
+  reason: Type.Optional(Type.String())
 }, { additionalProperties: false })
 
 /** A rotation record applied, as watchers of rotations see it. */
@@ -103,3 +108,6 @@ export const RotationEventSchema = Type.Object({
 
 /** A rotation record applied. */
 export type RotationEvent = Static<typeof RotationEventSchema>
+
+/** `GET /v1/rotations` → 200: the open rotations, oldest first. */
+export const RotationListSchema = Type.Object({ rotations: Type.Array(RotationSchema) })

@@ -7,7 +7,7 @@ import t from 'tap'
 import { runMain as run } from '../fixtures/cli.js'
 
 const FLAGS: Record<string, string[]> = {
-  get: ['--version <n>', '--field <name>'],
+  get: ['--version <n>', '--pending', '--field <name>'],
   put: ['--file <path>', '--if-version <n>', '--if-absent'],
   patch: ['--file <path>', '--merge', '--if-version <n>'],
   delete: ['--if-version <n>'],
@@ -17,6 +17,11 @@ const FLAGS: Record<string, string[]> = {
   rollback: ['--to <n>', '--if-version <n>'],
   watch: ['--since <seq>'],
   status: [],
+  stage: ['--file <path>', '--changes <file>', '--hosts <ids>', '--deadline <duration>'],
+  ack: ['--fail <message>', '--message <text>'],
+  rotations: [],
+  release: ['--force'],
+  abort: ['--reason <text>'],
   nodes: ['--key <key>'],
   keygen: ['--out <path>'],
   dev: ['--data-dir <dir>', '--log-level <level>']
@@ -32,6 +37,14 @@ for (const [command, flags] of Object.entries(FLAGS)) {
     t.match(stdout, /\nExit codes:\n {2}0 {2}ok\n {2}1 {2}other failure\n[^]* {2}5 {2}unavailable/, 'lists the exit codes')
   })
 }
+
+t.test('credreg rotation status --help', async t => {
+  const { code, stdout } = await run(['rotation', 'status', '--help'])
+  t.equal(code, 0)
+  t.match(stdout, /^Usage: credreg rotation status \[options\] <id>/)
+  for (const flag of ['--socket <path>', '--json']) t.match(stdout, `  ${flag}`, `documents ${flag}`)
+  t.match(stdout, /\nExit codes:\n/)
+})
 
 t.test('credreg help get is credreg get --help; credreg -V prints the version', async t => {
   t.same(await run(['help', 'get']), await run(['get', '--help']))

@@ -9,9 +9,9 @@ import type { GetQuerySchema, ListQuerySchema, WatchQuerySchema } from '../../li
 import type { LoosePatchOperationSchema } from '../../lib/shapes/json.js'
 import type * as Http from '../../lib/http/schemas.js'
 import type {
-  ChangeEvent, ClientHistoryEntry, ClientWriteResult, CredregAdmin, CredregClient, CredregNode, CredregReader, CredregWriter,
+  AbortOptions, AckOptions, ChangeEvent, ClientHistoryEntry, ClientWriteResult, CredregAdmin, CredregClient, CredregNode, CredregReader, CredregRotations, CredregWriter,
   DaemonStatus, Entity, EntityMeta, HistoryEntry, JsonObject, ListOptions, ListPage, NodeInfo, NodeStatus, PatchOperation,
-  ReseedResult, WatchOptions, WriteResult
+  ReleaseOptions, ReseedResult, Rotation, RotationEvent, StageOptions, WatchOptions, WriteResult
 } from '../../lib/index.js'
 
 /** `true` exactly when `A` and `B` are the same type. */
@@ -29,6 +29,15 @@ export const status: Equal<Static<typeof Http.DaemonStatusSchema>, DaemonStatus>
 export const nodeRow: Equal<Static<typeof Http.NodesSchema>, NodeInfo[]> = true
 export const historyBody: Equal<Static<typeof Http.HistoryBodySchema>, { key: string, versions: ClientHistoryEntry[] }> = true
 export const writeBody: Equal<Static<typeof Http.WriteBodySchema>, Pick<ClientWriteResult, 'key' | 'version'>> = true
+export const rotation: Equal<Static<typeof Http.RotationSchema>, Rotation> = true
+export const rotationList: Equal<Static<typeof Http.RotationListSchema>, { rotations: Rotation[] }> = true
+export const rotationEvent: Equal<Static<typeof Http.RotationEventSchema>, RotationEvent> = true
+
+// A rotation's options are its request bodies, less the correlation id (a header) and the changes (an argument).
+export const stageBody: Equal<Omit<Static<typeof Http.StageBodySchema>, 'changes'>, Omit<StageOptions, 'correlationId'>> = true
+export const ackBody: Equal<Static<typeof Http.AckBodySchema>, Omit<AckOptions, 'correlationId'>> = true
+export const releaseBody: Equal<Static<typeof Http.ReleaseBodySchema>, Omit<ReleaseOptions, 'correlationId'>> = true
+export const abortBody: Equal<Static<typeof Http.AbortBodySchema>, Omit<AbortOptions, 'correlationId'>> = true
 
 // The client's shapes are the node's, less what the daemon does not send.
 export const clientHistory: Equal<ClientHistoryEntry, Omit<HistoryEntry, 'value'>> = true
@@ -52,7 +61,7 @@ export const listQuery: Equal<Omit<Static<typeof ListQuerySchema>, 'prefix'>, Li
 export const watchQuery: Equal<Static<typeof WatchQuerySchema>['since'], WatchOptions['since']> = true
 
 // A node plays every role; a client plays them with its own shapes, and so does a node.
-type ClientRoles = CredregReader<ClientHistoryEntry> & CredregWriter<ClientWriteResult> & CredregAdmin
-export const nodeRoles: Extends<CredregNode, CredregReader & CredregWriter & CredregAdmin> = true
+type ClientRoles = CredregReader<ClientHistoryEntry> & CredregWriter<ClientWriteResult> & CredregRotations & CredregAdmin
+export const nodeRoles: Extends<CredregNode, CredregReader & CredregWriter & CredregRotations & CredregAdmin> = true
 export const clientRoles: Extends<CredregClient, ClientRoles> = true
 export const nodeAsClient: Extends<CredregNode, ClientRoles> = true

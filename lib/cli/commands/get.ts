@@ -1,18 +1,23 @@
-/** `credreg get KEY [--version N] [--field NAME]`: the value as pretty JSON, one field raw, or (`--json`) the whole entity. */
+/**
+ * `credreg get KEY [--version N | --pending] [--field NAME]`: the value as
+ * pretty JSON, one field raw, or (`--json`) the whole entity; `--pending`: the
+ * value an open rotation stages for KEY instead of the current one.
+ */
 import { CredregError } from '../../errors.js'
 import type { CommandContext } from '../context.js'
 
 export interface GetInput {
   key: string
   version?: number
+  pending?: boolean
   field?: string
 }
 
-export async function run (ctx: CommandContext, { key, version, field }: GetInput): Promise<void> {
-  const entity = await (await ctx.client()).get(key, version === undefined ? {} : { version })
+export async function run (ctx: CommandContext, { key, version, pending, field }: GetInput): Promise<void> {
+  const entity = await (await ctx.client()).get(key, version !== undefined ? { version } : pending === true ? { stage: 'pending' } : {})
   if (entity.value === undefined) {
-    // A version read from history that is a delete: there is no value to print.
-    ctx.out.result(entity, () => ctx.out.note(`${key} version ${entity.version} is a delete`))
+    // A version read from history, or a staged change, that is a delete: there is no value to print.
+    ctx.out.result(entity, () => ctx.out.note(`${key} version ${entity.version} is a delete${entity.rotation !== undefined ? `, staged by rotation ${entity.rotation}` : ''}`))
     return
   }
   if (field === undefined) {
