@@ -128,7 +128,9 @@ export class ChangesetWriter {
           await refresh()
           continue
         }
-        throw new CredregError('ROTATION_REFUSED', `the ${record.op} would be refused (${judged.reason}): ${judged.detail}`)
+        // A stage refused for a key another open rotation stages; a changeset never fails here
+        // (its versions are planned on this very state), but if it did, it lost to another write.
+        throw new CredregError(record.op === 'stage' ? 'ROTATION_REFUSED' : 'VERSION_CONFLICT', `the ${record.op} would be refused (${judged.reason}): ${judged.detail}`)
       }
       let seq: number
       try {

@@ -337,11 +337,7 @@ class Node implements CredregNode {
 
   async rotations (): Promise<Rotation[]> {
     const { replica } = this.#open()
-    const open: Rotation[] = []
-    for await (const stored of replica.store.rotations.values()) {
-      if (stored.status === 'staged') open.push(rotationOf(stored))
-    }
-    return open.sort((a, b) => a.seq - b.seq)
+    return (await replica.openRotations()).map(stored => rotationOf(stored))
   }
 
   async ack (id: string, options: AckOptions): Promise<Rotation> {

@@ -32,8 +32,8 @@ export class RotationDeadlines {
   /** Schedules every open rotation's deadline, then follows the rotations the replica applies. */
   async start (): Promise<void> {
     this.#replica.on('rotations', this.#onEvents)
-    for await (const rotation of this.#replica.store.rotations.values()) {
-      if (rotation.status === 'staged' && rotation.deadline !== undefined) this.#schedule(rotation.id, rotation.deadline)
+    for (const rotation of await this.#replica.openRotations()) {
+      if (rotation.deadline !== undefined) this.#schedule(rotation.id, rotation.deadline)
     }
   }
 

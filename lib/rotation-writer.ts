@@ -59,7 +59,7 @@ export class RotationWriter {
           continue
         }
         if (judged.reason === 'no-such-rotation') throw new CredregError('NOT_FOUND', `no rotation ${rotation} was staged`)
-        throw new CredregError('ROTATION_REFUSED', `the ${decision.op} of rotation ${rotation} is refused: ${judged.detail}`)
+        throw new CredregError('ROTATION_REFUSED', `the ${decision.op} is refused: ${judged.detail}`)
       }
       let seq: number
       try {

@@ -307,6 +307,17 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   }
 
   /**
+   * The open rotations, oldest first. Read through the index of staged keys
+   * (every open rotation stages at least one key), so closed rotations,
+   * which the replica keeps, cost nothing here.
+   */
+  async openRotations (): Promise<StoredRotation[]> {
+    const ids = [...new Set(await this.store.staged.values().all())]
+    const rotations = await this.store.rotations.getMany(ids)
+    return rotations.filter((r): r is StoredRotation => r?.status === 'staged').sort((a, b) => a.seq - b.seq)
+  }
+
+  /**
    * The latest stored version of each of `keys`, all as of one applied
    * sequence: the state a changeset is built on, and the log position its
    * append is conditional on.
