@@ -131,8 +131,10 @@ t.test('one open rotation per key; acks only from the hosts it waits for; a forc
   await t.rejects(a.stage(rotate, { hosts: [] }), { code: 'BAD_REQUEST' })
   await t.rejects(a.stage(rotate, { hosts: ['a', 'a'] }), { code: 'BAD_REQUEST' })
   await t.rejects(a.stage(rotate, { hosts: ['a b'] }), { code: 'BAD_REQUEST' })
-  t.match(await a.release(staged.id, { force: true }), { status: 'released', closed: { forced: true } }, 'forced: without the acks, recorded as forced')
-  t.same((await a.get('db/pass')).value, { secret: 'new' })
+  t.match(await b.release(staged.id, { force: true }), { status: 'released', closed: { by: 'b', forced: true } }, 'forced: without the acks, recorded as forced')
+  const released = await b.get('db/pass')
+  t.same(released.value, { secret: 'new' })
+  t.equal(released.meta.nodeId, 'b', 'a released version names who released it (its value was staged by a)')
 })
 
 t.test('a rotation past its deadline is aborted by a node', async t => {

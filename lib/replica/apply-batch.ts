@@ -6,7 +6,7 @@
  * the replica commits the batch, so a crash leaves all of it or none.
  */
 import type { AbstractBatchOperation } from 'abstract-level'
-import { RECORD_SCHEMA_VERSION, type ReadRecord } from '../record.js'
+import { RECORD_SCHEMA_VERSION, type ReadRecord, type RecordMeta } from '../record.js'
 import type { ChangesetRecord } from '../transaction-record.js'
 import { historyKey, seqKey, subjectSeqOf, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
 
@@ -94,18 +94,19 @@ export function storedVersionOf (seq: number, record: ReadRecord): StoredVersion
 }
 
 /**
- * The versions a changeset writes (or a released rotation: its staged
- * changes, under the rotation's id and the stage's meta, which their values
- * are sealed bound to), as the replica keeps them, all applied at `seq`.
+ * The versions a changeset writes, as the replica keeps them, all applied at
+ * `seq`. For a released rotation: its staged changes under the rotation's id
+ * and the release's meta (who made them current, when), their values sealed
+ * bound to the stage's meta (`sealedIn`).
  */
-export function storedVersionsOfChangeset (seq: number, { id, meta, changes }: Pick<ChangesetRecord, 'id' | 'meta' | 'changes'>): Array<{ key: string, stored: StoredVersion }> {
+export function storedVersionsOfChangeset (seq: number, { id, meta, changes }: Pick<ChangesetRecord, 'id' | 'meta' | 'changes'>, sealedIn?: RecordMeta): Array<{ key: string, stored: StoredVersion }> {
   const size = changes.length
   return changes.map((change, index) => {
     const { key, version, op } = change
     const changeset = { id, index, size }
     const stored: StoredVersion = change.op === 'delete'
       ? { seq, version, op, meta, changeset }
-      : { seq, version, op, meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset }
+      : { seq, version, op, meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset, ...(sealedIn !== undefined ? { sealedIn } : {}) }
     return { key, stored }
   })
 }

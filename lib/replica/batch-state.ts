@@ -101,7 +101,7 @@ export class BatchState implements StateInForce {
       case 'release': {
         const rotation = this.#rotations.get(record.rotation) as StoredRotation
         // The staged values, sealed bound to the rotation and its stage, become current at the release's sequence.
-        this.#write(batch, storedVersionsOfChangeset(seq, rotation))
+        this.#write(batch, storedVersionsOfChangeset(seq, { id: rotation.id, meta: record.meta, changes: rotation.changes }, rotation.meta))
         this.#close(batch, rotation, { op: 'release', seq, meta: record.meta, forced: record.forced })
         return { event: 'released', rotation: record.rotation, seq, nodeId: record.meta.nodeId, forced: record.forced }
       }

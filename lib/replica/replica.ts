@@ -379,7 +379,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
 
   #sealContext (key: string, stored: StoredVersion): SealContext {
     const change = { key, version: stored.version, op: stored.op }
-    if (stored.changeset !== undefined) return changeSealContext(this.namespace, stored.changeset.id, stored.meta, change)
+    if (stored.changeset !== undefined) return changeSealContext(this.namespace, stored.changeset.id, stored.sealedIn ?? stored.meta, change)
     return sealContextOf({ ns: this.namespace, ...change, meta: stored.meta }, stored.schema ?? LEGACY_SCHEMA_VERSION)
   }
 

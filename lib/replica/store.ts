@@ -58,6 +58,11 @@ export interface StoredVersion {
    * sealed bound to it), this change's place in it and how many it made.
    */
   changeset?: ChangesetPosition
+  /**
+   * The meta the value is sealed bound to, when not `meta`: a released
+   * rotation's version carries the release's meta, its value the stage's.
+   */
+  sealedIn?: RecordMeta
 }
 
 /** Where a version written by a changeset sits in it. */
