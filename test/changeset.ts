@@ -6,11 +6,11 @@
  */
 import t, { type Test } from 'tap'
 import { ChangesetError } from '../lib/errors.js'
-import type { ChangeEvent, CredregNode, NodeOptions } from '../lib/types.js'
+import type { Change, ChangeEvent, CredregNode, NodeOptions } from '../lib/types.js'
 import { startNatsServer } from './fixtures/nats-server.js'
 import { newDataKey, snapshot, testNode } from './fixtures/nodes.js'
 
-type Open = (t: Test, options?: Partial<NodeOptions>) => Promise<CredregNode>
+type Open = (t: Test, options?: Partial<Omit<NodeOptions, 'dataKey'>> & { dataKey?: Uint8Array }) => Promise<CredregNode>
 
 const nats = await startNatsServer()
 t.teardown(async () => await nats.stop())
@@ -40,12 +40,12 @@ t.test('changesets', async t => {
       await node.put('db/pass', { secret: 'old' })
       await node.put('db/old', { x: 1 })
       const watch = node.watch('db/')
-      const result = await node.commit([
+      const result = await node.commit(([
         { key: 'db/user', op: 'merge', patch: { name: 'app2' }, ifVersion: 1 },
         { key: 'db/pass', op: 'put', value: { secret: 'new' }, ifVersion: 1 },
         { key: 'db/old', op: 'delete' },
         { key: 'db/new', op: 'patch', ops: [{ op: 'add', path: '/n', value: 1 }] }
-      ].slice(0, 3))
+      ] satisfies Change[]).slice(0, 3))
       t.match(result, { id: /^[0-9a-f-]{36}$/, seq: Number, correlationId: String })
       t.same(result.results, [{ key: 'db/user', version: 2, created: false }, { key: 'db/pass', version: 2, created: false }, { key: 'db/old', version: 2, created: false }])
       t.same((await node.get('db/user')).value, { name: 'app2' })
