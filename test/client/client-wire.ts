@@ -14,7 +14,7 @@ import { connect } from '../../lib/client/client.js'
 import type { CredregClient } from '../../lib/client/client.js'
 import { MAX_IDLE_OVERFLOWS } from '../../lib/client/watch.js'
 import { CredregError, VersionConflictError } from '../../lib/errors.js'
-import type { ChangeEvent } from '../../lib/types.js'
+import type { ChangeEvent, JsonObject } from '../../lib/types.js'
 import { eventually } from '../fixtures/eventually.js'
 import { FakeDaemon } from '../fixtures/fake-credregd.js'
 
@@ -290,6 +290,32 @@ t.test('watch resumes across a daemon restart with no missing or repeated change
   t.same(seen, Array.from({ length: 40 }, (_, i) => i + 1))
   const resumes = fake.requests.filter((r) => r.url.startsWith('/v1/watch')).map((r) => r.headers['last-event-id'])
   t.same(resumes, ['0', '10', '30'], 'each reconnect resumes from the last delivered sequence')
+})
+
+t.test('watch cut off inside a changeset resumes from before it and delivers each change of it once', async (t) => {
+  const { fake, client } = await setup(t)
+  const watch = client.watch('', { since: 0 })
+  const got = take(watch, 8)
+  await watching(fake, 1)
+  fake.write('cs/first', 'put', { n: 1 })
+  const put = (key: string): { key: string, op: 'put', value: JsonObject } => ({ key, op: 'put', value: { key } })
+  fake.commit([put('cs/a'), put('cs/b'), put('cs/c')], { cutAfter: 1 })
+  await watching(fake, 2)
+  fake.commit([put('cs/d'), put('cs/e')], { cutAfter: 2 })
+  await watching(fake, 3)
+  fake.commit([put('cs/f'), put('cs/g')])
+  fake.write('cs/last', 'put', { n: 2 })
+  const changes = await got
+  t.same(changes.map((c) => [c.seq, c.key, c.changeset?.index]), [
+    [1, 'cs/first', undefined],
+    [2, 'cs/a', 0], [2, 'cs/b', 1], [2, 'cs/c', 2],
+    [3, 'cs/d', 0], [3, 'cs/e', 1],
+    [4, 'cs/f', 0], [4, 'cs/g', 1]
+  ], 'every change of every changeset, once, in order')
+  t.match(await take(watch, 1), [{ seq: 5, key: 'cs/last' }])
+  const resumes = fake.requests.filter((r) => r.url.startsWith('/v1/watch')).map((r) => r.headers['last-event-id'])
+  t.same(resumes, ['0', '1', '3'], 'cut inside the changeset at 2, the watch resumed before it; cut after a whole one, after it')
+  await watch.return?.()
 })
 
 t.test('watch started while the daemon is down waits for it', async (t) => {
