@@ -116,7 +116,8 @@ export class ChangesetError extends CredregError {
   constructor (failures: KeyFailureDetail[], options?: ErrorOptions) {
     const codes = new Set(failures.map(f => f.code))
     const code = CHANGESET_CODE_ORDER.find(c => codes.has(c)) ?? 'BAD_REQUEST'
-    const listed = failures.map(f => `${f.key}: ${f.message}`).join('; ')
+    // Most messages name their key already ("a/b: expected version 2, …", "a/b does not exist").
+    const listed = failures.map(f => f.message.startsWith(f.key) ? f.message : `${f.key}: ${f.message}`).join('; ')
     super(code, `the changeset was refused, nothing was written (${failures.length} key${failures.length === 1 ? '' : 's'} failed): ${listed}`, options)
     this.name = 'ChangesetError'
     this.failures = failures

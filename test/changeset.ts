@@ -10,7 +10,7 @@ import type { ChangeEvent, CredregNode, NodeOptions } from '../lib/types.js'
 import { startNatsServer } from './fixtures/nats-server.js'
 import { newDataKey, snapshot, testNode } from './fixtures/nodes.js'
 
-type Open = (t: Test, options?: Partial<NodeOptions>) => Promise<CredregNode>
+type Open = (t: Test, options?: Partial<Omit<NodeOptions, 'dataKey'>> & { dataKey?: Uint8Array }) => Promise<CredregNode>
 
 const nats = await startNatsServer()
 t.teardown(async () => await nats.stop())

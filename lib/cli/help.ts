@@ -5,7 +5,7 @@ const MEANING: Record<number, string> = {
   0: 'ok',
   1: 'other failure',
   2: 'usage or invalid input: bad flag or argument, bad key, bad JSON, bad patch',
-  3: 'conflict: --if-version or --if-absent no longer holds, or a rotation refused (acks missing or failed, a key moved, closed)',
+  3: 'conflict: --if-version or --if-absent (a changeset\'s ifVersion or ifAbsent) no longer holds, or a rotation refused (acks missing or failed, a key moved, closed)',
   4: 'not found: no such key, version or field',
   5: 'unavailable: the daemon cannot be reached (or NATS, for a write)',
   6: 'refused: a reseed that does not apply (the log matches the replica, or holds another history)'

@@ -2,11 +2,12 @@
  * Everything the CLI prints. Human output: pretty JSON, borderless tables
  * (cli-table3) and aligned fields, coloured only when stdout is a terminal
  * and `NO_COLOR` is not set. With `--json`: one compact JSON document per
- * line on stdout. Errors: one line on stderr, `credreg: <message> (<CODE>)`,
- * or `{"code","message",...}` with `--json`.
+ * line on stdout. Errors: one line on stderr, `credreg: <message> (<CODE>)`
+ * (and a line per failed key for a refused changeset), or
+ * `{"code","message",...}` with `--json`.
  */
 import Table from 'cli-table3'
-import { CredregError, exitCodeFor, isCredregError } from '../errors.js'
+import { ChangesetError, CredregError, exitCodeFor, isCredregError, type KeyFailureDetail } from '../errors.js'
 import type { CliIo, OutStream } from './io.js'
 
 /** Whether human output may use colour: stdout is a terminal, `NO_COLOR` is unset or empty, `TERM` is not `dumb`. */
@@ -101,13 +102,32 @@ export class Output {
     if (!this.json) this.#stderr.write(`credreg: ${text}\n`)
   }
 
-  /** Reports `err` on stderr and returns the exit code of its error code. */
+  /**
+   * Reports `err` on stderr and returns the exit code of its error code. A
+   * refused changeset takes a line more per key that failed: the key, its
+   * code, and the versions expected and found (or why it failed).
+   */
   error (err: unknown): number {
     const e = isCredregError(err) ? err : new CredregError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err })
-    if (this.json) this.#stderr.write(JSON.stringify(e.toJSON()) + '\n')
-    else this.#stderr.write(`credreg: ${e.message.replaceAll('\n', ' ')} (${e.code})\n`)
+    if (this.json) {
+      this.#stderr.write(JSON.stringify(e.toJSON()) + '\n')
+    } else if (e instanceof ChangesetError) {
+      this.#stderr.write(`credreg: the changeset was refused, nothing was written (${e.code})\n`)
+      const keyWidth = Math.max(...e.failures.map(f => f.key.length))
+      const codeWidth = Math.max(...e.failures.map(f => f.code.length))
+      for (const f of e.failures) this.#stderr.write(`  ${f.key.padEnd(keyWidth)}  ${f.code.padEnd(codeWidth)}  ${why(f)}\n`)
+    } else {
+      this.#stderr.write(`credreg: ${e.message.replaceAll('\n', ' ')} (${e.code})\n`)
+    }
     return exitCodeFor(e)
   }
+}
+
+/** Why one key of a changeset failed: for a conflict the versions expected and found, else its message. */
+function why (f: KeyFailureDetail): string {
+  if (f.currentVersion !== undefined) return `expected ${f.expectedVersion === undefined ? 'no version (absent)' : `version ${f.expectedVersion}`}, current version ${f.currentVersion}`
+  const message = f.message.startsWith(`${f.key}: `) ? f.message.slice(f.key.length + 2) : f.message
+  return message.replaceAll('\n', ' ')
 }
 
 function bold (text: string): string {

@@ -107,6 +107,18 @@ function addWriteCommands (command: Declare): void {
     .addOption(ifVersion())
     .addHelpText('after', '\nExamples:\n  credreg patch app/db \'[{"op":"replace","path":"/password","value":"n3w"}]\'\n  credreg patch app/db --merge \'{"password":"n3w","old":null}\'')
 
+  command('apply', 'write the changes of a changeset document, every one or none, each key at its next version; prints "KEY version N" per key', async () => await import('./commands/apply.js'))
+    .argument('<file>', 'the document, {"changes":[…]}: a JSON file, or - to read it from stdin')
+    .addHelpText('after', '\nEach change is {"key":K,"op":"put","value":{…}}, {"key":K,"op":"patch","ops":[…RFC 6902…]},\n' +
+      '{"key":K,"op":"merge","patch":{…RFC 7396…}} or {"key":K,"op":"delete"}, and may add "ifVersion":N\n' +
+      '(write only if N is still the latest version; 0: the key never existed) or "ifAbsent":true.\n' +
+      'At most 64 changes, each key once; their values together must fit one record (about --max-value-bytes).\n' +
+      'A refused changeset writes nothing and lists every key that failed on stderr, with its code and, for a\n' +
+      'conflict, the version expected and the current one; --json prints the whole result {id,seq,correlationId,results}.\n' +
+      '\nExamples:\n' +
+      '  credreg apply rotate.json\n' +
+      '  echo \'{"changes":[{"key":"app/db","op":"merge","patch":{"password":"n3w"},"ifVersion":3},{"key":"app/db-old","op":"delete"}]}\' | credreg apply -')
+
   command('delete', 'delete KEY (the delete is a version too; history keeps the older ones)', async () => await import('./commands/delete.js'))
     .argument('<key>', 'the key')
     .addOption(ifVersion())

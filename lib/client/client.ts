@@ -3,6 +3,7 @@
  * names, options, results and typed errors of an in-process node.
  */
 import { validate as isUuid } from 'uuid'
+import { checkChanges } from '../check-changes.js'
 import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
 import type {
@@ -31,7 +32,8 @@ export function connect (options: ConnectOptions): CredregClient {
 /**
  * A connection to one daemon. Every method rejects with a {@link CredregError}:
  * the daemon's own code (`NOT_FOUND`, `VERSION_CONFLICT` as a
- * `VersionConflictError` with `currentVersion`, `INVALID_KEY`, `PATCH_FAILED`…),
+ * `VersionConflictError` with `currentVersion`, `INVALID_KEY`, `PATCH_FAILED`,
+ * a refused changeset as a `ChangesetError` with `failures`…),
  * `UNAVAILABLE` when the daemon cannot be reached, `TIMEOUT` past `timeoutMs`,
  * and `CLOSED` after {@link CredregClient.close}. It plays the node's roles
  * with the daemon's shapes: its history entries have no value and its write
@@ -96,15 +98,22 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
   }
 
   /**
-   * Writes every change or none, each key at its next version, at one log
-   * sequence. A failed condition rejects with a `ChangesetError` whose
-   * `failures` name every key that failed (code `VERSION_CONFLICT`,
-   * `NOT_FOUND` or `PATCH_FAILED`); nothing is written then.
+   * Writes every change or none (`POST /v1/changesets`), each key at its next
+   * version, at one log sequence; resolves with `{ id, seq, correlationId,
+   * results }` (one `{ key, version, created }` per change, in order) once the
+   * daemon's replica applied it. At most 64 changes, each key once; a malformed
+   * changeset rejects with `BAD_REQUEST`, `INVALID_KEY` or `INVALID_VALUE`
+   * before anything is sent, as the daemon would. A failed condition or change
+   * rejects with a `ChangesetError` whose `failures` name every key that failed
+   * (`VERSION_CONFLICT` with `expectedVersion` and `currentVersion`,
+   * `NOT_FOUND`, `PATCH_FAILED`); values together over the size of one record
+   * reject with `VALUE_TOO_LARGE`. Nothing is written then.
    */
   async commit (changes: Change[], options: CommitOptions = {}): Promise<CommitResult> {
+    const checked = checkChanges(changes)
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (options.correlationId !== undefined) headers['x-correlation-id'] = options.correlationId
-    const { json } = await this.#http.request({ method: 'POST', path: '/v1/changesets', headers, body: JSON.stringify({ changes }) })
+    const { json } = await this.#http.request({ method: 'POST', path: '/v1/changesets', headers, body: JSON.stringify({ changes: checked }) })
     return json as CommitResult
   }
 
@@ -130,7 +139,7 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
    * Changes to keys starting with `prefix`, in log order: after `since` when
    * given, else from now on. The iterator reconnects on its own (with backoff)
    * and resumes where it stopped, so a daemon restart neither loses nor repeats
-   * a change. A `resync` event (a key whose missed changes are no longer
+   * a change, even inside a changeset (whose changes share one `seq`). A `resync` event (a key whose missed changes are no longer
    * retained) carries the key's current state and may come again after a
    * reconnect. It ends when `signal` aborts, when the loop breaks or `return()`
    * is called, or when the client closes; it throws only errors that retrying

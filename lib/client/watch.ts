@@ -1,9 +1,10 @@
 /**
  * The client side of `GET /v1/watch`: an async iterator over the SSE stream
- * that reconnects on its own and resumes from the last sequence it delivered.
+ * that reconnects on its own and resumes from the last complete sequence it
+ * delivered (lib/client/watch-cursor.ts).
  *
  *   start ──► (no `since`: read `appliedSeq` from /v1/status) ──► connect
- *   connect ──200──► read events; deliver those with seq > cursor; cursor = seq
+ *   connect ──200──► read events; deliver those not delivered yet; move the cursor
  *   stream ends, socket error, 503, timeout, retryable `error` event,
  *   `closed` event (WATCH_OVERFLOW: this consumer fell too far behind)
  *     ──► wait (the server's `retry:`, else backoff) ──► connect with Last-Event-ID: cursor
@@ -12,8 +13,9 @@
  *   signal aborts, iterator returns, client closes ──► the iterator ends
  *
  * Because every connection after the first resumes from the cursor, a daemon
- * restart neither loses nor repeats a change: the cursor only moves forward
- * and a replayed sequence at or below it is dropped. `resync` events carry a
+ * restart neither loses nor repeats a change: the cursor only moves forward,
+ * a replayed sequence at or below it is dropped, and so is the part of a
+ * changeset delivered before the connection was cut. `resync` events carry a
  * key's state rather than a change (their seq is that key's latest, ahead of
  * the changes that follow them), so they leave the cursor alone and may be
  * sent again after a reconnect.
@@ -25,6 +27,7 @@ import { errorFromResponse, errorFromTransport } from './error-codec.js'
 import type { Http } from './http.js'
 import { createSseParser } from './sse-parser.js'
 import type { SseEvent } from './sse-parser.js'
+import { WatchCursor } from './watch-cursor.js'
 
 /** How a watch reconnects. */
 export interface ReconnectOptions {
@@ -71,19 +74,21 @@ export function watchChanges (params: WatchParams): AsyncIterableIterator<Change
 
 async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void, undefined> {
   const { http, prefix, signal } = params
-  let cursor = params.since
+  let cursor = params.since === undefined ? undefined : new WatchCursor(params.since)
+  let delivered = 0
   let delay = params.initialDelayMs
   let serverRetry: number | undefined
   let idleOverflows = 0
   while (!signal.aborted) {
-    const from = cursor
+    const before = delivered
     try {
-      if (cursor === undefined) cursor = await startingPoint(http, signal)
-      const query = new URLSearchParams({ ...(prefix !== '' ? { prefix } : {}), since: String(cursor) })
+      cursor ??= new WatchCursor(await startingPoint(http, signal))
+      const since = String(cursor.seq)
+      const query = new URLSearchParams({ ...(prefix !== '' ? { prefix } : {}), since })
       const res = await http.stream({
         method: 'GET',
         path: `/v1/watch?${query.toString()}`,
-        headers: { accept: 'text/event-stream', 'last-event-id': String(cursor) },
+        headers: { accept: 'text/event-stream', 'last-event-id': since },
         idleTimeoutMs: params.idleTimeoutMs,
         signal
       })
@@ -98,11 +103,9 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
           parser.feed(chunk as Buffer)
           for (const e of events.splice(0)) {
             const change = toChange(e)
-            if (change === undefined) continue
-            if (change.op !== 'resync') {
-              if (change.seq <= cursor) continue
-              cursor = change.seq
-            }
+            if (change === undefined || !cursor.admit(change)) continue
+            // A resync may come again after each reconnection: it is no progress.
+            if (change.op !== 'resync') delivered++
             yield change
           }
         }
@@ -114,7 +117,7 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
       const error = errorFromTransport(err, http.target)
       if (!error.retryable) throw error
       if (error.code === 'WATCH_OVERFLOW') {
-        idleOverflows = cursor === from ? idleOverflows + 1 : 0
+        idleOverflows = delivered === before ? idleOverflows + 1 : 0
         if (idleOverflows >= MAX_IDLE_OVERFLOWS) throw error
       }
     }

@@ -2,18 +2,27 @@
  * Prometheus metrics of a daemon (prom-client), on a registry of its own.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { isCredregError } from '../errors.js'
 import type { WatchLoad } from '../replica/watchers.js'
 import type { NodeStatus } from '../types.js'
 
 /** How a write ended, as counted by `credreg_writes_total`. */
 export type WriteResultLabel = 'ok' | 'conflict' | 'unavailable' | 'rejected' | 'error'
 
+/** The label of a write that failed with `err` (a refused changeset counts by its code, as a single write would). */
+export function writeResultLabel (err: unknown): WriteResultLabel {
+  if (!isCredregError(err)) return 'error'
+  if (err.code === 'VERSION_CONFLICT') return 'conflict'
+  if (err.retryable || err.code === 'LOG_DIVERGED' || err.code === 'CLOSED') return 'unavailable'
+  return err.status < 500 ? 'rejected' : 'error'
+}
+
 /** The daemon's metrics; `/metrics` calls {@link Metrics.render}. */
 export class Metrics {
   readonly registry = new Registry()
   readonly #writes = new Counter({
     name: 'credreg_writes_total',
-    help: 'Writes (put, patch, delete) by operation and result: ok, conflict, unavailable, rejected (4xx) or error.',
+    help: 'Writes (put, patch, delete, changeset: one per changeset, whatever its keys) by operation and result: ok, conflict, unavailable, rejected (4xx) or error.',
     labelNames: ['op', 'result'] as const,
     registers: [this.registry]
   })

@@ -4,6 +4,7 @@
  * Response bodies are the public shapes of lib/shapes/, written once there.
  */
 import { Type, type Static } from 'typebox'
+import { KeyFailureSchema } from '../shapes/changeset.js'
 import { SeqSchema, VersionSchema } from '../shapes/numbers.js'
 
 export { JsonObjectSchema } from '../shapes/json.js'
@@ -14,6 +15,7 @@ export { HistoryBodySchema } from '../shapes/history.js'
 export { DaemonStatusSchema, type DaemonStatus } from '../shapes/status.js'
 export { NodeRowSchema, NodesSchema, type NodeRow } from '../shapes/node-row.js'
 export { ReseedResultSchema } from '../shapes/reseed.js'
+export { ChangesetBodySchema, CommitResultSchema } from '../shapes/changeset.js'
 
 /** Every error: `code` from the catalogue, and the details some codes carry. */
 export const ErrorSchema = Type.Object({
@@ -21,7 +23,9 @@ export const ErrorSchema = Type.Object({
   message: Type.String(),
   key: Type.Optional(Type.String()),
   expectedVersion: Type.Optional(VersionSchema),
-  currentVersion: Type.Optional(VersionSchema)
+  currentVersion: Type.Optional(VersionSchema),
+  /** A refused changeset: every key that failed, and why. */
+  failures: Type.Optional(Type.Array(KeyFailureSchema))
 })
 
 /** The body of every error answer. */

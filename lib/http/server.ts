@@ -11,6 +11,7 @@ import type { HttpApp, HttpContext } from './context.js'
 import { correlationId, useCorrelationIds } from './correlation.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { adminRoutes } from './routes/admin.js'
+import { changesetRoutes } from './routes/changesets.js'
 import { entityRoutes } from './routes/entities.js'
 import { historyRoutes } from './routes/history.js'
 import { metricsRoutes } from './routes/metrics.js'
@@ -26,7 +27,10 @@ import { validatorCompiler } from './validator.js'
 export interface HttpServerOptions {
   context: HttpContext
   logger: FastifyBaseLogger
-  /** Largest request body in bytes; a larger one is refused (413) as soon as it is known to be larger. */
+  /**
+   * Largest request body in bytes; a larger one is refused (413) as soon as it is known to be larger.
+   * A changeset's may be larger by an envelope per change (routes/changesets.ts).
+   */
   bodyLimit: number
   /** When set, every request needs `Authorization: Bearer <token>` (the TCP listener). */
   token?: string
@@ -74,13 +78,14 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
 
   const ctx = options.context
   entityRoutes(app, ctx)
+  changesetRoutes(app, ctx, options.bodyLimit)
   historyRoutes(app, ctx)
   watchRoutes(app, ctx, streams)
   statusRoutes(app, ctx)
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
   adminRoutes(app, ctx)
-  rotationRoutes(app, ctx)
+  rotationRoutes(app, ctx, options.bodyLimit)
   rotationEventRoutes(app, ctx, streams)
   await app.ready()
   return app

@@ -54,7 +54,11 @@ export class SseStream {
     return this.#res.writableEnded || this.#res.destroyed
   }
 
-  /** Writes one event; resolves once the socket can take more, the stream closed, or the socket stalled. */
+  /**
+   * Writes one event, with an `id:` line unless `id` is undefined (the client's
+   * last event id then stays what it was); resolves once the socket can take
+   * more, the stream closed, or the socket stalled.
+   */
   async send (id: number | undefined, event: string, data: unknown): Promise<SendResult> {
     if (this.closed) return 'closed'
     if (this.#res.write(format(id, event, data))) return 'sent'

@@ -35,7 +35,8 @@ export const ChangeEventSchema = Type.Object({
    * Set when a changeset made this change: its events come one per key,
    * consecutive, with the same `seq`. A consumer that acts once per changeset
    * waits for `index === size - 1`; resuming with `since` a changeset's `seq`
-   * skips all of it, so resume from the `seq` of the last event fully handled.
+   * skips all of it, so a consumer stopped inside one resumes from `seq - 1`
+   * (docs/watch.md).
    */
   changeset: Type.Optional(ChangesetPositionSchema)
 })

@@ -1,6 +1,6 @@
 /**
  * The help of every command, read in-process through `main` (spawning the
- * CLI thirteen times would only be slower): each documents its own flags,
+ * CLI once per command would only be slower): each documents its own flags,
  * the global options and the exit codes.
  */
 import t from 'tap'
@@ -11,6 +11,7 @@ const FLAGS: Record<string, string[]> = {
   put: ['--file <path>', '--if-version <n>', '--if-absent'],
   patch: ['--file <path>', '--merge', '--if-version <n>'],
   delete: ['--if-version <n>'],
+  apply: [],
   ls: [],
   versions: [],
   diff: [],

@@ -13,8 +13,8 @@ import type { Test } from 'tap'
 import { connect } from '../../lib/client/client.js'
 import type { CredregClient } from '../../lib/client/client.js'
 import { MAX_IDLE_OVERFLOWS } from '../../lib/client/watch.js'
-import { CredregError, VersionConflictError } from '../../lib/errors.js'
-import type { ChangeEvent } from '../../lib/types.js'
+import { ChangesetError, CredregError, VersionConflictError } from '../../lib/errors.js'
+import type { Change, ChangeEvent, JsonObject } from '../../lib/types.js'
 import { eventually } from '../fixtures/eventually.js'
 import { FakeDaemon } from '../fixtures/fake-credregd.js'
 
@@ -114,6 +114,38 @@ t.test('patch sends JSON Patch, merge sends a merge patch, delete leaves a tombs
   t.match(await rejection(client.get('cfg/app')), { code: 'NOT_FOUND', status: 404 })
 })
 
+t.test('commit posts the changes with the correlation id; a refusal comes back as a ChangesetError with every failure', async (t) => {
+  const { fake, client } = await setup(t)
+  const changes: Change[] = [{ key: 'cs/a', op: 'put', value: { n: 1 }, ifVersion: 2 }, { key: 'cs/b', op: 'delete' }]
+  const failures = [
+    { key: 'cs/a', code: 'VERSION_CONFLICT', message: 'cs/a: expected version 2, but the latest version is 3', expectedVersion: 2, currentVersion: 3 },
+    { key: 'cs/b', code: 'NOT_FOUND', message: 'cs/b does not exist' }
+  ]
+  fake.override = { status: 412, body: JSON.stringify({ code: 'VERSION_CONFLICT', message: 'the changeset was refused', failures }) }
+  const err = await rejection(client.commit(changes, { correlationId: '0190a4a8-0000-7000-8000-0000000000c5' }))
+  t.type(err, ChangesetError)
+  t.match(err, { code: 'VERSION_CONFLICT', status: 412, message: 'the changeset was refused' })
+  t.same((err as ChangesetError).failures, failures)
+  const sent = fake.requests.at(-1)
+  t.match(sent, { method: 'POST', url: '/v1/changesets', headers: { 'content-type': 'application/json', 'x-correlation-id': '0190a4a8-0000-7000-8000-0000000000c5' } })
+  t.same(JSON.parse(sent?.body ?? ''), { changes })
+})
+
+t.test('commit checks the changes before anything is sent, as the daemon would', async (t) => {
+  const { fake, client } = await setup(t)
+  const cases: Array<[unknown, string, RegExp]> = [
+    [{ key: 'a', op: 'delete' }, 'BAD_REQUEST', /an array of changes/],
+    [[], 'BAD_REQUEST', /at least one change/],
+    [Array.from({ length: 65 }, (_, i) => ({ key: `k${i}`, op: 'delete' })), 'BAD_REQUEST', /at most 64 keys/],
+    [[{ key: 'a', op: 'put', value: {} }, { key: 'a', op: 'delete' }], 'BAD_REQUEST', /a appears twice/],
+    [[{ key: 'a', op: 'upsert', value: {} }], 'BAD_REQUEST', /op must be put, patch, merge or delete/],
+    [[{ key: 'a//b', op: 'delete' }], 'INVALID_KEY', /change 0: invalid key/],
+    [[{ key: 'a', op: 'put', value: [1] }], 'INVALID_VALUE', /a put needs value/]
+  ]
+  for (const [changes, code, message] of cases) t.match(await rejection(client.commit(changes as Change[])), { code, message }, JSON.stringify(changes).slice(0, 60))
+  t.equal(fake.requests.length, 0)
+})
+
 t.test('list pages through live keys under a prefix', async (t) => {
   const { fake, client } = await setup(t)
   for (const k of ['p/a', 'p/b', 'p/c', 'q/a']) await client.put(k, { k })
@@ -204,7 +236,7 @@ t.test('close ends requests in flight and every later call with CLOSED', async (
   t.match(await inFlight, { code: 'CLOSED' })
   const calls: Array<Promise<unknown>> = [
     client.get('c/k'), client.put('c/k', {}), client.patch('c/k', []), client.merge('c/k', {}), client.delete('c/k'),
-    client.list(), client.history('c/k'), client.status(), client.nodes(), take(client.watch(), 1)
+    client.list(), client.history('c/k'), client.status(), client.nodes(), take(client.watch(), 1), client.commit([{ key: 'c/k', op: 'delete' }])
   ]
   for (const call of calls) t.match(await rejection(call), { code: 'CLOSED', retryable: false })
   await client.close()
@@ -290,6 +322,32 @@ t.test('watch resumes across a daemon restart with no missing or repeated change
   t.same(seen, Array.from({ length: 40 }, (_, i) => i + 1))
   const resumes = fake.requests.filter((r) => r.url.startsWith('/v1/watch')).map((r) => r.headers['last-event-id'])
   t.same(resumes, ['0', '10', '30'], 'each reconnect resumes from the last delivered sequence')
+})
+
+t.test('watch cut off inside a changeset resumes from before it and delivers each change of it once', async (t) => {
+  const { fake, client } = await setup(t)
+  const watch = client.watch('', { since: 0 })
+  const got = take(watch, 8)
+  await watching(fake, 1)
+  fake.write('cs/first', 'put', { n: 1 })
+  const put = (key: string): { key: string, op: 'put', value: JsonObject } => ({ key, op: 'put', value: { key } })
+  fake.commit([put('cs/a'), put('cs/b'), put('cs/c')], { cutAfter: 1 })
+  await watching(fake, 2)
+  fake.commit([put('cs/d'), put('cs/e')], { cutAfter: 2 })
+  await watching(fake, 3)
+  fake.commit([put('cs/f'), put('cs/g')])
+  fake.write('cs/last', 'put', { n: 2 })
+  const changes = await got
+  t.same(changes.map((c) => [c.seq, c.key, c.changeset?.index]), [
+    [1, 'cs/first', undefined],
+    [2, 'cs/a', 0], [2, 'cs/b', 1], [2, 'cs/c', 2],
+    [3, 'cs/d', 0], [3, 'cs/e', 1],
+    [4, 'cs/f', 0], [4, 'cs/g', 1]
+  ], 'every change of every changeset, once, in order')
+  t.match(await take(watch, 1), [{ seq: 5, key: 'cs/last' }])
+  const resumes = fake.requests.filter((r) => r.url.startsWith('/v1/watch')).map((r) => r.headers['last-event-id'])
+  t.same(resumes, ['0', '1', '3'], 'cut inside the changeset at 2, the watch resumed before it; cut after a whole one, after it')
+  await watch.return?.()
 })
 
 t.test('watch started while the daemon is down waits for it', async (t) => {

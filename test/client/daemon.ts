@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { Agent } from 'undici'
 import { connect } from '../../lib/client/client.js'
-import { CredregError, VersionConflictError } from '../../lib/errors.js'
+import { ChangesetError, CredregError, VersionConflictError } from '../../lib/errors.js'
 import type { ChangeEvent } from '../../lib/types.js'
 import { startDaemon } from '../fixtures/daemon.js'
 import type { DaemonProcess } from '../fixtures/daemon.js'
@@ -112,6 +112,56 @@ t.test('one daemon', async (t) => {
     t.equal((await client.get('err/k')).version, 2, 'nothing was written by any of them')
   })
 
+  t.test('commit writes every change or none; a refusal is a ChangesetError naming every key that failed', async (t) => {
+    await client.put('cs/user', { name: 'app' })
+    const since = (await client.status()).appliedSeq
+    const watch = client.watch('cs/', { since })
+    const result = await client.commit([
+      { key: 'cs/user', op: 'merge', patch: { name: 'app2' }, ifVersion: 1 },
+      { key: 'cs/pass', op: 'put', value: { secret: 'n3w' }, ifAbsent: true },
+      { key: 'cs/note', op: 'put', value: { n: 1 } }
+    ], { correlationId: '01900000-0000-7000-8000-0000000c0c0c' })
+    t.match(result, { id: String, seq: since + 1, correlationId: '01900000-0000-7000-8000-0000000c0c0c' })
+    t.same(result.results, [
+      { key: 'cs/user', version: 2, created: false },
+      { key: 'cs/pass', version: 1, created: true },
+      { key: 'cs/note', version: 1, created: true }
+    ])
+    t.match(await client.get('cs/user'), { version: 2, value: { name: 'app2' }, meta: { correlationId: '01900000-0000-7000-8000-0000000c0c0c' } })
+    t.same((await client.history('cs/pass')).at(-1)?.changeset, { id: result.id, index: 1, size: 3 })
+    const events: ChangeEvent[] = []
+    for await (const e of watch) {
+      events.push(e)
+      if (events.length === 3) break
+    }
+    t.same(events.map((e) => [e.seq, e.key, e.changeset]), [0, 1, 2].map((index) => [result.seq, result.results[index]?.key, { id: result.id, index, size: 3 }]),
+      'a watch delivers every change of the changeset, though they share one sequence')
+
+    const refused = await rejection(client.commit([
+      { key: 'cs/user', op: 'put', value: {}, ifVersion: 1 },
+      { key: 'cs/pass', op: 'put', value: {}, ifAbsent: true },
+      { key: 'cs/note', op: 'patch', ops: [{ op: 'test', path: '/n', value: 2 }] },
+      { key: 'cs/none', op: 'delete' },
+      { key: 'cs/fine', op: 'put', value: {} }
+    ]))
+    t.type(refused, ChangesetError)
+    t.match(refused, { code: 'VERSION_CONFLICT', status: 412, retryable: false, message: /nothing was written/ })
+    t.match((refused as ChangesetError).failures, [
+      { key: 'cs/user', code: 'VERSION_CONFLICT', expectedVersion: 1, currentVersion: 2 },
+      { key: 'cs/pass', code: 'VERSION_CONFLICT', currentVersion: 1 },
+      { key: 'cs/note', code: 'PATCH_FAILED', message: String },
+      { key: 'cs/none', code: 'NOT_FOUND', message: String }
+    ])
+    t.equal((refused as ChangesetError).failures.length, 4)
+    const patchOnly = await rejection(client.commit([{ key: 'cs/note', op: 'patch', ops: [{ op: 'remove', path: '/missing' }] }]))
+    t.type(patchOnly, ChangesetError)
+    t.match(patchOnly, { code: 'PATCH_FAILED', status: 422, failures: [{ key: 'cs/note' }] })
+    const large = await rejection(client.commit([{ key: 'cs/a', op: 'put', value: { x: 'y'.repeat(40_000) } }, { key: 'cs/b', op: 'put', value: { x: 'y'.repeat(40_000) } }]))
+    t.notOk(large instanceof ChangesetError, 'a changeset too large is no key\'s failure')
+    t.match(large, { code: 'VALUE_TOO_LARGE', status: 413 })
+    t.equal((await client.status()).appliedSeq, result.seq, 'no refusal wrote anything')
+  })
+
   t.test('the client refuses an invalid key exactly as the daemon does', async (t) => {
     const sent = daemon.logs.length
     // The raw path, as sent: a URL parser would fold `%2E%2E` into `..` and resolve it.
@@ -144,7 +194,9 @@ t.test('one daemon', async (t) => {
       events.push(e)
       if (e.seq === before + 3) break
     }
-    t.same(events.map((e) => e.seq), Array.from({ length: before + 3 }, (_, i) => i + 1), 'every sequence, once, in order')
+    // The changes of a changeset (the test above) share one sequence: each comes once, in log order.
+    t.same([...new Set(events.map((e) => e.seq))], Array.from({ length: before + 3 }, (_, i) => i + 1), 'every sequence, in order')
+    t.equal(new Set(events.map((e) => `${e.seq} ${e.key}`)).size, events.length, 'every change once')
     t.match(events.slice(-3), [
       { key: 'watch/a', version: 1, prevVersion: 0, op: 'put', value: { n: 1 } },
       { key: 'watch/a', version: 2, prevVersion: 1, op: 'patch', value: { n: 2 }, patch: [{ op: 'replace', path: '/n', value: 2 }] },

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { CredregError, ERROR_CODES, VersionConflictError } from '../../lib/errors.js'
+import { ChangesetError, CredregError, ERROR_CODES, VersionConflictError } from '../../lib/errors.js'
 import type { ErrorCode } from '../../lib/errors.js'
 import { errorFromResponse, errorFromTransport } from '../../lib/client/error-codec.js'
 
@@ -33,6 +33,26 @@ t.test('412 becomes a VersionConflictError with currentVersion and expectedVersi
   t.equal(err.expectedVersion, 2)
   t.equal(err.key, 'a/b')
   t.equal(err.message, body.message)
+})
+
+t.test('a refused changeset becomes a ChangesetError with the failures of every key', async (t) => {
+  const failures = [
+    { key: 'a/b', code: 'VERSION_CONFLICT', message: 'a/b: expected version 2, but the latest version is 3', expectedVersion: 2, currentVersion: 3 },
+    { key: 'a/c', code: 'VERSION_CONFLICT', message: 'a/c: expected the key to be absent, but the latest version is 1', currentVersion: 1 },
+    { key: 'a/d', code: 'PATCH_FAILED', message: 'operation 0 cannot be applied: a test operation failed' }
+  ]
+  const body = { code: 'VERSION_CONFLICT', message: 'the changeset was refused, nothing was written', failures }
+  const err = errorFromResponse({ status: 412, body: JSON.stringify(body) })
+  t.type(err, ChangesetError)
+  if (!(err instanceof ChangesetError)) return
+  t.match(err, { code: 'VERSION_CONFLICT', status: 412, retryable: false, message: body.message })
+  t.same(err.failures, failures)
+  t.same(err.toJSON(), body, 'and back to the same body')
+  const patch = errorFromResponse({ status: 422, body: JSON.stringify({ code: 'PATCH_FAILED', message: 'm', failures: failures.slice(2) }) })
+  t.match(patch, { code: 'PATCH_FAILED', status: 422, failures: [{ key: 'a/d' }] })
+  const garbled = errorFromResponse({ status: 404, body: JSON.stringify({ code: 'NOT_FOUND', message: 'm', failures: [{ key: 1 }, 'x'] }) })
+  t.notOk(garbled instanceof ChangesetError, 'failures that are not key failures are ignored')
+  t.equal(garbled.code, 'NOT_FOUND')
 })
 
 t.test('the request key fills in a body without one, and never overrides the body', async (t) => {

@@ -5,6 +5,7 @@ import { Agent, fetch as undiciFetch, request } from 'undici'
 import type { ChangeEvent } from '../../lib/types.js'
 import { startDaemon, type DaemonProcess } from '../fixtures/daemon.js'
 import { eventually } from '../fixtures/eventually.js'
+import { openSse } from '../fixtures/sse-reader.js'
 
 const daemon = await startDaemon({ args: ['--sse-heartbeat-ms', '200', '--history', '3'] })
 t.teardown(() => daemon.stop())
@@ -41,6 +42,30 @@ async function put (d: DaemonProcess, key: string, value: object): Promise<numbe
 }
 
 const data = (e: MessageEvent): ChangeEvent => JSON.parse(e.data as string) as ChangeEvent
+
+/** `res` with its body ending after the event that holds `marker`: what a client sees when the connection is lost there. */
+function cutAfter (res: Awaited<ReturnType<typeof undiciFetch>>, marker: string): Response {
+  const upstream = (res.body as ReadableStream<Uint8Array>).getReader()
+  const decoder = new TextDecoder()
+  const encoder = new TextEncoder()
+  let text = ''
+  let passed = 0
+  const body = new ReadableStream<Uint8Array>({
+    async pull (controller) {
+      const { done, value } = await upstream.read()
+      if (done) return controller.close()
+      text += decoder.decode(value, { stream: true })
+      const at = text.indexOf(marker)
+      const end = at === -1 ? -1 : text.indexOf('\n\n', at)
+      controller.enqueue(encoder.encode(text.slice(passed, end === -1 ? undefined : end + 2)))
+      passed = text.length
+      if (end === -1) return
+      controller.close()
+      await upstream.cancel()
+    }
+  })
+  return new Response(body, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? '' } })
+}
 
 t.test('each event has id = seq, event = op and the change event as data', async t => {
   const w = watch('/v1/watch?prefix=sse/a&since=0')
@@ -97,6 +122,74 @@ t.test('a resync event (retention no longer reaches back) carries no id, so it n
   const block = /(?:^|\n\n)((?:[^\n]+\n)*?event: resync\ndata: [^\n]*)/.exec(text)?.[1] ?? ''
   t.notMatch(block, /^id:/m)
   t.match(JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}'), { op: 'resync', key: 'sse/c', version: 5, value: { n: 5 } })
+})
+
+/** Commits a changeset of a put to each of `keys`; resolves with its sequence. */
+async function commit (d: DaemonProcess, keys: string[]): Promise<number> {
+  const res = await d.request('POST', '/v1/changesets', { body: { changes: keys.map(key => ({ key, op: 'put', value: { key } })) } })
+  if (res.status !== 201) throw new Error(`commit: ${res.text}`)
+  return res.json.seq as number
+}
+
+t.test('the events of a changeset share its seq, and only the last carries the id', async t => {
+  const w = watch('/v1/watch?prefix=sse/cs/&since=0')
+  t.teardown(() => w.es.close())
+  const first = await put(daemon, 'sse/cs/before', { n: 1 })
+  t.equal(first, 1)
+  const seq = await commit(daemon, ['sse/cs/a', 'sse/cs/b', 'sse/cs/c'])
+  await eventually(() => w.events.length >= 4, 'four events')
+  const before = data(w.events[0]!).seq
+  t.same(w.events.map(e => [data(e).seq, data(e).key, data(e).changeset?.index]), [
+    [before, 'sse/cs/before', undefined], [seq, 'sse/cs/a', 0], [seq, 'sse/cs/b', 1], [seq, 'sse/cs/c', 2]
+  ])
+
+  const raw = await openSse(agent, `/v1/watch?prefix=sse/cs/&since=${before - 1}`)
+  const events = await raw.read(events => events.length >= 4)
+  raw.close()
+  t.same(events.map(e => e.id), [before, undefined, undefined, seq], 'no id line but on the last event of the changeset')
+})
+
+t.test('an EventSource cut off inside a changeset reconnects from the sequence before it and gets the whole changeset again', async t => {
+  await put(daemon, 'sse/es/before', { n: 1 })
+  const before = (await daemon.request('GET', '/v1/status')).json.appliedSeq as number
+  const seq = await commit(daemon, ['sse/es/a', 'sse/es/b', 'sse/es/c'])
+  const lastEventIds: Array<string | undefined> = []
+  let connections = 0
+  const es = new EventSource(`http://localhost/v1/watch?prefix=sse/es/&since=${before - 1}`, {
+    fetch: async (input, init) => {
+      lastEventIds.push((init?.headers as Record<string, string> | undefined)?.['Last-Event-ID'])
+      const res = await undiciFetch(input as string, { ...init as object, dispatcher: agent })
+      // The first connection ends right after the changeset's first event, as a lost connection would.
+      return ++connections === 1 ? cutAfter(res, '"index":0') : res as unknown as Response
+    }
+  })
+  t.teardown(() => es.close())
+  const events: MessageEvent[] = []
+  es.addEventListener('put', e => events.push(e))
+  await eventually(() => events.length >= 5, 'the changeset again after the cut')
+  t.same(events.map(e => [data(e).seq, data(e).key]), [
+    [before, 'sse/es/before'], [seq, 'sse/es/a'], /* cut */ [seq, 'sse/es/a'], [seq, 'sse/es/b'], [seq, 'sse/es/c']
+  ], 'the change delivered before the cut comes again (the client library drops it by its place)')
+  t.same(lastEventIds, [undefined, String(before)], 'the reconnection sent the last complete sequence, not the changeset\'s')
+})
+
+t.test('a client cut off inside a changeset resumes with its last event id and gets the whole changeset again', async t => {
+  const before = (await daemon.request('GET', '/v1/status')).json.appliedSeq as number
+  await put(daemon, 'sse/cut/x', { n: 1 })
+  const seq = await commit(daemon, ['sse/cut/a', 'sse/cut/b', 'sse/cut/c'])
+  const first = await openSse(agent, `/v1/watch?prefix=sse/cut/&since=${before}`)
+  const read = await first.read(events => events.some(e => e.data.changeset !== undefined))
+  first.close()
+  // The client handled the changeset's first event, then the connection was lost: its last event id is the
+  // id of the last event that had one (the SSE rule), whatever else the chunk it read held.
+  const handled = read.slice(0, read.findIndex(e => e.data.changeset !== undefined) + 1)
+  const lastEventId = handled.findLast(e => e.id !== undefined)?.id
+  t.equal(lastEventId, seq - 1, 'the sequence before the changeset')
+  const resumed = await openSse(agent, '/v1/watch?prefix=sse/cut/', { 'last-event-id': String(lastEventId) })
+  const again = await resumed.read(events => events.length >= 3)
+  resumed.close()
+  t.same(again.map(e => [e.data.seq, e.data.key, e.data.changeset?.index]), [[seq, 'sse/cut/a', 0], [seq, 'sse/cut/b', 1], [seq, 'sse/cut/c', 2]],
+    'the whole changeset, from its first change')
 })
 
 t.test('a comment heartbeat keeps an idle stream alive', async t => {

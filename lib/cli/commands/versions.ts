@@ -1,6 +1,10 @@
-/** `credreg versions KEY`: the retained versions of KEY, oldest first, with who wrote them and what changed. */
+/**
+ * `credreg versions KEY`: the retained versions of KEY, oldest first, with who
+ * wrote them and what changed; and, when a changeset wrote any of them, which one.
+ */
 import type { PatchOperation } from '../../types.js'
 import type { CommandContext } from '../context.js'
+import type { Cell } from '../output.js'
 
 export interface VersionsInput {
   key: string
@@ -8,10 +12,13 @@ export interface VersionsInput {
 
 export async function run (ctx: CommandContext, { key }: VersionsInput): Promise<void> {
   const versions = await (await ctx.client()).history(key)
-  ctx.out.result(versions, () => ctx.out.table(
-    ['VERSION', 'SEQ', 'OP', 'UPDATED', 'NODE', 'CORRELATION', 'CHANGED'],
-    versions.map(v => [v.version, v.seq, v.op, v.meta.updatedAt, v.meta.nodeId, v.meta.correlationId, changedPaths(v.patch)])
-  ))
+  ctx.out.result(versions, () => {
+    const head = ['VERSION', 'SEQ', 'OP', 'UPDATED', 'NODE', 'CORRELATION', 'CHANGED']
+    const rows: Cell[][] = versions.map(v => [v.version, v.seq, v.op, v.meta.updatedAt, v.meta.nodeId, v.meta.correlationId, changedPaths(v.patch)])
+    // Most keys are never written by a changeset: their table stays as narrow as it was.
+    if (versions.every(v => v.changeset === undefined)) return ctx.out.table(head, rows)
+    ctx.out.table([...head, 'CHANGESET'], rows.map((row, i) => [...row, versions[i]?.changeset?.id ?? '-']))
+  })
 }
 
 /** The paths a patch touches, each once, in order. */

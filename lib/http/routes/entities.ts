@@ -11,7 +11,8 @@ import type { WriteResult } from '../../types.js'
 import { etag, ifMatchOptions, parseIfMatch, parseIfNoneMatch, type IfMatch } from '../conditional.js'
 import type { HttpApp, HttpContext } from '../context.js'
 import { ACCEPT_PATCH } from '../error-handler.js'
-import type { WriteResultLabel } from '../metrics.js'
+import { mediaType, requireJsonBody } from '../media-type.js'
+import { writeResultLabel } from '../metrics.js'
 import {
   EntitySchema, ErrorSchema, GetQuerySchema, JsonObjectSchema, KeyParamsSchema, ListPageSchema, ListQuerySchema, WriteBodySchema
 } from '../schemas.js'
@@ -97,18 +98,11 @@ async function write (ctx: HttpContext, request: FastifyRequest, op: 'put' | 'pa
     request.log.info({ op, key, version: result.version, seq: result.seq, created: result.created }, 'write applied')
     return result
   } catch (err) {
-    const label = resultLabel(err)
+    const label = writeResultLabel(err)
     ctx.metrics.write(op, label, seconds())
     request.log.info({ op, key, result: label, code: isCredregError(err) ? err.code : 'INTERNAL' }, 'write refused')
     throw err
   }
-}
-
-function resultLabel (err: unknown): WriteResultLabel {
-  if (!isCredregError(err)) return 'error'
-  if (err.code === 'VERSION_CONFLICT') return 'conflict'
-  if (err.retryable || err.code === 'LOG_DIVERGED' || err.code === 'CLOSED') return 'unavailable'
-  return err.status < 500 ? 'rejected' : 'error'
 }
 
 function answerWrite (reply: FastifyReply, result: WriteResult): WriteBody {
@@ -125,15 +119,6 @@ function conditionOnly (request: FastifyRequest): IfMatch | undefined {
 /** Refuses an invalid key (400 `INVALID_KEY`) before the body is looked at. */
 async function checkKey (request: FastifyRequest): Promise<void> {
   assertKey((request.params as { '*': string })['*'])
-}
-
-async function requireJsonBody (request: FastifyRequest): Promise<void> {
-  const type = mediaType(request)
-  if (type !== 'application/json') throw new CredregError('UNSUPPORTED_MEDIA_TYPE', `PUT takes application/json, not ${type === '' ? 'a body without a content type' : type}`)
-}
-
-function mediaType (request: FastifyRequest): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
 }
 
 function header (request: FastifyRequest, name: string): string | undefined {

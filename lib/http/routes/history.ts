@@ -14,6 +14,9 @@ export function historyRoutes (app: HttpApp, ctx: HttpContext): void {
     const key = request.params['*']
     assertKey(key)
     const entries = await ctx.node.history(key)
-    return { key, versions: entries.map(({ version, seq, op, meta, patch }) => ({ version, seq, op, meta, patch })) }
+    return {
+      key,
+      versions: entries.map(({ version, seq, op, meta, patch, changeset }) => ({ version, seq, op, meta, patch, ...(changeset !== undefined ? { changeset } : {}) }))
+    }
   })
 }

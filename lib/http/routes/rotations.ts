@@ -6,12 +6,14 @@
  * from and alive. A refused decision is 409 `ROTATION_REFUSED` with the reason.
  */
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import { checkChanges } from '../../changeset-writer.js'
+import { checkChanges } from '../../check-changes.js'
 import { CredregError, isCredregError } from '../../errors.js'
+import { MAX_CHANGES } from '../../shapes/changeset.js'
 import type { Rotation } from '../../shapes/rotation.js'
 import type { Change } from '../../types.js'
 import type { HttpApp, HttpContext } from '../context.js'
 import { defaultHosts, withHeardHolds } from '../rotation-hosts.js'
+import { CHANGE_ENVELOPE_BYTES } from './changesets.js'
 import {
   AbortBodySchema, AckBodySchema, ErrorSchema, ReleaseBodySchema, RotationListSchema, RotationParamsSchema, RotationSchema, StageBodySchema
 } from '../schemas.js'
@@ -21,12 +23,19 @@ const one = { 200: RotationSchema, ...errors }
 // A failed check is explained by the handler (see `valid`), as a request's mistake, not a value's.
 const explained = { attachValidation: true }
 
-/** Registers the rotation routes (the event stream is routes/rotation-events.ts). */
-export function rotationRoutes (app: HttpApp, ctx: HttpContext): void {
+/**
+ * Registers the rotation routes (the event stream is routes/rotation-events.ts);
+ * a stage's body may take an envelope per change beyond `bodyLimit`, as a changeset's.
+ */
+export function rotationRoutes (app: HttpApp, ctx: HttpContext, bodyLimit: number): void {
   const { node } = ctx
   const heard = async (rotation: Rotation): Promise<Rotation> => (await withHeardHolds(ctx.peers, [rotation]))[0] as Rotation
 
-  app.post('/v1/rotations', { schema: { body: StageBodySchema, response: { 201: RotationSchema, ...errors } }, ...explained }, async (request, reply) => {
+  app.post('/v1/rotations', {
+    bodyLimit: bodyLimit + MAX_CHANGES * CHANGE_ENVELOPE_BYTES,
+    schema: { body: StageBodySchema, response: { 201: RotationSchema, ...errors } },
+    ...explained
+  }, async (request, reply) => {
     valid(request)
     const { changes, hosts, deadlineSeconds } = request.body
     // The wire's RFC 6902 operations are loose: the node checks each one as it applies it (PATCH_FAILED).

@@ -1,10 +1,16 @@
 /**
- * `GET /v1/watch?prefix=&since=`: change events as server-sent events. Each
+ * `GET /v1/watch?prefix=&since=`: change events as server-sent events. An
  * event's `id` is its log sequence and its `event` the change's op (or
  * `resync`); `Last-Event-ID` resumes exactly like `since`.
  *
- * A `resync` event carries no `id`: its seq is its key's latest, possibly
- * ahead of changes still to come, so it must not move a client's resume point.
+ * Only an event that ends what its sequence holds carries an `id`: a change of
+ * its own, or the last change of a changeset. The changes of a changeset share
+ * one sequence, so a client cut off inside one resumes from the last complete
+ * sequence before it (an event without `id` leaves the client's last event id
+ * as it was) and gets the whole changeset again, rather than skipping its rest.
+ * A `resync` event carries no `id` either: its seq is its key's latest,
+ * possibly ahead of changes still to come, so it must not move a client's
+ * resume point.
  *
  * A watcher that does not keep up (its queue went over its limit, or its
  * socket took nothing for the stall time) gets a last `closed` event,
@@ -52,7 +58,7 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
     }
     try {
       for await (const change of changes) {
-        const id = change.op === 'resync' ? undefined : change.seq
+        const id = eventId(change)
         const sent = await stream.send(id, change.op, change)
         if (sent === 'closed') break
         if (id !== undefined) lastSeq = id
@@ -79,6 +85,13 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
       request.log.debug({ prefix }, 'watch closed')
     }
   })
+}
+
+/** The SSE `id` of a change: its sequence when the change ends that sequence's changes, else none. */
+function eventId (change: ChangeEvent): number | undefined {
+  if (change.op === 'resync') return undefined
+  const { changeset } = change
+  return changeset === undefined || changeset.index === changeset.size - 1 ? change.seq : undefined
 }
 
 /** The sequence a `Last-Event-ID` header resumes after. */
