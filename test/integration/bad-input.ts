@@ -73,7 +73,7 @@ t.test('garbage and forged records on the stream are rejected; replicas are unch
     ['a record sealed under another data key', encodeRecord(base(3, randomBytes(32)))],
     ['a delete with a made-up tag', JSON.stringify({ ...buildRecord({ ns: 'forge', key: 'db/pass', version: 3, meta }, 'delete', undefined, keysOf(dataKey)), auth: { kid: new Authenticator(dataKey).kid, tag: randomBytes(32).toString('base64url') } })],
     ['a record of the unauthenticated schema 1', JSON.stringify({ v: 1, ns: 'forge', key: 'db/pass', version: 3, op: 'delete', meta })],
-    ['a record of a newer schema version', JSON.stringify({ ...base(3), v: 3 })],
+    ['a record of a newer schema version', JSON.stringify({ ...base(3), v: 4 })],
     ['a record naming another key', encodeRecord(base(3, dataKey, { key: 'db/other' }))],
     ['a record of another namespace', encodeRecord(base(3, dataKey, { ns: 'other' }))],
     ['a sealed value moved to another version', JSON.stringify({ ...base(3), value: (base(9) as { value: unknown }).value })],
