@@ -10,7 +10,7 @@ import type { ChangeEvent, CredregNode, NodeOptions } from '../lib/types.js'
 import { startNatsServer } from './fixtures/nats-server.js'
 import { newDataKey, snapshot, testNode } from './fixtures/nodes.js'
 
-type Open = (t: Test, options?: Partial<NodeOptions>) => Promise<CredregNode>
+type Open = (t: Test, options?: Partial<NodeOptions> & { dataKey?: Uint8Array }) => Promise<CredregNode>
 
 const nats = await startNatsServer()
 t.teardown(async () => await nats.stop())
@@ -43,9 +43,8 @@ t.test('changesets', async t => {
       const result = await node.commit([
         { key: 'db/user', op: 'merge', patch: { name: 'app2' }, ifVersion: 1 },
         { key: 'db/pass', op: 'put', value: { secret: 'new' }, ifVersion: 1 },
-        { key: 'db/old', op: 'delete' },
-        { key: 'db/new', op: 'patch', ops: [{ op: 'add', path: '/n', value: 1 }] }
-      ].slice(0, 3))
+        { key: 'db/old', op: 'delete' }
+      ])
       t.match(result, { id: /^[0-9a-f-]{36}$/, seq: Number, correlationId: String })
       t.same(result.results, [{ key: 'db/user', version: 2, created: false }, { key: 'db/pass', version: 2, created: false }, { key: 'db/old', version: 2, created: false }])
       t.same((await node.get('db/user')).value, { name: 'app2' })
