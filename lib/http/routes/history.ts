@@ -1,6 +1,7 @@
 /**
  * `GET /v1/history/{key}`: the retained versions of a key, oldest first,
- * each with the RFC 6902 patch from the version before it.
+ * each with the RFC 6902 patch from the version before it (and, for a version
+ * a changeset wrote, which changeset and its place in it).
  */
 import { assertKey } from '../../key.js'
 import type { HttpApp, HttpContext } from '../context.js'
@@ -14,6 +15,6 @@ export function historyRoutes (app: HttpApp, ctx: HttpContext): void {
     const key = request.params['*']
     assertKey(key)
     const entries = await ctx.node.history(key)
-    return { key, versions: entries.map(({ version, seq, op, meta, patch }) => ({ version, seq, op, meta, patch })) }
+    return { key, versions: entries.map(({ version, seq, op, meta, patch, changeset }) => ({ version, seq, op, meta, patch, ...(changeset !== undefined ? { changeset } : {}) })) }
   })
 }
