@@ -16,7 +16,11 @@
  * and a replayed sequence at or below it is dropped. `resync` events carry a
  * key's state rather than a change (their seq is that key's latest, ahead of
  * the changes that follow them), so they leave the cursor alone and may be
- * sent again after a reconnect.
+ * sent again after a reconnect. The changes of one changeset share a
+ * sequence, so the cursor moves past it only once its last change is
+ * delivered (or a later sequence comes: a watch of a prefix may get only
+ * some of its changes); a reconnection in the middle of one gets it again,
+ * and only the changes after the last one delivered are delivered.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CredregError } from '../errors.js'
@@ -72,6 +76,9 @@ export function watchChanges (params: WatchParams): AsyncIterableIterator<Change
 async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void, undefined> {
   const { http, prefix, signal } = params
   let cursor = params.since
+  // The changeset being delivered: its sequence and the last of its changes delivered. The cursor stays
+  // below it until it is whole, so a reconnection gets all of it again and the rest is delivered.
+  let partial: { seq: number, index: number } | undefined
   let delay = params.initialDelayMs
   let serverRetry: number | undefined
   let idleOverflows = 0
@@ -100,8 +107,20 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
             const change = toChange(e)
             if (change === undefined) continue
             if (change.op !== 'resync') {
+              // A later sequence: the changeset part of which was delivered has no more changes for this watch.
+              if (partial !== undefined && change.seq > partial.seq) {
+                cursor = partial.seq
+                partial = undefined
+              }
               if (change.seq <= cursor) continue
-              cursor = change.seq
+              const position = change.changeset
+              if (partial !== undefined && position !== undefined && position.index <= partial.index) continue
+              if (position !== undefined && position.index < position.size - 1) {
+                partial = { seq: change.seq, index: position.index }
+              } else {
+                cursor = change.seq
+                partial = undefined
+              }
             }
             yield change
           }

@@ -292,6 +292,33 @@ t.test('watch resumes across a daemon restart with no missing or repeated change
   t.same(resumes, ['0', '10', '30'], 'each reconnect resumes from the last delivered sequence')
 })
 
+t.test('a connection lost in the middle of a changeset resumes from before it: the rest arrives, nothing twice', async (t) => {
+  const { fake, client } = await setup(t)
+  const seen: Record<string, Array<[number, string, number | undefined]>> = { all: [], one: [] }
+  const follow = async (name: string, prefix: string, until: number): Promise<void> => {
+    for await (const change of client.watch(prefix, { since: 0 })) {
+      seen[name]?.push([change.seq, change.key, change.changeset?.index])
+      if (change.seq === until) break
+    }
+  }
+  const done = Promise.all([follow('all', 'c/', 3), follow('one', 'c/a', 4)])
+  await eventually(() => fake.openWatches === 2, 'both watches open')
+  fake.write('c/x', 'put', { n: 1 })
+  fake.commit([{ key: 'c/a', value: { a: 1 } }, { key: 'c/b', value: { b: 1 } }, { key: 'c/c', value: { c: 1 } }], 1)
+  await eventually(() => seen.all?.length === 2 && seen.one?.length === 1, 'the first change of the changeset to arrive')
+  await fake.stop()
+  await sleep(50)
+  await fake.start()
+  await eventually(() => fake.openWatches === 2, 'both watches open again')
+  fake.write('c/x', 'put', { n: 2 })
+  fake.write('c/a', 'put', { a: 2 })
+  await done
+  t.same(seen.all, [[1, 'c/x', undefined], [2, 'c/a', 0], [2, 'c/b', 1], [2, 'c/c', 2], [3, 'c/x', undefined]], 'the whole changeset, once, in order')
+  t.same(seen.one, [[2, 'c/a', 0], [4, 'c/a', undefined]], 'a watcher of one of its keys gets that change once')
+  const resumes = fake.requests.filter((r) => r.url.startsWith('/v1/watch')).map((r) => r.headers['last-event-id'])
+  t.same(resumes.sort(), ['0', '0', '0', '1'], 'the reconnections resumed from before the changeset')
+})
+
 t.test('watch started while the daemon is down waits for it', async (t) => {
   const { fake, client } = await setup(t)
   await fake.stop()
