@@ -5,6 +5,9 @@
  *
  * A `resync` event carries no `id`: its seq is its key's latest, possibly
  * ahead of changes still to come, so it must not move a client's resume point.
+ * Nor does a change of a changeset but its last: the changes of a changeset
+ * share one sequence, and resuming from it would skip the rest, so a stream
+ * cut in the middle of one resumes from before it (and gets all of it again).
  *
  * A watcher that does not keep up (its queue went over its limit, or its
  * socket took nothing for the stall time) gets a last `closed` event,
@@ -52,7 +55,7 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
     }
     try {
       for await (const change of changes) {
-        const id = change.op === 'resync' ? undefined : change.seq
+        const id = change.op === 'resync' || !lastOfItsChangeset(change) ? undefined : change.seq
         const sent = await stream.send(id, change.op, change)
         if (sent === 'closed') break
         if (id !== undefined) lastSeq = id
@@ -79,6 +82,11 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
       request.log.debug({ prefix }, 'watch closed')
     }
   })
+}
+
+/** Whether `change` ends its changeset (a change of its own always does). */
+function lastOfItsChangeset (change: ChangeEvent): boolean {
+  return change.changeset === undefined || change.changeset.index === change.changeset.size - 1
 }
 
 /** The sequence a `Last-Event-ID` header resumes after. */
