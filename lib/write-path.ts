@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CredregError, isCredregError } from './errors.js'
-import { StaleAppendError, type AbstractLog } from './log/abstract-log.js'
+import { StaleAppendError, SubjectRefusedError, type AbstractLog } from './log/abstract-log.js'
 import type { WriteRefusal } from './replica/follower.js'
 
 /** The log a write goes to, and how long it may take. */
@@ -51,7 +51,7 @@ export async function appendWithRetry (path: WritePath, what: string, deadline: 
       return await append(Math.max(1, deadline - Date.now()))
     } catch (err) {
       if (isCredregError(err, 'TIMEOUT')) unacknowledged = true
-      const retry = err instanceof CredregError && err.retryable && path.log.connected && Date.now() + RETRY_PAUSE_MS < deadline
+      const retry = err instanceof CredregError && err.retryable && !(err instanceof SubjectRefusedError) && path.log.connected && Date.now() + RETRY_PAUSE_MS < deadline
       if (retry) {
         await sleep(RETRY_PAUSE_MS)
         continue

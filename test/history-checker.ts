@@ -1,9 +1,10 @@
 import t from 'tap'
+import { checkChangesets, type ChangesetsResult } from './fixtures/history/changesets.js'
 import { checkHistory, formatReport } from './fixtures/history/check.js'
 import { checkLinearizable, roleOf } from './fixtures/history/linearizable.js'
 import { checkAcknowledged } from './fixtures/history/replicas.js'
 import { simulateHistory } from './fixtures/history/simulate.js'
-import type { History, Operation, ReplicaState, WatchEvent, WatchLog } from './fixtures/history/types.js'
+import type { ChangesetTag, History, Operation, ReplicaState, ReplicaVersion, WatchEvent, WatchLog } from './fixtures/history/types.js'
 import { checkWatchers } from './fixtures/history/watchers.js'
 import { valueKey } from './fixtures/history/values.js'
 
@@ -394,4 +395,138 @@ t.test('the search agrees with trying every order on small histories, random and
   }
   t.equal(disagreements, 0)
   t.ok(counts.linearizable > 1000 && counts.not > 1000, `${counts.linearizable} linearizable, ${counts.not} not`)
+})
+
+/** The shares of one changeset: each key's cas, with the changeset's outcome (a conflict names its keys). */
+function commit (group: number, members: Array<[string, number, string]>, outcome: Operation['outcome'], [invokedAt, completedAt]: [number, number], conflicts: string[] = []): Operation[] {
+  return members.map(([key, ifVersion, value], index) => {
+    const share: Operation = { id: nextId++, process: `cs${group}`, key, kind: 'cas', ifVersion, value, invokedAt, outcome, changeset: { group, index, size: members.length } }
+    if (outcome === 'ok') return { ...share, completedAt, result: { version: ifVersion + 1 } }
+    if (outcome === 'fail') return { ...share, completedAt, error: conflicts.includes(key) ? 'VERSION_CONFLICT' : 'CHANGESET_REFUSED' }
+    return { ...share, error: 'TIMEOUT' }
+  })
+}
+
+/** The events of one changeset at `seq`: one per key, in order. */
+function delivered (id: string, seq: number, changes: Array<[string, number, string]>): WatchEvent[] {
+  return changes.map(([key, version, value], index) => ({ key, op: 'put', version, prevVersion: version - 1, value, seq, receivedAt: seq, changeset: { id, index, size: changes.length } }))
+}
+
+/**
+ * x/a v1 'a1' written alone (seq 1), then one changeset (seq 2) of x/a v2 'a2'
+ * and x/b v1 'b1'; every replica holds both, tagged; one watcher saw it all.
+ */
+function changesetHistory (outcome: Operation['outcome'] = 'ok'): History {
+  const tag = (index: number): { changeset: ChangesetTag } => ({ changeset: { id: 'cs1', index, size: 2 } })
+  return {
+    operations: [write('c1', 'x/a', 0, 'a1', [0, 5]), ...commit(1, [['x/a', 1, 'a2'], ['x/b', 0, 'b1']], outcome, [10, 20])],
+    watchers: [{ watcher: 'w1', prefix: 'x/', events: [{ key: 'x/a', op: 'put', version: 1, prevVersion: 0, value: 'a1', seq: 1, receivedAt: 1 }, ...delivered('cs1', 2, [['x/a', 2, 'a2'], ['x/b', 1, 'b1']])] }],
+    replicas: ['n1', 'n2', 'n3'].map(node => ({
+      node,
+      keys: { 'x/a': [{ version: 1, value: 'a1', op: 'put' }, { version: 2, value: 'a2', op: 'put', ...tag(0) }], 'x/b': [{ version: 1, value: 'b1', op: 'put', ...tag(1) }] }
+    }))
+  }
+}
+
+function kinds (result: ChangesetsResult): Array<[string, string]> {
+  return result.problems.map(p => [p.where, p.kind])
+}
+
+t.test('a changeset held whole by every replica and delivered whole to every watcher passes', async t => {
+  const report = checkHistory(changesetHistory())
+  t.ok(report.ok, formatReport(report))
+  t.match(report, { changesets: 1, changesetsInReplicas: 0, changesetsInWatchers: 0 })
+  t.match(formatReport(report), /changesets: 1 recorded; 0 problems in replicas, 0 in watchers/)
+  t.match(checkChangesets(changesetHistory().operations, changesetHistory().replicas, changesetHistory().watchers), { ok: true, recorded: 1, held: 1, delivered: 1 })
+})
+
+t.test('a replica holding half a changeset is caught, from the recorded changeset or from the other replicas\' tags', async t => {
+  const history = changesetHistory()
+  const n2 = history.replicas[1] as ReplicaState
+  delete n2.keys['x/b']
+  const report = checkHistory(history)
+  t.notOk(report.ok)
+  t.ok(report.changesetsInReplicas >= 1)
+  t.ok(report.details.some(d => /^changeset #1: partial in n2: holds x\/a v2 but not x\/b v1$/.test(d)), report.details.join('\n'))
+  t.same(kinds(checkChangesets([], history.replicas, [])), [['n2', 'partial']], 'the other replicas\' tags tell, with no operation recorded')
+
+  const everywhere = changesetHistory('unknown')
+  for (const replica of everywhere.replicas) delete replica.keys['x/b']
+  everywhere.watchers = []
+  const halves = checkHistory(everywhere)
+  t.match(halves, { ok: false, lostAcknowledged: 0, changesetsInReplicas: 3 }, 'every replica holding the same half of a changeset of unknown outcome: only the record of it tells')
+  t.same(kinds(checkChangesets([], everywhere.replicas, [])), [], 'which the tags alone cannot')
+
+  const untagged = changesetHistory()
+  const version = (untagged.replicas[2] as ReplicaState).keys['x/b']?.[0] as ReplicaVersion
+  delete version.changeset
+  t.same(kinds(checkChangesets(untagged.operations, untagged.replicas, [])), [['n3', 'split'], ['n3', 'split']], 'a version held as a write of its own is not the changeset\'s')
+})
+
+t.test('a changeset refused to its writer must be in no replica', async t => {
+  const history = changesetHistory('fail')
+  history.operations = history.operations.map(op => op.changeset?.index === 0 ? { ...op, error: 'VERSION_CONFLICT', ifVersion: 0, value: 'a2' } : op)
+  const result = checkChangesets(history.operations, history.replicas, [])
+  t.same(kinds(result).filter(([, kind]) => kind === 'refused-applied'), [['n1', 'refused-applied'], ['n2', 'refused-applied'], ['n3', 'refused-applied']])
+  const none = changesetHistory('fail')
+  for (const replica of none.replicas) {
+    replica.keys['x/a'] = replica.keys['x/a']?.slice(0, 1) ?? []
+    delete replica.keys['x/b']
+  }
+  t.same(kinds(checkChangesets(none.operations, none.replicas, [])), [], 'held by none: fine')
+})
+
+t.test('a version no longer retained counts either way', async t => {
+  const history = changesetHistory()
+  const n1 = history.replicas[0] as ReplicaState
+  n1.keys['x/b'] = Array.from({ length: 10 }, (_, i) => ({ version: i + 2, value: `b${i + 2}`, op: 'put' as const }))
+  t.same(kinds(checkChangesets(history.operations, history.replicas, [])), [], 'x/b v1 is 10 versions behind: beyond a retention of 10')
+  t.same(kinds(checkChangesets(history.operations, history.replicas, [], 11)), [['n1', 'partial'], ['n1', 'partial']], 'but within one of 11')
+})
+
+t.test('a watcher that sees part of a changeset without the rest, or its changes out of order, is caught', async t => {
+  const { operations, replicas } = changesetHistory()
+  const a1: WatchEvent = { key: 'x/a', op: 'put', version: 1, prevVersion: 0, value: 'a1', seq: 1, receivedAt: 1 }
+  const [a2, b1] = delivered('cs1', 2, [['x/a', 2, 'a2'], ['x/b', 1, 'b1']]) as [WatchEvent, WatchEvent]
+  const other: WatchEvent = { key: 'x/c', op: 'put', version: 1, prevVersion: 0, value: 'c1', seq: 3, receivedAt: 3 }
+  const check = (events: WatchEvent[], prefix = 'x/'): ChangesetsResult => checkChangesets(operations, replicas, [{ watcher: 'w', prefix, events }])
+  const cases: Array<[string, WatchEvent[], Array<[string, string]>]> = [
+    ['the stream ends inside it', [a1, a2], [['w', 'partial']]],
+    ['another change comes between', [a1, a2, other, b1], [['w', 'partial'], ['w', 'partial']]],
+    ['its changes at different sequences', [a1, a2, { ...b1, seq: 3 }], [['w', 'interleaved']]],
+    ['its changes in the wrong order', [a1, b1, a2], [['w', 'partial'], ['w', 'partial']]],
+    ['its changes delivered as writes of their own', [a1, { ...a2, changeset: undefined }, { ...b1, changeset: undefined }], [['w', 'split'], ['w', 'split']]]
+  ]
+  for (const [what, events, expected] of cases) {
+    const result = check(events.map(e => { const { changeset, ...rest } = e; return changeset === undefined ? rest : e }))
+    t.same(kinds(result), expected, what)
+  }
+  t.match(check([a1, a2]).problems[0]?.detail, /saw changes 0 of 2 at seq 2, without 1, then the end of the stream/)
+  const report = checkHistory({ operations, replicas, watchers: [{ watcher: 'w', prefix: 'x/', events: [a1, a2, other, b1] }] })
+  t.match(report, { ok: false, changesetsInWatchers: 2 }, 'the history check refuses it too')
+  t.same(kinds(check([a1, a2, b1])), [], 'the whole changeset, in order, at one sequence')
+  t.same(kinds(check([a1, a2], 'x/a')), [], 'a watcher of x/a is not due x/b')
+  t.same(kinds(check([{ key: 'x/b', op: 'resync', version: 1, value: 'b1', receivedAt: 0 }, a1, a2])), [], 'nor the change of a key it was resynced to')
+  t.same(kinds(checkChangesets([], replicas, [{ watcher: 'w', prefix: 'x/', events: [a1, a2] }])), [['w', 'partial']], 'from the tags alone too')
+})
+
+t.test('a simulated history with changesets of two keys passes; a version or an event of one taken out is caught', async t => {
+  for (const seed of [3, 4, 5]) {
+    const history = simulateHistory({ operations: 1500, keys: 6, changesetRate: 0.3, seed })
+    const report = checkHistory(history)
+    t.ok(report.ok, `seed ${seed}: ${formatReport(report)}`)
+    const applied = history.operations.filter(op => op.changeset?.index === 1 && op.outcome === 'ok')
+    t.ok(report.changesets > 50 && applied.length >= 5, `seed ${seed}: ${report.changesets} changesets, ${applied.length} acknowledged`)
+    // The newest acknowledged changeset: its versions are retained everywhere.
+    const target = applied.at(-1) as Operation
+    const version = (target.ifVersion as number) + 1
+    const dropped = structuredClone(history)
+    const n2 = dropped.replicas[1] as ReplicaState
+    n2.keys[target.key] = (n2.keys[target.key] ?? []).filter(v => v.version !== version)
+    t.ok(kinds(checkChangesets(dropped.operations, dropped.replicas, [])).some(([where, kind]) => where === 'n2' && kind === 'partial'), `seed ${seed}: ${target.key} v${version} taken out of n2`)
+    const cut = structuredClone(history)
+    const w1 = cut.watchers[0] as WatchLog
+    w1.events = w1.events.filter(e => !(e.key === target.key && e.version === version))
+    t.ok(kinds(checkChangesets(cut.operations, cut.replicas, cut.watchers)).some(([where, kind]) => where === 'w1' && kind === 'partial'), `seed ${seed}: its event taken out of w1`)
+  }
 })

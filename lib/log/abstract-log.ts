@@ -113,6 +113,20 @@ export class StaleAppendError extends Error {
 }
 
 /**
+ * The log takes no record on this subject: no stream binds it (a stream
+ * created by an earlier release has no transaction subject), or this node's
+ * NATS user may not publish on it. Nothing was appended, and trying again
+ * changes nothing until an operator changes the stream or the permissions,
+ * so a writer fails at once (`UNAVAILABLE`) instead of retrying until its deadline.
+ */
+export class SubjectRefusedError extends CredregError {
+  constructor (message: string, options?: ErrorOptions) {
+    super('UNAVAILABLE', message, options)
+    this.name = 'SubjectRefusedError'
+  }
+}
+
+/**
  * What a log can do beyond the common contract, as abstract-level's
  * `supports`: the node and the conformance suite read it rather than ask
  * which backend a log is. Fields are added as backends come to differ.

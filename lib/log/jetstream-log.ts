@@ -7,7 +7,7 @@
  * (a key's) or last stream sequence (a transaction's), so the NATS server
  * itself refuses a stale writer.
  */
-import { TimeoutError, type NatsConnection } from '@nats-io/nats-core'
+import { NoRespondersError, PermissionViolationError, TimeoutError, type NatsConnection } from '@nats-io/nats-core'
 import {
   DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
   type JetStreamClient, type JetStreamManager, type StreamInfo
@@ -19,7 +19,7 @@ import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
 import {
-  AbstractLog, StaleAppendError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom, type TransactionAppendOptions
+  AbstractLog, StaleAppendError, SubjectRefusedError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom, type TransactionAppendOptions
 } from './abstract-log.js'
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
@@ -51,11 +51,22 @@ const READ_BATCH = 1000
 // JetStream's err_code for "stream name already in use" (not in the client's table).
 const STREAM_NAME_IN_USE = 10058
 const PUMP_STOP_GRACE_MS = 1000
+// A stream update refused (the NATS user may not update streams) is tried again this much later at the soonest:
+// the stream's info is read every second, and each attempt is a refusal in the server's log.
+const SUBJECT_UPDATE_RETRY_MS = 10 * 60_000
 
 /** The stream API's answer to a message read. */
 interface MsgGetAnswer {
   message?: { subject: string, seq: number, data?: string }
   error?: { code?: number, err_code?: number, description?: string }
+}
+
+/** Whether `err` is, or was caused by, an error of `type`. */
+function causedBy (err: unknown, type: new (...args: never[]) => Error): boolean {
+  for (let e = err; e instanceof Error; e = (e as Error).cause) {
+    if (e instanceof type) return true
+  }
+  return false
 }
 
 /** Stream name of a namespace. */
@@ -86,6 +97,8 @@ export class JetStreamLog extends AbstractLog {
   #js: JetStreamClient | undefined
   #jsm: JetStreamManager | undefined
   #up = false
+  // When adding the transaction subject to the stream was last refused.
+  #subjectRefusedAt: number | undefined
 
   constructor (options: JetStreamLogOptions) {
     super()
@@ -168,7 +181,29 @@ export class JetStreamLog extends AbstractLog {
   }
 
   protected async _appendTransaction (id: string, data: Uint8Array, { expectedLogSeq, msgId, timeoutMs }: TransactionAppendOptions): Promise<number> {
-    return await this.#publish(this.#txPrefix + id, `transaction ${id}`, data, expectedLogSeq === undefined ? {} : { lastSequence: expectedLogSeq }, msgId, timeoutMs)
+    try {
+      return await this.#publish(this.#txPrefix + id, `transaction ${id}`, data, expectedLogSeq === undefined ? {} : { lastSequence: expectedLogSeq }, msgId, timeoutMs)
+    } catch (err) {
+      // No stream took the record: the stream may be one that binds no transaction subject.
+      if (!causedBy(err, NoRespondersError)) throw err
+      const subjects = await this.#subjects()
+      const wanted = `${this.#txPrefix}>`
+      if (subjects === undefined || subjects.includes(wanted)) throw err
+      throw new SubjectRefusedError(`changesets cannot be written: stream ${this.#stream} takes no record on ${wanted} (an earlier release created it, ` +
+        'and this node\'s NATS user may not update the stream). Add the subject once, as a NATS user that may: ' +
+        `nats stream edit ${this.#stream} --subjects '${[...subjects, wanted].join(',')}' (or open a node of this release under such a user); ` +
+        'see "Upgrading" in docs/nats-permissions.md', { cause: err })
+    }
+  }
+
+  /** The stream's subjects; `undefined` when they cannot be read now, or the stream does not exist (yet: the follower creates it). */
+  async #subjects (): Promise<string[] | undefined> {
+    try {
+      const si = await this.#streamInfo(this.#clients().jsm)
+      return si === undefined ? undefined : si.config.subjects ?? []
+    } catch {
+      return undefined
+    }
   }
 
   async #publish (subject: string, what: string, data: Uint8Array, expect: { lastSubjectSequence?: number, lastSequence?: number }, msgId: string, timeoutMs: number | undefined): Promise<number> {
@@ -178,6 +213,10 @@ export class JetStreamLog extends AbstractLog {
       return ack.seq
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) throw new StaleAppendError(what)
+      if (causedBy(err, PermissionViolationError)) {
+        const family = `${subject.startsWith(this.#txPrefix) ? this.#txPrefix : this.#prefix}>`
+        throw new SubjectRefusedError(`${what}: this node's NATS user may not publish on ${subject}; allow it to publish on ${family} (docs/nats-permissions.md)`, { cause: err })
+      }
       // No acknowledgement is not no record: the server may have stored it.
       if (err instanceof TimeoutError || (err as { cause?: unknown }).cause instanceof TimeoutError) {
         throw new CredregError('TIMEOUT', `${what}: the change log did not acknowledge the write in time; it may have been appended`, { cause: err })
@@ -314,10 +353,13 @@ export class JetStreamLog extends AbstractLog {
     const subjects = si.config.subjects ?? []
     const wanted = `${this.#txPrefix}>`
     if (subjects.includes(wanted)) return
+    if (this.#subjectRefusedAt !== undefined && Date.now() - this.#subjectRefusedAt < SUBJECT_UPDATE_RETRY_MS) return
     try {
       await jsm.streams.update(this.#stream, { subjects: [...subjects, wanted] })
+      this.#subjectRefusedAt = undefined
       this.#options.logger?.info({ stream: this.#stream, subject: wanted }, 'the stream now takes changesets')
     } catch (err) {
+      this.#subjectRefusedAt = Date.now()
       this.#options.logger?.warn({ err, stream: this.#stream, subject: wanted }, 'could not add the changeset subject to the stream: changesets are refused until it is added')
     }
   }

@@ -45,3 +45,30 @@ t.test('a thousand SSE watchers that disconnect mid-backlog or live leave no lis
   t.same({ load: watchLoad(node), process: listeners() }, before)
   t.same(watchLoad(node), { watchers: 0, replays: 0, queuedBytes: 0, appliedListeners: 0 })
 })
+
+t.test('the changes of a changeset carry no event id but the last, so a stream cut in the middle of one resumes from before it', async t => {
+  const node = await testNode(t, { dataKey: newDataKey() })
+  const app = await createHttpServer({
+    context: { node, peers: { nodes: async () => [] }, metrics: new Metrics(), info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' }, sseHeartbeatMs: 15_000 },
+    logger: pino({ level: 'silent' }),
+    bodyLimit: 1024 * 1024
+  })
+  const socketPath = `${await shortTempDir(t)}/w.sock`
+  await app.listen({ path: socketPath })
+  t.teardown(() => app.close())
+  const agent = new Agent({ connect: { socketPath } })
+  t.teardown(() => agent.close())
+  const first = await node.put('cs/x', { n: 1 })
+  const { seq } = await node.commit([{ key: 'cs/a', op: 'put', value: { a: 1 } }, { key: 'cs/b', op: 'put', value: { b: 1 } }, { key: 'cs/c', op: 'put', value: { c: 1 } }])
+  await node.put('cs/x', { n: 2 })
+  const sse = await openSse(agent, '/v1/watch?since=0')
+  const events = await sse.read(e => e.length === 5)
+  sse.close()
+  t.same(events.map(e => [e.id, e.data.key, e.data.changeset?.index]), [
+    [first.seq, 'cs/x', undefined], [undefined, 'cs/a', 0], [undefined, 'cs/b', 1], [seq, 'cs/c', 2], [seq + 1, 'cs/x', undefined]
+  ])
+  // What Last-Event-ID is after the first two changes of the changeset: the changeset comes again, whole.
+  const resumed = await openSse(agent, '/v1/watch', { 'last-event-id': String(first.seq) })
+  t.same((await resumed.read(e => e.length === 4)).map(e => e.data.key), ['cs/a', 'cs/b', 'cs/c', 'cs/x'])
+  resumed.close()
+})
