@@ -124,13 +124,14 @@ export class ChangesetWriter {
       if (appliedSeq !== view.appliedSeq) continue
       const judged = replica.judge({ seq: appliedSeq + 1, key: undefined, transaction: id, data }, state)
       if (!judged.applied) {
-        if (!confirmed) {
+        // A key that moved between the two reads (an apply landing in between) is planned again;
+        // only what the plan cannot see (a key staged by an open rotation) is final, once confirmed.
+        const staged = judged.reason === 'key-staged' || judged.reason === 'rotation-exists'
+        if (!confirmed || !staged) {
           await refresh()
           continue
         }
-        // A stage refused for a key another open rotation stages; a changeset never fails here
-        // (its versions are planned on this very state), but if it did, it lost to another write.
-        throw new CredregError(record.op === 'stage' ? 'ROTATION_REFUSED' : 'VERSION_CONFLICT', `the ${record.op} would be refused (${judged.reason}): ${judged.detail}`)
+        throw new CredregError('ROTATION_REFUSED', `the ${record.op} would be refused: ${judged.detail}`)
       }
       let seq: number
       try {

@@ -20,6 +20,8 @@ import { checkChangesets } from '../fixtures/history/changesets.js'
 import { startNatsCluster, waitForJetStream } from '../fixtures/nats-cluster.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, testNode } from '../fixtures/nodes.js'
+import { connect, type CredregClient } from '../../lib/client/client.js'
+import { startDaemon, writeKeyFile } from '../fixtures/daemon.js'
 
 const A = 'acct/a'
 const B = 'acct/b'
@@ -37,8 +39,11 @@ interface Ledger {
   failures: string[]
 }
 
+/** What a transfer reads and commits through: a node, or a client of a daemon. */
+type Teller = Pick<CredregNode, 'get' | 'commit'>
+
 /** Read both balances, move one unit from a to b conditional on both versions read; again on a conflict. */
-async function transfer (node: CredregNode, ledger: Ledger, tolerate: boolean): Promise<void> {
+async function transfer (node: Teller, ledger: Ledger, tolerate: boolean): Promise<void> {
   for (;;) {
     const [a, b] = await Promise.all([node.get(A), node.get(B)])
     const correlationId = randomUUID()
@@ -233,4 +238,69 @@ t.test('the same on a 3-server cluster, R3 stream, with the stream leader SIGKIL
       }
     }
   })
+})
+
+t.test('6 clients on 3 daemons x 50 transfers, over the HTTP API: the sum holds in every daemon, list and watcher', async t => {
+  const server = await startNatsServer()
+  t.teardown(async () => { await server.stop() })
+  const keyFile = await writeKeyFile()
+  const daemons = await Promise.all([0, 1, 2].map(async () => await startDaemon({ nats: server.url, keyFile })))
+  t.teardown(async () => { await Promise.all(daemons.map(async d => await d.stop())) })
+  const clients: CredregClient[] = daemons.flatMap(d => Array.from({ length: CLIENTS_PER_NODE }, () => connect({ socket: d.socket })))
+  t.teardown(async () => { await Promise.all(clients.map(async c => { await c.close() })) })
+  const watches = daemons.map(d => {
+    const client = connect({ socket: d.socket })
+    const changes: ChangeEvent[] = []
+    const done = (async () => { for await (const change of client.watch('acct/')) changes.push(change) })()
+    return { client, changes, done }
+  })
+  t.teardown(async () => {
+    await Promise.all(watches.map(async w => { await w.client.close() }))
+    await Promise.allSettled(watches.map(async w => await w.done))
+  })
+  const opened = await clients[0]!.commit([{ key: A, op: 'put', value: { n: TOTAL }, ifAbsent: true }, { key: B, op: 'put', value: { n: 0 }, ifAbsent: true }])
+  t.equal(opened.results.length, 2)
+
+  const ledger: Ledger = { acknowledged: new Set(), refused: new Set(), unknown: new Set(), conflicts: 0, failures: [] }
+  const listed: string[] = []
+  const stopped = new AbortController()
+  // One list is one snapshot: both keys always at the same version, their values summing to the total.
+  const lister = (async () => {
+    const c = clients[1]!
+    while (!stopped.signal.aborted) {
+      const { items } = await c.list('acct/')
+      const [a, b] = [items.find(i => i.key === A), items.find(i => i.key === B)]
+      if (a?.version !== b?.version) listed.push(JSON.stringify(items.map(i => [i.key, i.version])))
+      await sleep(5)
+    }
+  })()
+  const transfers = 50
+  await Promise.all(clients.map(async c => { for (let i = 0; i < transfers; i++) await transfer(c, ledger, false) }))
+  stopped.abort()
+  await lister
+  const expected = clients.length * transfers
+  t.equal(ledger.acknowledged.size, expected, `${expected} transfers acknowledged, after ${ledger.conflicts} conflicts`)
+  t.same(listed, [], 'every list showed both keys at one version')
+  const finals = await Promise.all(daemons.map(async d => {
+    const c = connect({ socket: d.socket })
+    try {
+      for (;;) {
+        const [a, b] = await Promise.all([c.get(A), c.get(B)])
+        if (b.version === expected + 1) return [a, b]
+        await sleep(20)
+      }
+    } finally {
+      await c.close()
+    }
+  }))
+  for (const [i, [a, b]] of finals.entries()) {
+    t.equal((a!.value as unknown as Balance).n + (b!.value as unknown as Balance).n, TOTAL, `daemon ${i}: the balances sum to ${TOTAL}`)
+    t.equal((b!.value as unknown as Balance).n, expected, `daemon ${i}: b gained one per transfer`)
+  }
+  for (const [i, w] of watches.entries()) {
+    while (!w.changes.some(c => c.key === B && c.version === expected + 1)) await sleep(20)
+    const stream = readStream(w.changes)
+    t.same(stream.broken, [], `watcher ${i}: after each whole changeset of its stream the balances sum to ${TOTAL}`)
+    t.equal(stream.applied.length, expected + 1, `watcher ${i}: every changeset, each once`)
+  }
 })
