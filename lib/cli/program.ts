@@ -6,7 +6,7 @@
 import { Argument, Command, Option, type OutputConfiguration } from 'commander'
 import type { Runner } from './context.js'
 import { environmentHelp, exitCodesHelp } from './help.js'
-import { durationSeconds, nodeIdList, versionNumber, wholeNumber } from './input.js'
+import { durationMs, durationSeconds, fileMode, nodeIdList, versionNumber, wholeNumber } from './input.js'
 
 /** A command's module, loaded on demand. */
 export type Loader = () => Promise<{ run: Runner<any> }>
@@ -56,6 +56,7 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   const rotation = program.command('rotation').description('one staged rotation: credreg rotation status ID')
   addRotationCommands(command, rotation)
   addHostCommands(command)
+  addAgentCommands(command)
   const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
   addAdminCommands(command, admin)
 
@@ -175,6 +176,21 @@ function addHostCommands (command: Declare): void {
   command('dev', 'run a standalone daemon (no NATS) in the foreground until Ctrl-C, and print how to talk to it', async () => await import('./commands/dev.js'))
     .option('--data-dir <dir>', 'its data directory (default: $XDG_DATA_HOME/credreg/dev, else ~/.local/share/credreg/dev); the socket is <dir>/credregd.sock unless --socket')
     .option('--log-level <level>', 'the daemon\'s log level, as for credregd --log-level; its log is JSON lines on stdout', 'warn')
+}
+
+/** Credentials into other programs: rendered files and environment variables, kept current. */
+function addAgentCommands (command: Declare): void {
+  const wait = (): Option => new Option('--wait <duration>', 'wait up to this long for the daemon at start (default: fail at once with exit 5)').argParser(durationMs)
+  command('render', 'render TEMPLATE (LiquidJS; keys as secret["app/db"].field) to FILE atomically, then again after each change of its keys (one render per changeset)', async () => await import('./commands/render.js'))
+    .argument('<template>', 'the template file')
+    .requiredOption('--out <file>', 'the file to write (a temp file in its directory, fsync, rename)')
+    .addOption(new Option('--mode <octal>', 'the file\'s mode').argParser(fileMode).default(0o600, '0600'))
+    .option('--owner <user:group>', 'chown the file before it replaces the old one (as root)')
+    .option('--once', 'render once and exit (exit 4 when a key or field is missing)')
+    .option('--on-change <command>', 'run this shell command after a change switched the file (not after the first render); $CREDREG_FILE is the file')
+    .addOption(new Option('--debounce <duration>', 'quiet time after a change before rendering').argParser(durationMs).default(100, '100ms'))
+    .addOption(wait())
+    .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'')
 }
 
 /** Recovery operations, under `credreg admin`. */
