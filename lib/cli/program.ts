@@ -191,6 +191,17 @@ function addAgentCommands (command: Declare): void {
     .addOption(new Option('--debounce <duration>', 'quiet time after a change before rendering').argParser(durationMs).default(100, '100ms'))
     .addOption(wait())
     .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'')
+
+  command('exec', 'run CMD with register values in its environment, once all are present; restart it (or --signal it) after each change of them, one per changeset', async () => await import('./commands/exec.js'))
+    .argument('<command>', 'the program to run (after --)')
+    .argument('[args...]', 'its arguments')
+    .addOption(new Option('--env <NAME=KEY#/pointer>', 'set NAME to the value at the JSON pointer in KEY (a string raw, anything else as JSON); repeatable').argParser((value: string, previous: string[] = []) => [...previous, value]))
+    .option('--env-file <template>', 'a template (as credreg render reads) of NAME=value lines')
+    .addOption(new Option('--restart', 'after a change, stop the child (SIGTERM, --grace, SIGKILL) and start it again with the new values (the default)').conflicts('signal'))
+    .option('--signal <name>', 'after a change, send this signal (e.g. SIGHUP) instead of restarting')
+    .addOption(new Option('--grace <duration>', 'how long a stopped child may take before SIGKILL').argParser(durationMs).default(10_000, '10s'))
+    .addOption(wait())
+    .addHelpText('after', '\nSIGINT, SIGTERM and SIGHUP are forwarded to the child; its exit code is credreg\'s (128+n after signal n).\n\nExamples:\n  credreg exec --env DB_PASSWORD=app/db#/password -- ./server\n  credreg exec --env-file app.env.tpl --signal SIGHUP -- ./server')
 }
 
 /** Recovery operations, under `credreg admin`. */
