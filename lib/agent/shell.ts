@@ -17,8 +17,8 @@ export interface ShellResult {
 const TAIL_BYTES = 4096
 
 /** Runs `command` with `env` over this process's environment, forwarding its output to `out`. */
-export async function runShell (command: string, options: { env?: NodeJS.ProcessEnv, out?: NodeJS.WritableStream } = {}): Promise<ShellResult> {
-  const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function runShell (command: string, options: { env?: NodeJS.ProcessEnv, out?: NodeJS.WritableStream, cwd?: string } = {}): Promise<ShellResult> {
+  const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) })
   let tail = ''
   const take = (chunk: Buffer): void => {
     options.out?.write(chunk)

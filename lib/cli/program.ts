@@ -202,6 +202,13 @@ function addAgentCommands (command: Declare): void {
     .addOption(new Option('--grace <duration>', 'how long a stopped child may take before SIGKILL').argParser(durationMs).default(10_000, '10s'))
     .addOption(wait())
     .addHelpText('after', '\nSIGINT, SIGTERM and SIGHUP are forwarded to the child; its exit code is credreg\'s (128+n after signal n).\n\nExamples:\n  credreg exec --env DB_PASSWORD=app/db#/password -- ./server\n  credreg exec --env-file app.env.tpl --signal SIGHUP -- ./server')
+
+  command('agent', 'render every template of a configuration file, and after each change run its one reload command once, after all files are written', async () => await import('./commands/agent.js'))
+    .requiredOption('--config <file>', 'the configuration: {"templates":[{"source","destination","mode"?,"owner"?}],"command"?,"splayMs"?,"debounceMs"?}')
+    .option('--once', 'render every template once and exit (exit 4 when a key or field is missing)')
+    .addOption(new Option('--splay <duration>', 'wait a random time up to this long before each reload (over the file\'s splayMs)').argParser(durationMs))
+    .addOption(wait())
+    .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')
 }
 
 /** Recovery operations, under `credreg admin`. */
