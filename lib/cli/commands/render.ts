@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { resolveOwner } from '../../agent/atomic-write.js'
 import { KeyFeed, type FeedState } from '../../agent/key-feed.js'
 import { RenderedFile } from '../../agent/render-file.js'
+import { checkRotations } from '../../agent/rotation-check.js'
 import { runShell } from '../../agent/shell.js'
 import { compileTemplate } from '../../agent/template.js'
 import { waitForDaemon } from '../../agent/wait-daemon.js'
@@ -22,6 +23,7 @@ export interface RenderInput {
   onChange?: string
   wait?: number
   debounce?: number
+  test?: string
 }
 
 export async function run (ctx: CommandContext, input: RenderInput): Promise<void> {
@@ -50,9 +52,11 @@ export async function run (ctx: CommandContext, input: RenderInput): Promise<voi
   await render(first)
   if (input.once === true) return
   const signal = ctx.interrupted()
+  const checks = input.test === undefined ? undefined : checkRotations(client, file, input.test, log, signal)
   for await (const state of feed.changes(signal)) {
     if (!await render(state) || input.onChange === undefined) continue
     const { code } = await runShell(input.onChange, { env: { CREDREG_FILE: input.out }, out: ctx.io.stderr })
     log(`--on-change exited ${code} (${state.correlationIds.join(',')})`)
   }
+  await checks
 }
