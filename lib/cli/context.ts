@@ -21,6 +21,8 @@ export class CommandContext {
   readonly out: Output
   readonly io: CliIo
   readonly globals: GlobalOptions
+  /** The exit code of a command that ran to its end (`credreg exec`: its child's); 0 unless set. */
+  exitCode = 0
   #client: CredregClient | undefined
   #target: Target | undefined
   readonly #cleanups: Array<() => void> = []

@@ -32,7 +32,7 @@ export async function main (argv: string[], io: CliIo = processIo()): Promise<nu
   })
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return 0
+    return ctx?.exitCode ?? 0
   } catch (err) {
     const out = ctx?.out ?? new Output(io, wantsJson(argv))
     if (err instanceof CommanderError) return usageError(err, out)

@@ -79,3 +79,21 @@ async function readAll (stream: NodeJS.ReadableStream): Promise<string> {
 function bad (message: string, cause?: unknown): CredregError {
   return new CredregError('BAD_REQUEST', message, cause === undefined ? undefined : { cause })
 }
+
+const MILLISECONDS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const
+
+/** A commander argument parser for a short duration in milliseconds: `0`, `500ms`, `10s`, `1m30s`; at most a day. */
+export function durationMs (value: string): number {
+  if (value === '0') return 0
+  if (!/^(\d+(?:ms|s|m|h))+$/.test(value)) throw new InvalidArgumentError('expected a duration such as 500ms, 10s or 1m30s (units ms, s, m, h).')
+  let ms = 0
+  for (const [, n, unit] of value.matchAll(/(\d+)(ms|s|m|h)/g)) ms += Number(n) * MILLISECONDS[unit as keyof typeof MILLISECONDS]
+  if (ms > 86_400_000) throw new InvalidArgumentError('expected a duration of at most 24h.')
+  return ms
+}
+
+/** A commander argument parser for a file mode in octal: `600`, `0640`. */
+export function fileMode (value: string): number {
+  if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidArgumentError('expected an octal file mode such as 0600 or 0640.')
+  return parseInt(value, 8)
+}

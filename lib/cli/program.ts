@@ -6,7 +6,7 @@
 import { Argument, Command, Option, type OutputConfiguration } from 'commander'
 import type { Runner } from './context.js'
 import { environmentHelp, exitCodesHelp } from './help.js'
-import { durationSeconds, nodeIdList, versionNumber, wholeNumber } from './input.js'
+import { durationMs, durationSeconds, fileMode, nodeIdList, versionNumber, wholeNumber } from './input.js'
 
 /** A command's module, loaded on demand. */
 export type Loader = () => Promise<{ run: Runner<any> }>
@@ -56,6 +56,7 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   const rotation = program.command('rotation').description('one staged rotation: credreg rotation status ID')
   addRotationCommands(command, rotation)
   addHostCommands(command)
+  addAgentCommands(command)
   const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
   addAdminCommands(command, admin)
 
@@ -175,6 +176,40 @@ function addHostCommands (command: Declare): void {
   command('dev', 'run a standalone daemon (no NATS) in the foreground until Ctrl-C, and print how to talk to it', async () => await import('./commands/dev.js'))
     .option('--data-dir <dir>', 'its data directory (default: $XDG_DATA_HOME/credreg/dev, else ~/.local/share/credreg/dev); the socket is <dir>/credregd.sock unless --socket')
     .option('--log-level <level>', 'the daemon\'s log level, as for credregd --log-level; its log is JSON lines on stdout', 'warn')
+}
+
+/** Credentials into other programs: rendered files and environment variables, kept current. */
+function addAgentCommands (command: Declare): void {
+  const wait = (): Option => new Option('--wait <duration>', 'wait up to this long for the daemon at start (default: fail at once with exit 5)').argParser(durationMs)
+  command('render', 'render TEMPLATE (LiquidJS; keys as secret["app/db"].field) to FILE atomically, then again after each change of its keys (one render per changeset)', async () => await import('./commands/render.js'))
+    .argument('<template>', 'the template file')
+    .requiredOption('--out <file>', 'the file to write (a temp file in its directory, fsync, rename)')
+    .addOption(new Option('--mode <octal>', 'the file\'s mode').argParser(fileMode).default(0o600, '0600'))
+    .option('--owner <user:group>', 'chown the file before it replaces the old one (as root)')
+    .option('--once', 'render once and exit (exit 4 when a key or field is missing)')
+    .option('--on-change <command>', 'run this shell command after a change switched the file (not after the first render); $CREDREG_FILE is the file')
+    .option('--test <command>', 'when a rotation stages keys of the template: render the staged values to FILE.pending, run this shell command ($CREDREG_PENDING_FILE) and acknowledge the rotation ok (exit 0) or failed with its output')
+    .addOption(new Option('--debounce <duration>', 'quiet time after a change before rendering').argParser(durationMs).default(100, '100ms'))
+    .addOption(wait())
+    .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'')
+
+  command('exec', 'run CMD with register values in its environment, once all are present; restart it (or --signal it) after each change of them, one per changeset', async () => await import('./commands/exec.js'))
+    .argument('<command>', 'the program to run (after --)')
+    .argument('[args...]', 'its arguments')
+    .addOption(new Option('--env <NAME=KEY#/pointer>', 'set NAME to the value at the JSON pointer in KEY (a string raw, anything else as JSON); repeatable').argParser((value: string, previous: string[] = []) => [...previous, value]))
+    .option('--env-file <template>', 'a template (as credreg render reads) of NAME=value lines')
+    .addOption(new Option('--restart', 'after a change, stop the child (SIGTERM, --grace, SIGKILL) and start it again with the new values (the default)').conflicts('signal'))
+    .option('--signal <name>', 'after a change, send this signal (e.g. SIGHUP) instead of restarting')
+    .addOption(new Option('--grace <duration>', 'how long a stopped child may take before SIGKILL').argParser(durationMs).default(10_000, '10s'))
+    .addOption(wait())
+    .addHelpText('after', '\nSIGINT, SIGTERM and SIGHUP are forwarded to the child; its exit code is credreg\'s (128+n after signal n).\n\nExamples:\n  credreg exec --env DB_PASSWORD=app/db#/password -- ./server\n  credreg exec --env-file app.env.tpl --signal SIGHUP -- ./server')
+
+  command('agent', 'render every template of a configuration file, and after each change run its one reload command once, after all files are written', async () => await import('./commands/agent.js'))
+    .requiredOption('--config <file>', 'the configuration: {"templates":[{"source","destination","mode"?,"owner"?}],"command"?,"splayMs"?,"debounceMs"?}')
+    .option('--once', 'render every template once and exit (exit 4 when a key or field is missing)')
+    .addOption(new Option('--splay <duration>', 'wait a random time up to this long before each reload (over the file\'s splayMs)').argParser(durationMs))
+    .addOption(wait())
+    .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')
 }
 
 /** Recovery operations, under `credreg admin`. */

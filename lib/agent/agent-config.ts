@@ -1,0 +1,56 @@
+/**
+ * The configuration of `credreg agent --config agent.json`: several templates
+ * and at most one reload command. Validated with its TypeBox schema; a bad
+ * file fails with `INVALID_CONFIG` naming the field.
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { Type, type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+import { CredregError } from '../errors.js'
+
+/** The agent configuration file. */
+export const AgentConfigSchema = Type.Object({
+  /** The templates to render, each to its file. */
+  templates: Type.Array(Type.Object({
+    /** The template file (relative to the configuration file). */
+    source: Type.String({ minLength: 1 }),
+    /** The rendered file (relative to the configuration file). */
+    destination: Type.String({ minLength: 1 }),
+    /** Its mode in octal, e.g. "0640" (default "0600"). */
+    mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3}$' })),
+    /** `user:group` to chown it to (as root). */
+    owner: Type.Optional(Type.String({ pattern: '^[^:]+:[^:]+$' }))
+  }, { additionalProperties: false }), { minItems: 1, maxItems: 256 }),
+  /** The shell command run once after a change switched any of the files, after all of them are written; it runs in the configuration file's directory. */
+  command: Type.Optional(Type.String({ minLength: 1 })),
+  /** Most random delay before the command, in milliseconds, so hosts do not reload all at once (`--splay` overrides it). */
+  splayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
+  /** Quiet time after a change before rendering, in milliseconds (default 100). */
+  debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 }))
+}, { additionalProperties: false })
+
+/** The agent configuration file. */
+export type AgentConfig = Static<typeof AgentConfigSchema>
+
+const checkConfig = Compile(AgentConfigSchema)
+
+/** Reads and validates `path`; relative paths in it become relative to its directory. */
+export async function loadAgentConfig (path: string): Promise<AgentConfig> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'))
+  } catch (err) {
+    throw new CredregError('INVALID_CONFIG', `${path}: ${(err as Error).message}`, { cause: err })
+  }
+  if (!checkConfig.Check(raw)) {
+    const first = checkConfig.Errors(raw)[0]
+    const where = first?.instancePath === '' || first === undefined ? 'the document' : first.instancePath
+    throw new CredregError('INVALID_CONFIG', `${path}: ${where}: ${first?.message ?? 'invalid'}`)
+  }
+  const base = dirname(path)
+  return {
+    ...raw,
+    templates: raw.templates.map(t => ({ ...t, source: resolve(base, t.source), destination: resolve(base, t.destination) }))
+  }
+}
