@@ -10,7 +10,7 @@
  * versions stay gapless per key). When the log moved on, the writer catches
  * up with it and decides again; a condition that then fails is final.
  */
-import { v7 as uuidv7, validate as isUuid } from 'uuid'
+import { v7 as uuidv7 } from 'uuid'
 import { conditionError, live, unmetCondition, type Condition } from './conditions.js'
 import { checkChanges } from './check-changes.js'
 import { ChangesetError, CredregError, keyFailureOf } from './errors.js'
@@ -25,7 +25,7 @@ import type { Change, CommitResult } from './shapes/changeset.js'
 import { buildChangeset, type ChangesetRecord, type PlainChange } from './transaction-record.js'
 import type { JsonObject } from './types.js'
 import { serializeValue } from './value.js'
-import { appendWithRetry, whenWritable, type WritePath } from './write-path.js'
+import { appendWithRetry, correlationIdOf, LogView, whenWritable, type WritePath } from './write-path.js'
 
 export interface ChangesetWriterOptions extends WritePath {
   replica: Replica
@@ -88,25 +88,18 @@ export class ChangesetWriter {
    */
   async #land (changes: Change[], options: CommitOptions, build: (id: string, meta: RecordMeta, changes: PlainChange[]) => ChangesetRecord | StageRecord): Promise<CommitResult> {
     const { log, replica } = this.#o
-    const correlationId = options.correlationId ?? uuidv7()
-    if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`)
+    const correlationId = correlationIdOf(options.correlationId)
     const deadline = Date.now() + this.#o.timeoutMs
     const keys = changes.map(c => c.key)
-    // True once the state read is the log's own, not just what the replica had applied.
-    let confirmed = false
-    const refresh = async (): Promise<void> => {
-      await whenWritable(this.#o, deadline)
-      await replica.waitForApplied(await log.lastSeq(), Math.max(1, deadline - Date.now()))
-      confirmed = true
-    }
+    const logView = new LogView(this.#o, replica, deadline)
 
     for (;;) {
       await whenWritable(this.#o, deadline)
       const view = await replica.view(keys)
       const plan = this.#plan(changes, view.heads)
       if (plan.failures.length > 0) {
-        if (!confirmed && plan.failures.some(f => !f.final)) {
-          await refresh()
+        if (!logView.confirmed && plan.failures.some(f => !f.final)) {
+          await logView.refresh()
           continue
         }
         throw new ChangesetError(plan.failures.map(f => keyFailureOf(f.key, f.err)))
@@ -127,8 +120,8 @@ export class ChangesetWriter {
         // A key that moved between the two reads (an apply landing in between) is planned again;
         // only what the plan cannot see (a key staged by an open rotation) is final, once confirmed.
         const staged = judged.reason === 'key-staged' || judged.reason === 'rotation-exists'
-        if (!confirmed || !staged) {
-          await refresh()
+        if (!logView.confirmed || !staged) {
+          await logView.refresh()
           continue
         }
         throw new CredregError('ROTATION_REFUSED', `the ${record.op} would be refused: ${judged.detail}`)
@@ -140,7 +133,7 @@ export class ChangesetWriter {
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
         // The log moved on since the state was read: catch up, and decide again there.
-        await refresh()
+        await logView.refresh()
         continue
       }
       await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
@@ -148,7 +141,7 @@ export class ChangesetWriter {
       if (outcome === 'refused') {
         // Another record came first at a position this writer's check could not see (a clustered
         // stream can let two conditional publishes through): every replica refused this one.
-        await refresh()
+        await logView.refresh()
         continue
       }
       if (outcome === 'unknown') {

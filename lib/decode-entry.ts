@@ -5,7 +5,7 @@
  * of every verdict (lib/verdict.ts); never throws, says nothing of authenticity.
  */
 import type { LogEntry } from './log/abstract-log.js'
-import { checkKeyRecord, MAX_RECORD_BYTES, type DecodeFailure, type ReadRecord } from './record.js'
+import { checkKeyRecord, parseRecord, type DecodeFailure, type ReadRecord } from './record.js'
 import { checkRotationRecord, type RotationRecord } from './rotation-record.js'
 import { checkChangeset, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'
 
@@ -19,14 +19,9 @@ export type EntryRead =
 
 /** Parses and validates the record at `entry`, for a replica of `namespace`. */
 export function decodeEntry (entry: LogEntry, namespace: string): EntryRead {
-  const { data } = entry
-  if (data.byteLength > MAX_RECORD_BYTES) return { ok: false, reason: 'malformed', detail: `record of ${data.byteLength} bytes, over ${MAX_RECORD_BYTES}` }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'))
-  } catch {
-    return { ok: false, reason: 'malformed', detail: 'not JSON' }
-  }
+  const read = parseRecord(entry.data)
+  if (!read.ok) return read
+  const parsed = read.value
   const v = (parsed as { v?: unknown } | null)?.v
   if (entry.transaction === undefined) {
     if (v === TRANSACTION_SCHEMA_VERSION) return { ok: false, reason: 'schema', detail: 'a transaction record on a key\'s subject' }

@@ -141,14 +141,18 @@ export type DecodeResult =
  * Says nothing of authenticity: that is the verdict's first check.
  */
 export function decodeRecord (data: Uint8Array, key: string | undefined, namespace: string): DecodeResult {
+  const parsed = parseRecord(data)
+  return parsed.ok ? checkKeyRecord(parsed.value, key, namespace) : parsed
+}
+
+/** The JSON of a record's bytes, within {@link MAX_RECORD_BYTES}, or why not (`malformed`). */
+export function parseRecord (data: Uint8Array): { ok: true, value: unknown } | { ok: false, reason: 'malformed', detail: string } {
   if (data.byteLength > MAX_RECORD_BYTES) return { ok: false, reason: 'malformed', detail: `record of ${data.byteLength} bytes, over ${MAX_RECORD_BYTES}` }
-  let parsed: unknown
   try {
-    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'))
+    return { ok: true, value: JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) }
   } catch {
     return { ok: false, reason: 'malformed', detail: 'not JSON' }
   }
-  return checkKeyRecord(parsed, key, namespace)
 }
 
 /** Validates a parsed record read under `key`: see {@link decodeRecord}. */

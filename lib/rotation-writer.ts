@@ -14,7 +14,7 @@ import { CredregError } from './errors.js'
 import { StaleAppendError } from './log/abstract-log.js'
 import { encodeRecord } from './record.js'
 import { buildDecision, MAX_ACK_MESSAGE } from './rotation-record.js'
-import { appendWithRetry, whenWritable } from './write-path.js'
+import { appendWithRetry, correlationIdOf, LogView, whenWritable } from './write-path.js'
 
 /** A decision on a rotation, as a caller makes it. */
 export type Decision =
@@ -33,16 +33,10 @@ export class RotationWriter {
   async decide (rotation: string, decision: Decision, options: CommitOptions = {}): Promise<{ id: string, seq: number }> {
     if (typeof rotation !== 'string' || !isUuid(rotation)) throw new CredregError('BAD_REQUEST', `a rotation id is a uuid, got ${JSON.stringify(rotation)}`)
     const { log, replica } = this.#o
-    const correlationId = options.correlationId ?? uuidv7()
-    if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`)
+    const correlationId = correlationIdOf(options.correlationId)
     const made = cut(decision)
     const deadline = Date.now() + this.#o.timeoutMs
-    let confirmed = false
-    const refresh = async (): Promise<void> => {
-      await whenWritable(this.#o, deadline)
-      await replica.waitForApplied(await log.lastSeq(), Math.max(1, deadline - Date.now()))
-      confirmed = true
-    }
+    const logView = new LogView(this.#o, replica, deadline)
 
     for (;;) {
       await whenWritable(this.#o, deadline)
@@ -54,8 +48,8 @@ export class RotationWriter {
       const judged = replica.judge({ seq: appliedSeq + 1, key: undefined, transaction: id, data }, state)
       if (!judged.applied) {
         // This replica may lag behind the log: only the log's state makes a refusal final.
-        if (!confirmed) {
-          await refresh()
+        if (!logView.confirmed) {
+          await logView.refresh()
           continue
         }
         if (judged.reason === 'no-such-rotation') throw new CredregError('NOT_FOUND', `no rotation ${rotation} was staged`)
@@ -69,7 +63,7 @@ export class RotationWriter {
           await log.appendTransaction(id, data, { ...expected, msgId: id, timeoutMs }))
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
-        await refresh()
+        await logView.refresh()
         continue
       }
       await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
@@ -77,7 +71,7 @@ export class RotationWriter {
       if (applied === true) return { id, seq }
       if (applied === false) {
         // Something came first that this replica had not applied yet: decide again on it.
-        await refresh()
+        await logView.refresh()
         continue
       }
       throw new CredregError('TIMEOUT', `the ${decision.op} of rotation ${rotation} was appended at sequence ${seq}, but whether it counts cannot be told any more: see the rotation's status`)

@@ -4,9 +4,11 @@
  * landed under the same message id.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { v7 as uuidv7, validate as isUuid } from 'uuid'
 import { CredregError, isCredregError } from './errors.js'
 import { StaleAppendError, SubjectRefusedError, type AbstractLog } from './log/abstract-log.js'
 import type { WriteRefusal } from './replica/follower.js'
+import type { Replica } from './replica/replica.js'
 
 /** The log a write goes to, and how long it may take. */
 export interface WritePath {
@@ -21,6 +23,43 @@ const RETRY_PAUSE_MS = 50
 // How long a write waits for a (re)connecting log before it fails UNAVAILABLE:
 // long enough to ride out a connect or a fail-over, short enough to never hang.
 const CONNECT_GRACE_MS = 2000
+
+/** The caller's correlation id (checked: a uuid, else `BAD_REQUEST`), or a new one. */
+export function correlationIdOf (given: string | undefined, key?: string): string {
+  const correlationId = given ?? uuidv7()
+  if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`, key === undefined ? {} : { key })
+  return correlationId
+}
+
+/**
+ * Where a transaction's writer stands against the log: it decides on its own
+ * replica's state first, which may lag; `refresh` catches the replica up with
+ * the log's last sequence, after which what it decides is `confirmed` (final).
+ */
+export class LogView {
+  #confirmed = false
+  readonly #path: WritePath
+  readonly #replica: Replica
+  readonly #deadline: number
+
+  constructor (path: WritePath, replica: Replica, deadline: number) {
+    this.#path = path
+    this.#replica = replica
+    this.#deadline = deadline
+  }
+
+  /** Whether the replica has caught up with the log since the write began: its state is the log's own. */
+  get confirmed (): boolean {
+    return this.#confirmed
+  }
+
+  /** Waits for the replica to apply through the log's last sequence (within the write's deadline). */
+  async refresh (): Promise<void> {
+    await whenWritable(this.#path, this.#deadline)
+    await this.#replica.waitForApplied(await this.#path.log.lastSeq(), Math.max(1, this.#deadline - Date.now()))
+    this.#confirmed = true
+  }
+}
 
 /** Resolves once the log takes writes; throws the refusal, `TIMEOUT` past `deadline`, or `UNAVAILABLE`. */
 export async function whenWritable (path: WritePath, deadline: number, key?: string): Promise<void> {

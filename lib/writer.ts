@@ -4,7 +4,7 @@
  * (read-your-writes). The first attempt trusts the replica (no network read);
  * after a refusal the log says what is latest and the replica catches up to it.
  */
-import { v7 as uuidv7, validate as isUuid } from 'uuid'
+import { v7 as uuidv7 } from 'uuid'
 import { conditionError, live, unmetCondition } from './conditions.js'
 import { CredregError } from './errors.js'
 import { StaleAppendError } from './log/abstract-log.js'
@@ -15,7 +15,7 @@ import type { Sealer } from './seal.js'
 import type { JsonObject, WriteOp, WriteResult } from './types.js'
 import { serializeValue } from './value.js'
 import { NO_STATE, verdict, type VerdictContext } from './verdict.js'
-import { appendWithRetry, whenWritable, type WritePath } from './write-path.js'
+import { appendWithRetry, correlationIdOf, whenWritable, type WritePath } from './write-path.js'
 
 /** What a write does to the current value: `undefined` current means absent or deleted. */
 export interface WriteIntent {
@@ -47,8 +47,7 @@ export class Writer {
 
   async write (key: string, intent: WriteIntent): Promise<WriteResult> {
     const { log, replica } = this.#o
-    const correlationId = intent.correlationId ?? uuidv7()
-    if (!isUuid(correlationId)) throw new CredregError('BAD_REQUEST', `correlationId must be a uuid, got ${JSON.stringify(correlationId)}`, { key })
+    const correlationId = correlationIdOf(intent.correlationId, key)
     const deadline = Date.now() + this.#o.timeoutMs
     let head = await replica.head(key)
     let expectedSeq = head === undefined ? 0 : subjectSeqOf(head)
