@@ -189,6 +189,7 @@ function addAgentCommands (command: Declare): void {
     .option('--once', 'render once and exit (exit 4 when a key or field is missing)')
     .option('--on-change <command>', 'run this shell command after a change switched the file (not after the first render); $CREDREG_FILE is the file')
     .option('--test <command>', 'when a rotation stages keys of the template: render the staged values to FILE.pending, run this shell command ($CREDREG_PENDING_FILE) and acknowledge the rotation ok (exit 0) or failed with its output')
+    .addOption(new Option('--retest <duration>', 'with --test: while the rotation stays open and this host\'s acknowledgement is failed, test again this often (0: never)').argParser(durationMs).default(30_000, '30s'))
     .addOption(new Option('--debounce <duration>', 'quiet time after a change before rendering').argParser(durationMs).default(100, '100ms'))
     .addOption(wait())
     .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'')
