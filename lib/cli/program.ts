@@ -209,6 +209,7 @@ function addAgentCommands (command: Declare): void {
     .requiredOption('--config <file>', 'the configuration: {"templates":[{"source","destination","mode"?,"owner"?}],"command"?,"splayMs"?,"debounceMs"?}')
     .option('--once', 'render every template once and exit (exit 4 when a key or field is missing)')
     .addOption(new Option('--splay <duration>', 'wait a random time up to this long before each reload (over the file\'s splayMs)').argParser(durationMs))
+    .option('--status-socket <path>', 'serve the agent\'s state as JSON on GET /healthz at this unix socket (mode 0600): each template\'s last render (time, bytes, sequence, correlation ids) and failure, the last reload, the pending change; 200 while every render succeeded, else 503')
     .addOption(wait())
     .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')
 }

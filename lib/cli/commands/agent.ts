@@ -1,11 +1,13 @@
 /**
  * `credreg agent --config agent.json`: renders several templates, and after
  * each change (one per changeset) writes every file it changes, then runs the
- * one reload command once, after an optional random splay.
+ * one reload command once, after an optional random splay. With
+ * `--status-socket` it serves its state on `GET /healthz` (agent-status.ts).
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { loadAgentConfig } from '../../agent/agent-config.js'
+import { AgentStatus, serveStatus } from '../../agent/agent-status.js'
 import { resolveOwner } from '../../agent/atomic-write.js'
 import { KeyFeed, type FeedState } from '../../agent/key-feed.js'
 import { RenderedFile } from '../../agent/render-file.js'
@@ -19,6 +21,7 @@ export interface AgentInput {
   once?: boolean
   splay?: number
   wait?: number
+  statusSocket?: string
 }
 
 export async function run (ctx: CommandContext, input: AgentInput): Promise<void> {
@@ -30,23 +33,43 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
     files.push(new RenderedFile(template, spec.destination, { mode: spec.mode === undefined ? 0o600 : parseInt(spec.mode, 8), ...(owner !== undefined ? { owner } : {}) }))
   }
   const splayMs = input.splay ?? config.splayMs ?? 0
-  const client = await ctx.client()
-  await waitForDaemon(client, input.wait)
-  const feed = new KeyFeed(client, files.flatMap(file => file.template.keys), config.debounceMs !== undefined ? { debounceMs: config.debounceMs } : {})
   const log = (text: string): void => { ctx.io.stderr.write(`credreg agent: ${text}\n`) }
+  const status = new AgentStatus(files.map(file => file.path))
+  const server = input.statusSocket === undefined || input.once === true ? undefined : await serveStatus(input.statusSocket, status)
+  try {
+    await work()
+  } finally {
+    await server?.close()
+  }
+
+  async function work (): Promise<void> {
+    const client = await ctx.client()
+    await waitForDaemon(client, input.wait)
+    const feed = new KeyFeed(client, files.flatMap(file => file.template.keys), config.debounceMs !== undefined ? { debounceMs: config.debounceMs } : {})
+    await renderAll(await feed.snapshot())
+    if (input.once === true) return
+    for await (const state of feed.changes(ctx.interrupted())) {
+      const switched = await renderAll(state)
+      if (switched > 0 && config.command !== undefined) await reload(config.command, state.correlationIds, switched)
+      status.done()
+    }
+  }
 
   /** Renders every file; resolves with how many switched. A failed template keeps its file and fails the run with --once. */
-  const renderAll = async (state: FeedState): Promise<number> => {
+  async function renderAll (state: FeedState): Promise<number> {
     const change = state.correlationIds.length === 0 ? 'start' : `change ${state.correlationIds.join(',')}`
     let switched = 0
     let failure: unknown
+    status.taking(state.seq, state.correlationIds)
     for (const file of files) {
       try {
         const { changed, bytes } = await file.write(state.values)
         if (changed) switched++
+        status.rendered(file.path, state.seq, bytes, changed, state.correlationIds)
         log(`${file.path} ${changed ? `written (${bytes} bytes)` : 'unchanged'} at seq ${state.seq} (${change})`)
       } catch (err) {
         failure ??= err
+        status.failed(file.path, state.seq, (err as Error).message)
         log(`${file.path} kept: render failed at seq ${state.seq} (${change}): ${(err as Error).message}`)
       }
     }
@@ -54,17 +77,16 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
     return switched
   }
 
-  await renderAll(await feed.snapshot())
-  if (input.once === true) return
-  for await (const state of feed.changes(ctx.interrupted())) {
-    const switched = await renderAll(state)
-    if (switched === 0 || config.command === undefined) continue
+  async function reload (command: string, correlationIds: string[], switched: number): Promise<void> {
     const delay = Math.floor(Math.random() * splayMs)
     if (delay > 0) {
+      status.phase('splay')
       log(`reload in ${delay} ms (splay)`)
       await new Promise(resolve => setTimeout(resolve, delay))
     }
-    const { code } = await runShell(config.command, { out: ctx.io.stderr, cwd: dirname(resolve(input.config)) })
-    log(`reload: ${switched} file(s) switched, command exited ${code} (change ${state.correlationIds.join(',')})`)
+    status.phase('reloading')
+    const { code } = await runShell(command, { out: ctx.io.stderr, cwd: dirname(resolve(input.config)) })
+    status.reloaded(code, switched, correlationIds)
+    log(`reload: ${switched} file(s) switched, command exited ${code} (change ${correlationIds.join(',')})`)
   }
 }
