@@ -206,9 +206,10 @@ function addAgentCommands (command: Declare): void {
     .addHelpText('after', '\nSIGINT, SIGTERM and SIGHUP are forwarded to the child; its exit code is credreg\'s (128+n after signal n).\n\nExamples:\n  credreg exec --env DB_PASSWORD=app/db#/password -- ./server\n  credreg exec --env-file app.env.tpl --signal SIGHUP -- ./server')
 
   command('agent', 'render every template of a configuration file, and after each change run its one reload command once, after all files are written', async () => await import('./commands/agent.js'))
-    .requiredOption('--config <file>', 'the configuration: {"templates":[{"source","destination","mode"?,"owner"?}],"command"?,"splayMs"?,"debounceMs"?}')
+    .requiredOption('--config <file>', 'the configuration: {"templates":[{"source","destination","mode"?,"owner"?,"test"?}],"command"?,"splayMs"?,"debounceMs"?,"retestMs"?}')
     .option('--once', 'render every template once and exit (exit 4 when a key or field is missing)')
     .addOption(new Option('--splay <duration>', 'wait a random time up to this long before each reload (over the file\'s splayMs)').argParser(durationMs))
+    .addOption(new Option('--retest <duration>', 'for templates with a test: while a rotation stays open and this host\'s acknowledgement is failed, test again this often (over the file\'s retestMs; default 30s; 0: never)').argParser(durationMs))
     .option('--status-socket <path>', 'serve the agent\'s state as JSON on GET /healthz at this unix socket (mode 0600): each template\'s last render (time, bytes, sequence, correlation ids) and failure, the last reload, the pending change; 200 while every render succeeded, else 503')
     .addOption(wait())
     .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')

@@ -53,7 +53,7 @@ async function setup (t: Test): Promise<{ dir: string, file: RenderedFile, test:
 async function checking (client: CredregClient, file: RenderedFile, test: string, retestMs: number, until: () => Promise<boolean>, ms = 3000): Promise<string[]> {
   const logs: string[] = []
   const controller = new AbortController()
-  const done = checkRotations(client, file, test, line => logs.push(line), controller.signal, { retestMs, pollMs: 50 })
+  const done = checkRotations(client, [{ file, test }], line => logs.push(line), controller.signal, { retestMs, pollMs: 50 })
   try {
     await eventually(until, 'the checks', ms)
   } finally {
@@ -102,4 +102,19 @@ t.test('retestMs 0 tests once; other keys and closed rotations are never tested'
     return since > 0 && Date.now() - since > 400
   })
   t.same(acks.map(a => [a.id, a.ok]), [['r3', false]])
+})
+
+t.test('two templates reading a staged key make one acknowledgement: failed, with the failing test\'s output, unless both pass', async t => {
+  const dir = t.testdir()
+  const a = new RenderedFile(compileTemplate('a={{ secret["app/db"].password }}\n', 'a.tpl'), join(dir, 'a.conf'))
+  const b = new RenderedFile(compileTemplate('b={{ secret["app/db"].password }}\n', 'b.tpl'), join(dir, 'b.conf'))
+  const { client, acks } = scripted([rotation('r6', 'app/db')])
+  const controller = new AbortController()
+  const done = checkRotations(client, [{ file: a, test: 'true' }, { file: b, test: 'echo b refused; exit 3' }], () => {}, controller.signal, { retestMs: 0, pollMs: 50 })
+  await eventually(() => acks.length > 0, 'an acknowledgement')
+  controller.abort()
+  await done
+  t.equal(acks.length, 1, 'one acknowledgement for both')
+  t.match(acks[0], { ok: false, message: /^b refused/ })
+  t.notMatch(acks[0]?.message, /a\.conf/)
 })

@@ -1,6 +1,7 @@
 /**
  * Issue 14's end-to-end rotation: three real daemons on one nats-server, a
- * `credreg render --test` per host. One host's test fails (the database it
+ * tester per host (`credreg render --test` on one, `credreg agent` with a
+ * template `test` on the others). One host's test fails (the database it
  * checks is not ready), so the rotation shows two ok and one failed with the
  * test's output and the release is refused; once the cause is fixed that
  * host tests again by itself and acknowledges ok, the release goes through,
@@ -34,15 +35,23 @@ t.test('two hosts ok, one failed until its cause is fixed; then the release, one
   await Promise.all(daemons.map(async d => await eventually(async () => (await d.request('GET', '/v1/status')).json.appliedSeq >= seeded, `${d.nodeId} to apply the seed`)))
 
   const fixed = join(dir, 'db-ready')
-  const agents: RunningCli[] = daemons.map((d, i) => {
+  // Host 1 runs credreg render --test; hosts 2 and 3 run credreg agent with a test in their configuration.
+  const agents: RunningCli[] = await Promise.all(daemons.map(async (d, i) => {
     const test = i === 2
       ? `test -f ${fixed} || { echo "db on host 3 refused $(cat "$CREDREG_PENDING_FILE")"; exit 1; }`
       : 'grep -q password=new "$CREDREG_PENDING_FILE"'
-    const agent = startCli(['render', join(dir, 'db.tpl'), '--out', join(dir, `host${i}.conf`), '--test', test, '--retest', '1s',
-      '--on-change', `echo "$(cat "$CREDREG_FILE")" >> ${join(dir, `reloads${i}`)}`], { socket: d.socket })
+    const reload = `echo "$(cat host${i}.conf)" >> reloads${i}`
+    let args: string[]
+    if (i === 0) {
+      args = ['render', join(dir, 'db.tpl'), '--out', join(dir, 'host0.conf'), '--test', test, '--retest', '1s', '--on-change', `cd ${dir} && ${reload}`]
+    } else {
+      await writeFile(join(dir, `agent${i}.json`), JSON.stringify({ templates: [{ source: 'db.tpl', destination: `host${i}.conf`, test }], command: reload, retestMs: 1000 }))
+      args = ['agent', '--config', join(dir, `agent${i}.json`)]
+    }
+    const agent = startCli(args, { socket: d.socket })
     t.teardown(async () => { await agent.stop('SIGKILL') })
     return agent
-  })
+  }))
   await Promise.all(agents.map(async agent => await agent.waitFor(line => line.includes('(start)'), 'stderr')))
 
   const staged = await a.request('POST', '/v1/rotations', { body: { changes: [{ key: 'rot3/db', op: 'put', value: { password: 'new' } }] } })
@@ -66,7 +75,7 @@ t.test('two hosts ok, one failed until its cause is fixed; then the release, one
 
   await writeFile(fixed, '')
   await eventually(async () => (await a.request('GET', `/v1/rotations/${id}`)).json.hosts.every((h: { ack: string }) => h.ack === 'ok'), 'host 3 to test again and acknowledge ok')
-  t.match(agents[2]?.stderr(), new RegExp(`rotation ${id}: tested again .*acknowledged ok`))
+  t.match(agents[2]?.stderr(), new RegExp(`rotation ${id}: tested again .*host2\\.conf\\.pending, acknowledged ok`))
   t.equal((await a.request('POST', `/v1/rotations/${id}/release`, { body: {} })).status, 200, 'released')
 
   for (const i of [0, 1, 2]) {

@@ -1,8 +1,10 @@
 /**
  * `credreg agent --config agent.json`: renders several templates, and after
  * each change (one per changeset) writes every file it changes, then runs the
- * one reload command once, after an optional random splay. With
- * `--status-socket` it serves its state on `GET /healthz` (agent-status.ts).
+ * one reload command once, after an optional random splay. A template with a
+ * `test` has the rotations staging its keys tested and acknowledged, as
+ * `credreg render --test` does. With `--status-socket` it serves its state on
+ * `GET /healthz` (agent-status.ts).
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
@@ -11,6 +13,7 @@ import { AgentStatus, serveStatus } from '../../agent/agent-status.js'
 import { resolveOwner } from '../../agent/atomic-write.js'
 import { KeyFeed, type FeedState } from '../../agent/key-feed.js'
 import { RenderedFile } from '../../agent/render-file.js'
+import { checkRotations, type RotationTarget } from '../../agent/rotation-check.js'
 import { runShell } from '../../agent/shell.js'
 import { compileTemplate } from '../../agent/template.js'
 import { waitForDaemon } from '../../agent/wait-daemon.js'
@@ -22,16 +25,21 @@ export interface AgentInput {
   splay?: number
   wait?: number
   statusSocket?: string
+  retest?: number
 }
 
 export async function run (ctx: CommandContext, input: AgentInput): Promise<void> {
   const config = await loadAgentConfig(input.config)
   const files: RenderedFile[] = []
+  const tested: RotationTarget[] = []
   for (const spec of config.templates) {
     const template = compileTemplate(await readFile(spec.source, 'utf8'), spec.source)
     const owner = spec.owner === undefined ? undefined : await resolveOwner(spec.owner)
-    files.push(new RenderedFile(template, spec.destination, { mode: spec.mode === undefined ? 0o600 : parseInt(spec.mode, 8), ...(owner !== undefined ? { owner } : {}) }))
+    const file = new RenderedFile(template, spec.destination, { mode: spec.mode === undefined ? 0o600 : parseInt(spec.mode, 8), ...(owner !== undefined ? { owner } : {}) })
+    files.push(file)
+    if (spec.test !== undefined) tested.push({ file, test: spec.test })
   }
+  const configDir = dirname(resolve(input.config))
   const splayMs = input.splay ?? config.splayMs ?? 0
   const log = (text: string): void => { ctx.io.stderr.write(`credreg agent: ${text}\n`) }
   const status = new AgentStatus(files.map(file => file.path))
@@ -48,11 +56,15 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
     const feed = new KeyFeed(client, files.flatMap(file => file.template.keys), config.debounceMs !== undefined ? { debounceMs: config.debounceMs } : {})
     await renderAll(await feed.snapshot())
     if (input.once === true) return
-    for await (const state of feed.changes(ctx.interrupted())) {
+    const signal = ctx.interrupted()
+    const retestMs = input.retest ?? config.retestMs
+    const checks = tested.length === 0 ? undefined : checkRotations(client, tested, log, signal, { cwd: configDir, ...(retestMs !== undefined ? { retestMs } : {}) })
+    for await (const state of feed.changes(signal)) {
       const switched = await renderAll(state)
       if (switched > 0 && config.command !== undefined) await reload(config.command, state.correlationIds, switched)
       status.done()
     }
+    await checks
   }
 
   /** Renders every file; resolves with how many switched. A failed template keeps its file and fails the run with --once. */
@@ -85,7 +97,7 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
       await new Promise(resolve => setTimeout(resolve, delay))
     }
     status.phase('reloading')
-    const { code } = await runShell(command, { out: ctx.io.stderr, cwd: dirname(resolve(input.config)) })
+    const { code } = await runShell(command, { out: ctx.io.stderr, cwd: configDir })
     status.reloaded(code, switched, correlationIds)
     log(`reload: ${switched} file(s) switched, command exited ${code} (change ${correlationIds.join(',')})`)
   }
