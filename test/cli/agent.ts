@@ -45,6 +45,9 @@ t.test('one changeset over two templates: both files written, then one reload th
 })
 
 t.test('a configuration that does not match the schema is refused with exit 2, naming the field', async t => {
+  const none = await runCli(['agent', '--once'], { socket })
+  t.equal(none.code, 2)
+  t.match(none.stderr, /required option '--config <file>'/)
   const dir = t.testdir({ 'bad.json': JSON.stringify({ templates: [{ source: 'a.tpl' }] }), 'extra.json': JSON.stringify({ templates: [], comand: 'x' }) })
   const missing = await runCli(['agent', '--config', join(dir, 'bad.json'), '--once'], { socket })
   t.equal(missing.code, 2)
@@ -93,6 +96,11 @@ t.test('--status-socket: each template\'s last render and failure, the pending c
   t.notOk(first.json.pending)
   t.notOk(first.json.lastReload)
   t.notMatch(JSON.stringify(first.json), /d1/, 'no value of the register in the report')
+  const failing = await runCli(['agent', 'status', '--status-socket', statusSocket])
+  t.equal(failing.code, 1, 'credreg agent status exits 1 while a render fails')
+  t.match(failing.stdout, /state\s+failing/)
+  t.match(failing.stdout, /api\.conf\s+never.*no key st\/api/)
+  t.match(failing.stdout, /db\.conf\s+\S+\s+\d+\s+6\s+start/)
 
   await commit([{ key: 'st/db', op: 'put', value: { password: 'd2' } }, { key: 'st/api', op: 'put', value: { token: 't2' } }])
   const during = await eventually(async () => {
@@ -117,7 +125,13 @@ t.test('--status-socket: each template\'s last render and failure, the pending c
   t.notOk(after.json.pending, 'nothing pending')
   t.equal(after.json.seq, after.json.templates[0].lastRender.seq)
   t.equal((await getJson(statusSocket, '/nope')).status, 404)
+  const healthy = await runCli(['--json', 'agent', 'status', '--status-socket', statusSocket])
+  t.equal(healthy.code, 0)
+  t.same(JSON.parse(healthy.stdout), (await getJson(statusSocket, '/healthz')).json, '--json prints the report')
 
   t.equal((await agent.stop('SIGTERM')).code, 0)
   await t.rejects(stat(statusSocket), { code: 'ENOENT' }, 'the socket is removed at exit')
+  const gone = await runCli(['agent', 'status', '--status-socket', statusSocket])
+  t.equal(gone.code, 5, 'no agent: unavailable')
+  t.match(gone.stderr, /no agent answers at .*UNAVAILABLE/)
 })

@@ -17,10 +17,11 @@ import { checkRotations, type RotationTarget } from '../../agent/rotation-check.
 import { runShell } from '../../agent/shell.js'
 import { compileTemplate } from '../../agent/template.js'
 import { waitForDaemon } from '../../agent/wait-daemon.js'
+import { CredregError } from '../../errors.js'
 import type { CommandContext } from '../context.js'
 
 export interface AgentInput {
-  config: string
+  config?: string
   once?: boolean
   splay?: number
   wait?: number
@@ -29,7 +30,10 @@ export interface AgentInput {
 }
 
 export async function run (ctx: CommandContext, input: AgentInput): Promise<void> {
-  const config = await loadAgentConfig(input.config)
+  // Not a commander requiredOption, which would bind `credreg agent status` too.
+  if (input.config === undefined) throw new CredregError('BAD_REQUEST', 'required option \'--config <file>\' not specified')
+  const configPath = input.config
+  const config = await loadAgentConfig(configPath)
   const files: RenderedFile[] = []
   const tested: RotationTarget[] = []
   for (const spec of config.templates) {
@@ -39,7 +43,7 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
     files.push(file)
     if (spec.test !== undefined) tested.push({ file, test: spec.test })
   }
-  const configDir = dirname(resolve(input.config))
+  const configDir = dirname(resolve(configPath))
   const splayMs = input.splay ?? config.splayMs ?? 0
   const log = (text: string): void => { ctx.io.stderr.write(`credreg agent: ${text}\n`) }
   const status = new AgentStatus(files.map(file => file.path))
