@@ -20,14 +20,22 @@ export const AgentConfigSchema = Type.Object({
     /** Its mode in octal, e.g. "0640" (default "0600"). */
     mode: Type.Optional(Type.String({ pattern: '^0?[0-7]{3}$' })),
     /** `user:group` to chown it to (as root). */
-    owner: Type.Optional(Type.String({ pattern: '^[^:]+:[^:]+$' }))
+    owner: Type.Optional(Type.String({ pattern: '^[^:]+:[^:]+$' })),
+    /**
+     * A shell command testing a rotation that stages the template's keys: it
+     * runs on `FILE.pending` (`$CREDREG_PENDING_FILE`) in the configuration
+     * file's directory; exit 0 passes (as `credreg render --test`).
+     */
+    test: Type.Optional(Type.String({ minLength: 1 }))
   }, { additionalProperties: false }), { minItems: 1, maxItems: 256 }),
   /** The shell command run once after a change switched any of the files, after all of them are written; it runs in the configuration file's directory. */
   command: Type.Optional(Type.String({ minLength: 1 })),
   /** Most random delay before the command, in milliseconds, so hosts do not reload all at once (`--splay` overrides it). */
   splayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
   /** Quiet time after a change before rendering, in milliseconds (default 100). */
-  debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 }))
+  debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+  /** While a rotation stays open and this host's acknowledgement is failed, test again this often, in milliseconds; 0: never (default 30000; `--retest` overrides it). */
+  retestMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 }))
 }, { additionalProperties: false })
 
 /** The agent configuration file. */

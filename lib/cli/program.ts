@@ -56,12 +56,12 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   const rotation = program.command('rotation').description('one staged rotation: credreg rotation status ID')
   addRotationCommands(command, rotation)
   addHostCommands(command)
-  addAgentCommands(command)
+  const agent = addAgentCommands(command)
   const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
   addAdminCommands(command, admin)
 
   // Last, so each command's help lists its own options first.
-  for (const cmd of [...program.commands, ...rotation.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
+  for (const cmd of [...program.commands, ...rotation.commands, ...agent.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
   return program
 }
 
@@ -179,7 +179,7 @@ function addHostCommands (command: Declare): void {
 }
 
 /** Credentials into other programs: rendered files and environment variables, kept current. */
-function addAgentCommands (command: Declare): void {
+function addAgentCommands (command: Declare): Command {
   const wait = (): Option => new Option('--wait <duration>', 'wait up to this long for the daemon at start (default: fail at once with exit 5)').argParser(durationMs)
   command('render', 'render TEMPLATE (LiquidJS; keys as secret["app/db"].field) to FILE atomically, then again after each change of its keys (one render per changeset)', async () => await import('./commands/render.js'))
     .argument('<template>', 'the template file')
@@ -189,6 +189,7 @@ function addAgentCommands (command: Declare): void {
     .option('--once', 'render once and exit (exit 4 when a key or field is missing)')
     .option('--on-change <command>', 'run this shell command after a change switched the file (not after the first render); $CREDREG_FILE is the file')
     .option('--test <command>', 'when a rotation stages keys of the template: render the staged values to FILE.pending, run this shell command ($CREDREG_PENDING_FILE) and acknowledge the rotation ok (exit 0) or failed with its output')
+    .addOption(new Option('--retest <duration>', 'with --test: while the rotation stays open and this host\'s acknowledgement is failed, test again this often (0: never)').argParser(durationMs).default(30_000, '30s'))
     .addOption(new Option('--debounce <duration>', 'quiet time after a change before rendering').argParser(durationMs).default(100, '100ms'))
     .addOption(wait())
     .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'')
@@ -204,12 +205,18 @@ function addAgentCommands (command: Declare): void {
     .addOption(wait())
     .addHelpText('after', '\nSIGINT, SIGTERM and SIGHUP are forwarded to the child; its exit code is credreg\'s (128+n after signal n).\n\nExamples:\n  credreg exec --env DB_PASSWORD=app/db#/password -- ./server\n  credreg exec --env-file app.env.tpl --signal SIGHUP -- ./server')
 
-  command('agent', 'render every template of a configuration file, and after each change run its one reload command once, after all files are written', async () => await import('./commands/agent.js'))
-    .requiredOption('--config <file>', 'the configuration: {"templates":[{"source","destination","mode"?,"owner"?}],"command"?,"splayMs"?,"debounceMs"?}')
+  const agent = command('agent', 'render every template of a configuration file, and after each change run its one reload command once, after all files are written', async () => await import('./commands/agent.js'))
+    .option('--config <file>', '(required) the configuration: {"templates":[{"source","destination","mode"?,"owner"?,"test"?}],"command"?,"splayMs"?,"debounceMs"?,"retestMs"?}')
     .option('--once', 'render every template once and exit (exit 4 when a key or field is missing)')
     .addOption(new Option('--splay <duration>', 'wait a random time up to this long before each reload (over the file\'s splayMs)').argParser(durationMs))
+    .addOption(new Option('--retest <duration>', 'for templates with a test: while a rotation stays open and this host\'s acknowledgement is failed, test again this often (over the file\'s retestMs; default 30s; 0: never)').argParser(durationMs))
+    .option('--status-socket <path>', 'serve the agent\'s state as JSON on GET /healthz at this unix socket (mode 0600): each template\'s last render (time, bytes, sequence, correlation ids) and failure, the last reload, the pending change; 200 while every render succeeded, else 503')
     .addOption(wait())
     .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')
+
+  command('status', 'ask a running credreg agent (started with --status-socket PATH) for its state: each template\'s last render and failure, the last reload, the pending change; exit 1 while a render fails', async () => await import('./commands/agent-status.js'), agent)
+    .requiredOption('--status-socket <path>', 'the socket the agent serves its state on')
+  return agent
 }
 
 /** Recovery operations, under `credreg admin`. */

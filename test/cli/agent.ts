@@ -1,13 +1,16 @@
 /**
  * `credreg agent --config` against a real daemon: a changeset that touches
  * two templates switches both files and then runs the reload command once;
- * a bad configuration is refused with a clear message.
+ * a bad configuration is refused with a clear message; `--status-socket`
+ * reports each template's last render, the pending change and the last reload.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import t from 'tap'
 import { runCli, startCli } from '../fixtures/cli.js'
 import { shortTempDir, startDaemon } from '../fixtures/daemon.js'
+import { eventually } from '../fixtures/eventually.js'
 
 const daemon = await startDaemon()
 t.teardown(async () => { await daemon.stop() })
@@ -42,6 +45,9 @@ t.test('one changeset over two templates: both files written, then one reload th
 })
 
 t.test('a configuration that does not match the schema is refused with exit 2, naming the field', async t => {
+  const none = await runCli(['agent', '--once'], { socket })
+  t.equal(none.code, 2)
+  t.match(none.stderr, /required option '--config <file>'/)
   const dir = t.testdir({ 'bad.json': JSON.stringify({ templates: [{ source: 'a.tpl' }] }), 'extra.json': JSON.stringify({ templates: [], comand: 'x' }) })
   const missing = await runCli(['agent', '--config', join(dir, 'bad.json'), '--once'], { socket })
   t.equal(missing.code, 2)
@@ -49,4 +55,83 @@ t.test('a configuration that does not match the schema is refused with exit 2, n
   const extra = await runCli(['agent', '--config', join(dir, 'extra.json'), '--once'], { socket })
   t.equal(extra.code, 2)
   t.match(extra.stderr, /extra\.json/)
+})
+
+/** GET `path` on the unix socket `socket`: the status code and the parsed body. */
+async function getJson (socket: string, path: string): Promise<{ status: number, json: any }> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, path, method: 'GET' }, res => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk }).on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(body) }))
+    })
+    req.on('error', reject).end()
+  })
+}
+
+t.test('--status-socket: each template\'s last render and failure, the pending change while it reloads, then the last reload; the socket goes at exit', async t => {
+  const dir = await shortTempDir(t)
+  await writeFile(join(dir, 'db.tpl'), 'db={{ secret["st/db"].password }}\n')
+  await writeFile(join(dir, 'api.tpl'), 'api={{ secret["st/api"].token }}\n')
+  await writeFile(join(dir, 'agent.json'), JSON.stringify({
+    templates: [{ source: 'db.tpl', destination: 'db.conf' }, { source: 'api.tpl', destination: 'api.conf' }],
+    command: 'sleep 1'
+  }))
+  await commit([{ key: 'st/db', op: 'put', value: { password: 'd1' } }])
+  const statusSocket = join(dir, 'agent.sock')
+  const agent = startCli(['agent', '--config', join(dir, 'agent.json'), '--status-socket', statusSocket], { socket })
+  t.teardown(async () => { await agent.stop('SIGKILL') })
+  await agent.waitFor(line => line.includes('api.conf kept'), 'stderr')
+  t.equal((await stat(statusSocket)).mode & 0o777, 0o600, 'the socket is the user\'s alone')
+
+  const first = await getJson(statusSocket, '/healthz')
+  t.equal(first.status, 503, 'a template failed')
+  t.match(first.json, {
+    ok: false,
+    templates: [
+      { destination: join(dir, 'db.conf'), lastRender: { bytes: 6, changed: true, correlationIds: [] } },
+      { destination: join(dir, 'api.conf'), lastError: { message: /no key st\/api/ } }
+    ]
+  })
+  t.notOk(first.json.templates[1].lastRender, 'api.conf never rendered')
+  t.notOk(first.json.pending)
+  t.notOk(first.json.lastReload)
+  t.notMatch(JSON.stringify(first.json), /d1/, 'no value of the register in the report')
+  const failing = await runCli(['agent', 'status', '--status-socket', statusSocket])
+  t.equal(failing.code, 1, 'credreg agent status exits 1 while a render fails')
+  t.match(failing.stdout, /state\s+failing/)
+  t.match(failing.stdout, /api\.conf\s+never.*no key st\/api/)
+  t.match(failing.stdout, /db\.conf\s+\S+\s+\d+\s+6\s+start/)
+
+  await commit([{ key: 'st/db', op: 'put', value: { password: 'd2' } }, { key: 'st/api', op: 'put', value: { token: 't2' } }])
+  const during = await eventually(async () => {
+    const got = await getJson(statusSocket, '/healthz')
+    return got.json.pending?.phase === 'reloading' && got
+  }, 'the change pending while the reload runs')
+  t.equal(during.status, 200, 'both templates rendered')
+  t.equal(during.json.pending.correlationIds.length, 1)
+  const correlationId = during.json.pending.correlationIds[0] as string
+
+  await agent.waitFor(line => line.includes('reload:'), 'stderr')
+  const after = await getJson(statusSocket, '/healthz')
+  t.match(after.json, {
+    ok: true,
+    templates: [
+      { lastRender: { changed: true, bytes: 6, correlationIds: [correlationId] } },
+      { lastRender: { changed: true, bytes: 7, correlationIds: [correlationId] } }
+    ],
+    lastReload: { code: 0, switched: 2, correlationIds: [correlationId] }
+  })
+  t.notOk(after.json.templates[1].lastError, 'the failure is cleared by a render that succeeded')
+  t.notOk(after.json.pending, 'nothing pending')
+  t.equal(after.json.seq, after.json.templates[0].lastRender.seq)
+  t.equal((await getJson(statusSocket, '/nope')).status, 404)
+  const healthy = await runCli(['--json', 'agent', 'status', '--status-socket', statusSocket])
+  t.equal(healthy.code, 0)
+  t.same(JSON.parse(healthy.stdout), (await getJson(statusSocket, '/healthz')).json, '--json prints the report')
+
+  t.equal((await agent.stop('SIGTERM')).code, 0)
+  await t.rejects(stat(statusSocket), { code: 'ENOENT' }, 'the socket is removed at exit')
+  const gone = await runCli(['agent', 'status', '--status-socket', statusSocket])
+  t.equal(gone.code, 5, 'no agent: unavailable')
+  t.match(gone.stderr, /no agent answers at .*UNAVAILABLE/)
 })

@@ -24,6 +24,7 @@ export interface RenderInput {
   wait?: number
   debounce?: number
   test?: string
+  retest?: number
 }
 
 export async function run (ctx: CommandContext, input: RenderInput): Promise<void> {
@@ -52,7 +53,7 @@ export async function run (ctx: CommandContext, input: RenderInput): Promise<voi
   await render(first)
   if (input.once === true) return
   const signal = ctx.interrupted()
-  const checks = input.test === undefined ? undefined : checkRotations(client, file, input.test, log, signal)
+  const checks = input.test === undefined ? undefined : checkRotations(client, [{ file, test: input.test }], log, signal, input.retest !== undefined ? { retestMs: input.retest } : {})
   for await (const state of feed.changes(signal)) {
     if (!await render(state) || input.onChange === undefined) continue
     const { code } = await runShell(input.onChange, { env: { CREDREG_FILE: input.out }, out: ctx.io.stderr })
