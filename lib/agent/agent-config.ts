@@ -26,7 +26,9 @@ export const AgentConfigSchema = Type.Object({
      * runs on `FILE.pending` (`$CREDREG_PENDING_FILE`) in the configuration
      * file's directory; exit 0 passes (as `credreg render --test`).
      */
-    test: Type.Optional(Type.String({ minLength: 1 }))
+    test: Type.Optional(Type.String({ minLength: 1 })),
+    /** `"pending"`: what `test` implies, spelt out (as `credreg render --stage pending`); it needs `test`. */
+    stage: Type.Optional(Type.Literal('pending'))
   }, { additionalProperties: false }), { minItems: 1, maxItems: 256 }),
   /** The shell command run once after a change switched any of the files, after all of them are written; it runs in the configuration file's directory. */
   command: Type.Optional(Type.String({ minLength: 1 })),
@@ -56,6 +58,8 @@ export async function loadAgentConfig (path: string): Promise<AgentConfig> {
     const where = first?.instancePath === '' || first === undefined ? 'the document' : first.instancePath
     throw new CredregError('INVALID_CONFIG', `${path}: ${where}: ${first?.message ?? 'invalid'}`)
   }
+  const untested = raw.templates.findIndex(t => t.stage === 'pending' && t.test === undefined)
+  if (untested !== -1) throw new CredregError('INVALID_CONFIG', `${path}: /templates/${untested}/stage: "pending" renders the staged values for a test, which is missing`)
   const base = dirname(path)
   return {
     ...raw,

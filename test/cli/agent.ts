@@ -55,6 +55,14 @@ t.test('a configuration that does not match the schema is refused with exit 2, n
   const extra = await runCli(['agent', '--config', join(dir, 'extra.json'), '--once'], { socket })
   t.equal(extra.code, 2)
   t.match(extra.stderr, /extra\.json/)
+  await writeFile(join(dir, 'stage.json'), JSON.stringify({ templates: [{ source: 'a.tpl', destination: 'a', stage: 'pending' }] }))
+  const untested = await runCli(['agent', '--config', join(dir, 'stage.json'), '--once'], { socket })
+  t.equal(untested.code, 2)
+  t.match(untested.stderr, /stage\.json: \/templates\/0\/stage: "pending" .*test, which is missing/)
+  await writeFile(join(dir, 'other.json'), JSON.stringify({ templates: [{ source: 'a.tpl', destination: 'a', stage: 'current', test: 'true' }] }))
+  const other = await runCli(['agent', '--config', join(dir, 'other.json'), '--once'], { socket })
+  t.equal(other.code, 2)
+  t.match(other.stderr, /other\.json: \/templates\/0\/stage/)
 })
 
 /** GET `path` on the unix socket `socket`: the status code and the parsed body. */
