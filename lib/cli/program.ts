@@ -213,7 +213,7 @@ function addAgentCommands (command: Declare): Command {
     .addOption(new Option('--retest <duration>', 'for templates with a test: while a rotation stays open and this host\'s acknowledgement is failed, test again this often (over the file\'s retestMs; default 30s; 0: never)').argParser(durationMs))
     .option('--status-socket <path>', 'serve the agent\'s state as JSON on GET /healthz at this unix socket (mode 0600): each template\'s last render (time, bytes, sequence, correlation ids) and failure, the last reload, the pending change; 200 while every render succeeded, else 503')
     .addOption(wait())
-    .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')
+    .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}\nWith "directory":"secrets", the templates whose destination is a bare file name are rendered into\nsecrets/ and switched in one step: secrets/NAME -> ..data/NAME, ..data -> a timestamped directory.')
 
   command('status', 'ask a running credreg agent (started with --status-socket PATH) for its state: each template\'s last render and failure, the last reload, the pending change; exit 1 while a render fails', async () => await import('./commands/agent-status.js'), agent)
     .requiredOption('--status-socket <path>', 'the socket the agent serves its state on')
