@@ -18,9 +18,17 @@ export class RenderedFile {
     this.#options = options
   }
 
+  /** The file's mode and owner. */
+  get options (): AtomicWriteOptions { return this.#options }
+
+  /** Renders `values` to bytes; rejects when the render fails. */
+  async render (values: ReadonlyMap<string, JsonObject>): Promise<Buffer> {
+    return Buffer.from(await this.template.render(values), 'utf8')
+  }
+
   /** Renders `values` and switches the file if the bytes differ; resolves with whether it switched. Rejects, leaving the file, when the render fails. */
   async write (values: ReadonlyMap<string, JsonObject>, path = this.path): Promise<{ changed: boolean, bytes: number }> {
-    const bytes = Buffer.from(await this.template.render(values), 'utf8')
+    const bytes = await this.render(values)
     return { changed: await writeAtomic(path, bytes, this.#options), bytes: bytes.length }
   }
 }

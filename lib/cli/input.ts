@@ -11,6 +11,12 @@ export function wholeNumber (value: string): number {
   return n
 }
 
+/** A commander argument parser for `credreg render --stage`: the only stage it renders besides the current values is `pending`. */
+export function renderStage (value: string): 'pending' {
+  if (value !== 'pending') throw new InvalidArgumentError(`the only stage is pending (the staged values of a rotation, for --test), got ${JSON.stringify(value)}.`)
+  return value
+}
+
 /** A commander argument parser for a version: a whole number from 1 on. */
 export function versionNumber (value: string): number {
   const n = wholeNumber(value)

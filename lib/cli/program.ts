@@ -6,7 +6,7 @@
 import { Argument, Command, Option, type OutputConfiguration } from 'commander'
 import type { Runner } from './context.js'
 import { environmentHelp, exitCodesHelp } from './help.js'
-import { durationMs, durationSeconds, fileMode, nodeIdList, versionNumber, wholeNumber } from './input.js'
+import { durationMs, durationSeconds, fileMode, nodeIdList, renderStage, versionNumber, wholeNumber } from './input.js'
 
 /** A command's module, loaded on demand. */
 export type Loader = () => Promise<{ run: Runner<any> }>
@@ -188,11 +188,12 @@ function addAgentCommands (command: Declare): Command {
     .option('--owner <user:group>', 'chown the file before it replaces the old one (as root)')
     .option('--once', 'render once and exit (exit 4 when a key or field is missing)')
     .option('--on-change <command>', 'run this shell command after a change switched the file (not after the first render); $CREDREG_FILE is the file')
-    .option('--test <command>', 'when a rotation stages keys of the template: render the staged values to FILE.pending, run this shell command ($CREDREG_PENDING_FILE) and acknowledge the rotation ok (exit 0) or failed with its output')
+    .addOption(new Option('--stage <stage>', 'pending: when a rotation stages keys of the template, render the staged values to FILE.pending for --test (which it needs, and which implies it); the only stage taken').argParser(renderStage))
+    .option('--test <command>', 'when a rotation stages keys of the template: render the staged values to FILE.pending, run this shell command ($CREDREG_PENDING_FILE) and acknowledge the rotation ok (exit 0) or failed with its output (implies --stage pending)')
     .addOption(new Option('--retest <duration>', 'with --test: while the rotation stays open and this host\'s acknowledgement is failed, test again this often (0: never)').argParser(durationMs).default(30_000, '30s'))
     .addOption(new Option('--debounce <duration>', 'quiet time after a change before rendering').argParser(durationMs).default(100, '100ms'))
     .addOption(wait())
-    .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'')
+    .addHelpText('after', '\nExamples:\n  echo \'password={{ secret["app/db"].password }}\' > db.tpl\n  credreg render db.tpl --out db.conf --once\n  credreg render db.tpl --out db.conf --on-change \'kill -HUP $(cat app.pid)\'\n  credreg render db.tpl --out db.conf --stage pending --test \'./try-login "$CREDREG_PENDING_FILE"\'')
 
   command('exec', 'run CMD with register values in its environment, once all are present; restart it (or --signal it) after each change of them, one per changeset', async () => await import('./commands/exec.js'))
     .argument('<command>', 'the program to run (after --)')
@@ -206,13 +207,13 @@ function addAgentCommands (command: Declare): Command {
     .addHelpText('after', '\nSIGINT, SIGTERM and SIGHUP are forwarded to the child; its exit code is credreg\'s (128+n after signal n).\n\nExamples:\n  credreg exec --env DB_PASSWORD=app/db#/password -- ./server\n  credreg exec --env-file app.env.tpl --signal SIGHUP -- ./server')
 
   const agent = command('agent', 'render every template of a configuration file, and after each change run its one reload command once, after all files are written', async () => await import('./commands/agent.js'))
-    .option('--config <file>', '(required) the configuration: {"templates":[{"source","destination","mode"?,"owner"?,"test"?}],"command"?,"splayMs"?,"debounceMs"?,"retestMs"?}')
+    .option('--config <file>', '(required) the configuration: {"templates":[{"source","destination","mode"?,"owner"?,"test"?,"stage"?}],"directory"?,"command"?,"splayMs"?,"debounceMs"?,"retestMs"?}')
     .option('--once', 'render every template once and exit (exit 4 when a key or field is missing)')
     .addOption(new Option('--splay <duration>', 'wait a random time up to this long before each reload (over the file\'s splayMs)').argParser(durationMs))
     .addOption(new Option('--retest <duration>', 'for templates with a test: while a rotation stays open and this host\'s acknowledgement is failed, test again this often (over the file\'s retestMs; default 30s; 0: never)').argParser(durationMs))
     .option('--status-socket <path>', 'serve the agent\'s state as JSON on GET /healthz at this unix socket (mode 0600): each template\'s last render (time, bytes, sequence, correlation ids) and failure, the last reload, the pending change; 200 while every render succeeded, else 503')
     .addOption(wait())
-    .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}')
+    .addHelpText('after', '\nExample agent.json:\n  {"templates":[{"source":"db.tpl","destination":"db.conf"},{"source":"api.tpl","destination":"api.conf"}],\n   "command":"kill -HUP $(cat app.pid)"}\nWith "directory":"secrets", the templates whose destination is a bare file name are rendered into\nsecrets/ and switched in one step: secrets/NAME -> ..data/NAME, ..data -> a timestamped directory.')
 
   command('status', 'ask a running credreg agent (started with --status-socket PATH) for its state: each template\'s last render and failure, the last reload, the pending change; exit 1 while a render fails', async () => await import('./commands/agent-status.js'), agent)
     .requiredOption('--status-socket <path>', 'the socket the agent serves its state on')

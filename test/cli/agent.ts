@@ -2,9 +2,10 @@
  * `credreg agent --config` against a real daemon: a changeset that touches
  * two templates switches both files and then runs the reload command once;
  * a bad configuration is refused with a clear message; `--status-socket`
- * reports each template's last render, the pending change and the last reload.
+ * reports each template's last render, the pending change and the last reload;
+ * the templates of a `directory` switch together.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import t from 'tap'
@@ -44,6 +45,47 @@ t.test('one changeset over two templates: both files written, then one reload th
   t.equal((await agent.stop('SIGTERM')).code, 0)
 })
 
+t.test('"directory": its templates switched in one step through ..data, the old timestamped directory gone, then one reload; a failed render switches none of them', async t => {
+  const dir = await shortTempDir(t)
+  await writeFile(join(dir, 'db.tpl'), 'db={{ secret["dir/db"].password }}\n')
+  await writeFile(join(dir, 'api.tpl'), 'api={{ secret["dir/api"].token }}\n')
+  await writeFile(join(dir, 'other.tpl'), 'other={{ secret["dir/db"].password }}\n')
+  await writeFile(join(dir, 'agent.json'), JSON.stringify({
+    directory: 'secrets',
+    templates: [{ source: 'db.tpl', destination: 'db' }, { source: 'api.tpl', destination: 'api', mode: '0640' }, { source: 'other.tpl', destination: './other.conf' }],
+    command: 'cat secrets/db secrets/api | tr "\\n" " " >> reloads; echo >> reloads'
+  }))
+  await commit([{ key: 'dir/db', op: 'put', value: { password: 'd1' } }, { key: 'dir/api', op: 'put', value: { token: 't1' } }])
+  const agent = startCli(['agent', '--config', join(dir, 'agent.json')], { socket })
+  t.teardown(async () => { await agent.stop('SIGKILL') })
+  await agent.waitFor(line => line.includes('other.conf') && line.includes('(start)'), 'stderr')
+  const secrets = join(dir, 'secrets')
+  t.equal((await stat(secrets)).mode & 0o777, 0o700, 'the directory 0700')
+  t.equal(await readlink(join(secrets, 'db')), '..data/db')
+  t.equal(await readFile(join(secrets, 'db'), 'utf8'), 'db=d1\n')
+  t.equal((await stat(join(secrets, 'db'))).mode & 0o777, 0o600)
+  t.equal((await stat(join(secrets, 'api'))).mode & 0o777, 0o640)
+  t.equal(await readFile(join(dir, 'other.conf'), 'utf8'), 'other=d1\n', 'a path is a file of its own')
+  const first = await readlink(join(secrets, '..data'))
+
+  await commit([{ key: 'dir/db', op: 'put', value: { password: 'd2' } }, { key: 'dir/api', op: 'put', value: { token: 't2' } }])
+  await agent.waitFor(line => line.includes('reload:'), 'stderr')
+  t.equal(await readFile(join(dir, 'reloads'), 'utf8'), 'db=d2 api=t2 \n', 'one reload, after the switch')
+  t.match(agent.stderr(), /secrets switched at seq \d+/)
+  t.match(agent.stderr(), /reload: 3 file\(s\) switched/)
+  const second = await readlink(join(secrets, '..data'))
+  t.not(second, first)
+  t.same((await readdir(secrets)).sort(), ['..data', second, 'api', 'db'].sort(), 'the old timestamped directory is gone')
+
+  await commit([{ key: 'dir/db', op: 'put', value: { password: 'd3' } }, { key: 'dir/api', op: 'put', value: { nope: 1 } }])
+  await agent.waitFor(line => line.includes('api kept'), 'stderr')
+  await agent.waitFor(line => line.includes('other.conf written'), 'stderr')
+  t.equal(await readlink(join(secrets, '..data')), second, 'nothing in the directory switched')
+  t.equal(await readFile(join(secrets, 'db'), 'utf8'), 'db=d2\n', 'db keeps its bytes with api')
+  t.match(agent.stderr(), /secrets\/db kept: .*secrets not switched: api failed/)
+  t.equal((await agent.stop('SIGTERM')).code, 0)
+})
+
 t.test('a configuration that does not match the schema is refused with exit 2, naming the field', async t => {
   const none = await runCli(['agent', '--once'], { socket })
   t.equal(none.code, 2)
@@ -55,6 +97,14 @@ t.test('a configuration that does not match the schema is refused with exit 2, n
   const extra = await runCli(['agent', '--config', join(dir, 'extra.json'), '--once'], { socket })
   t.equal(extra.code, 2)
   t.match(extra.stderr, /extra\.json/)
+  await writeFile(join(dir, 'stage.json'), JSON.stringify({ templates: [{ source: 'a.tpl', destination: 'a', stage: 'pending' }] }))
+  const untested = await runCli(['agent', '--config', join(dir, 'stage.json'), '--once'], { socket })
+  t.equal(untested.code, 2)
+  t.match(untested.stderr, /stage\.json: \/templates\/0\/stage: "pending" .*test, which is missing/)
+  await writeFile(join(dir, 'other.json'), JSON.stringify({ templates: [{ source: 'a.tpl', destination: 'a', stage: 'current', test: 'true' }] }))
+  const other = await runCli(['agent', '--config', join(dir, 'other.json'), '--once'], { socket })
+  t.equal(other.code, 2)
+  t.match(other.stderr, /other\.json: \/templates\/0\/stage/)
 })
 
 /** GET `path` on the unix socket `socket`: the status code and the parsed body. */

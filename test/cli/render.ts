@@ -46,6 +46,23 @@ t.test('--once renders the keys into a 0600 file; a missing key or field fails w
   t.equal((await stat(join(dir, 'other.conf'))).mode & 0o777, 0o640, '--mode')
 })
 
+t.test('--stage pending: taken with --test (which implies it); any other stage, or no --test, is refused with exit 2', async t => {
+  const dir = t.testdir({ 'db.tpl': 'password={{ secret["stage/db"].password }}\n' })
+  await commit([{ key: 'stage/db', op: 'put', value: { password: 'p1' } }])
+  const out = join(dir, 'db.conf')
+  const taken = await runCli(['render', join(dir, 'db.tpl'), '--out', out, '--once', '--stage', 'pending', '--test', 'true'], { socket })
+  t.equal(taken.code, 0, taken.stderr)
+  t.equal(await readFile(out, 'utf8'), 'password=p1\n', 'FILE holds the current values')
+  const other = await runCli(['render', join(dir, 'db.tpl'), '--out', out, '--once', '--stage', 'current', '--test', 'true'], { socket })
+  t.equal(other.code, 2)
+  t.match(other.stderr, /--stage.*the only stage is pending.*"current"/)
+  const untested = await runCli(['render', join(dir, 'db.tpl'), '--out', out, '--once', '--stage', 'pending'], { socket })
+  t.equal(untested.code, 2)
+  t.match(untested.stderr, /--stage pending .*--test, which is missing/)
+  const help = await runCli(['render', '--help'], { socket })
+  t.match(help.stdout, /--stage <stage>[^]*--test <command>[^]*implies\s+--stage\s+pending/)
+})
+
 t.test('a template that reads anything but secret["literal/key"], or files, is refused with exit 2', async t => {
   const dir = t.testdir({
     'var.tpl': '{{ env.HOME }}',

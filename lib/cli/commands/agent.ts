@@ -3,7 +3,8 @@
  * each change (one per changeset) writes every file it changes, then runs the
  * one reload command once, after an optional random splay. A template with a
  * `test` has the rotations staging its keys tested and acknowledged, as
- * `credreg render --test` does. With `--status-socket` it serves its state on
+ * `credreg render --test` does. The templates rendered into the configuration's
+ * `directory` are switched together, in one step (render-dir.ts). With `--status-socket` it serves its state on
  * `GET /healthz` (agent-status.ts).
  */
 import { readFile } from 'node:fs/promises'
@@ -12,6 +13,7 @@ import { loadAgentConfig } from '../../agent/agent-config.js'
 import { AgentStatus, serveStatus } from '../../agent/agent-status.js'
 import { resolveOwner } from '../../agent/atomic-write.js'
 import { KeyFeed, type FeedState } from '../../agent/key-feed.js'
+import { RenderedDirectory } from '../../agent/render-dir.js'
 import { RenderedFile } from '../../agent/render-file.js'
 import { checkRotations, type RotationTarget } from '../../agent/rotation-check.js'
 import { runShell } from '../../agent/shell.js'
@@ -35,14 +37,19 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
   const configPath = input.config
   const config = await loadAgentConfig(configPath)
   const files: RenderedFile[] = []
+  const alone: RenderedFile[] = []
+  const inDirectory: RenderedFile[] = []
   const tested: RotationTarget[] = []
   for (const spec of config.templates) {
     const template = compileTemplate(await readFile(spec.source, 'utf8'), spec.source)
     const owner = spec.owner === undefined ? undefined : await resolveOwner(spec.owner)
     const file = new RenderedFile(template, spec.destination, { mode: spec.mode === undefined ? 0o600 : parseInt(spec.mode, 8), ...(owner !== undefined ? { owner } : {}) })
     files.push(file)
+    if (spec.inDirectory) inDirectory.push(file)
+    else alone.push(file)
     if (spec.test !== undefined) tested.push({ file, test: spec.test })
   }
+  const directory = config.directory === undefined || inDirectory.length === 0 ? undefined : new RenderedDirectory(config.directory, inDirectory)
   const configDir = dirname(resolve(configPath))
   const splayMs = input.splay ?? config.splayMs ?? 0
   const log = (text: string): void => { ctx.io.stderr.write(`credreg agent: ${text}\n`) }
@@ -77,16 +84,31 @@ export async function run (ctx: CommandContext, input: AgentInput): Promise<void
     let switched = 0
     let failure: unknown
     status.taking(state.seq, state.correlationIds)
-    for (const file of files) {
+    const rendered = (file: RenderedFile, changed: boolean, bytes: number): void => {
+      if (changed) switched++
+      status.rendered(file.path, state.seq, bytes, changed, state.correlationIds)
+      log(`${file.path} ${changed ? `written (${bytes} bytes)` : 'unchanged'} at seq ${state.seq} (${change})`)
+    }
+    const failed = (file: RenderedFile, err: Error): void => {
+      failure ??= err
+      status.failed(file.path, state.seq, err.message)
+      log(`${file.path} kept: render failed at seq ${state.seq} (${change}): ${err.message}`)
+    }
+    if (directory !== undefined) {
+      try {
+        const results = await directory.write(state.values)
+        for (const result of results) result.ok ? rendered(result.file, result.changed, result.bytes) : failed(result.file, result.error)
+        if (results.some(result => result.ok && result.changed)) log(`${directory.path} switched at seq ${state.seq} (${change})`)
+      } catch (err) {
+        for (const file of directory.files) failed(file, err as Error)
+      }
+    }
+    for (const file of alone) {
       try {
         const { changed, bytes } = await file.write(state.values)
-        if (changed) switched++
-        status.rendered(file.path, state.seq, bytes, changed, state.correlationIds)
-        log(`${file.path} ${changed ? `written (${bytes} bytes)` : 'unchanged'} at seq ${state.seq} (${change})`)
+        rendered(file, changed, bytes)
       } catch (err) {
-        failure ??= err
-        status.failed(file.path, state.seq, (err as Error).message)
-        log(`${file.path} kept: render failed at seq ${state.seq} (${change}): ${(err as Error).message}`)
+        failed(file, err as Error)
       }
     }
     if (failure !== undefined && input.once === true) throw failure

@@ -2,7 +2,8 @@
  * `credreg render TEMPLATE --out FILE`: renders a template of register keys
  * to a file, atomically; with `--once` that is all, else it watches the keys
  * and renders again after each change (one render per changeset), running
- * `--on-change` when the file's bytes changed.
+ * `--on-change` when the file's bytes changed. With `--test` (and its
+ * explicit `--stage pending`) it also tests the rotations staging its keys.
  */
 import { readFile } from 'node:fs/promises'
 import { resolveOwner } from '../../agent/atomic-write.js'
@@ -12,6 +13,7 @@ import { checkRotations } from '../../agent/rotation-check.js'
 import { runShell } from '../../agent/shell.js'
 import { compileTemplate } from '../../agent/template.js'
 import { waitForDaemon } from '../../agent/wait-daemon.js'
+import { CredregError } from '../../errors.js'
 import type { CommandContext } from '../context.js'
 
 export interface RenderInput {
@@ -23,11 +25,14 @@ export interface RenderInput {
   onChange?: string
   wait?: number
   debounce?: number
+  /** `pending`: render the staged values of a rotation to `FILE.pending` for `test` (which `test` implies). */
+  stage?: 'pending'
   test?: string
   retest?: number
 }
 
 export async function run (ctx: CommandContext, input: RenderInput): Promise<void> {
+  if (input.stage === 'pending' && input.test === undefined) throw new CredregError('BAD_REQUEST', '--stage pending renders the staged values for --test, which is missing')
   const template = compileTemplate(await readFile(input.template, 'utf8'), input.template)
   const owner = input.owner === undefined ? undefined : await resolveOwner(input.owner)
   const file = new RenderedFile(template, input.out, { mode: input.mode ?? 0o600, ...(owner !== undefined ? { owner } : {}) })
