@@ -260,6 +260,8 @@ t.test('6 clients on 3 daemons x 50 transfers, over the HTTP API: the sum holds 
   })
   const opened = await clients[0]!.commit([{ key: A, op: 'put', value: { n: TOTAL }, ifAbsent: true }, { key: B, op: 'put', value: { n: 0 }, ifAbsent: true }])
   t.equal(opened.results.length, 2)
+  // Every daemon holds the opening balances before its clients read them.
+  for (const c of clients) while (await c.get(B).then(() => false, () => true)) await sleep(20)
 
   const ledger: Ledger = { acknowledged: new Set(), refused: new Set(), unknown: new Set(), conflicts: 0, failures: [] }
   const listed: string[] = []
