@@ -25,7 +25,9 @@ async function credreg (args: string[], input?: string): Promise<CliResult> {
 /** `credreg ARGS`, expected to exit 0 with nothing on stderr but notes. */
 async function ok (t: Test, args: string[], input?: string): Promise<string> {
   const r = await credreg(args, input)
-  t.equal(r.code, 0, `credreg ${args.join(' ')} exits 0 (stderr: ${r.stderr})`)
+  // Should the dev daemon be gone, what it said last tells why.
+  const devSaid = r.code === 0 ? '' : `; credreg dev said: ${dev.stdout().slice(-400)} ${dev.stderr().slice(-800)}`
+  t.equal(r.code, 0, `credreg ${args.join(' ')} exits 0 (stderr: ${r.stderr}${devSaid})`)
   return r.stdout
 }
 
