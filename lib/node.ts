@@ -26,13 +26,13 @@ import type {
   NodeStatus, PatchOperation, PutOptions, ReleaseOptions, ReseedResult, RotationEvent, RotationWatchOptions, Status, WatchOptions, WriteResult
 } from './types.js'
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
-import { Writer, type WriteIntent } from './writer.js'
-import { ChangesetWriter } from './changeset-writer.js'
-import { RotationDeadlines } from './rotation-deadlines.js'
-import { changeSealContext } from './transaction-record.js'
-import { rotationOf } from './rotation-view.js'
-import { RotationWatchers } from './rotation-watchers.js'
-import { RotationWriter, type Decision } from './rotation-writer.js'
+import { Writer, type WriteIntent } from './write/writer.js'
+import { ChangesetWriter } from './write/changeset-writer.js'
+import { RotationDeadlines } from './rotations/rotation-deadlines.js'
+import { changeSealContext } from './records/transaction-record.js'
+import { rotationOf } from './rotations/rotation-view.js'
+import { RotationWatchers } from './rotations/rotation-watchers.js'
+import { RotationWriter, type Decision } from './write/rotation-writer.js'
 import { validate as isUuid } from 'uuid'
 
 export const DEFAULT_HISTORY_DEPTH = 10

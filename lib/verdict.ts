@@ -11,13 +11,13 @@
  * docs/verdict.md has the rules as a table.
  */
 import type { Authenticator } from './authenticator.js'
-import { decodeEntry, type AnyRecord, type EntryRead } from './decode-entry.js'
+import { decodeEntry, type AnyRecord, type EntryRead } from './records/decode-entry.js'
 import type { LogEntry } from './log/abstract-log.js'
-import { deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure } from './record.js'
+import { deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure } from './records/record.js'
 import type { SealContext, Sealed, Sealer } from './seal.js'
 import type { TagParts } from './authenticator.js'
-import { rotationTagParts, type RotationDecision, type RotationRecord, type StageRecord } from './rotation-record.js'
-import { changeSealContext, changesetTagParts, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'
+import { rotationTagParts, type RotationDecision, type RotationRecord, type StageRecord } from './records/rotation-record.js'
+import { changeSealContext, changesetTagParts, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './records/transaction-record.js'
 import type { WriteOp } from './types.js'
 import { isJsonObject, MAX_VALUE_BYTES_CEILING, MAX_VALUE_DEPTH, depthOf } from './value.js'
 

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events'
 import t from 'tap'
-import { ROTATION_QUEUE_EVENTS, RotationWatchers } from '../lib/rotation-watchers.js'
+import { ROTATION_QUEUE_EVENTS, RotationWatchers } from '../lib/rotations/rotation-watchers.js'
 import type { Replica } from '../lib/replica/replica.js'
 import type { RotationEvent } from '../lib/types.js'
 import { newDataKey, testNode } from './fixtures/nodes.js'

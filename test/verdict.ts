@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto'
 import { v7 as uuidv7 } from 'uuid'
 import { Authenticator } from '../lib/authenticator.js'
 import type { LogEntry } from '../lib/log/abstract-log.js'
-import { buildRecord, encodeRecord, type LegacyRecord, type LogRecord } from '../lib/record.js'
+import { buildRecord, encodeRecord, type LegacyRecord, type LogRecord } from '../lib/records/record.js'
 import { Sealer } from '../lib/seal.js'
 import type { WriteOp } from '../lib/types.js'
 import { MAX_VALUE_BYTES_CEILING } from '../lib/value.js'
-import { buildChangeset, type PlainChange } from '../lib/transaction-record.js'
+import { buildChangeset, type PlainChange } from '../lib/records/transaction-record.js'
 import { NO_STATE, verdict, type KeyState, type StateInForce, type VerdictContext } from '../lib/verdict.js'
 
 const dataKey = randomBytes(32)

@@ -3,7 +3,7 @@
  * names, options, results and typed errors of an in-process node.
  */
 import { validate as isUuid } from 'uuid'
-import { checkChanges } from '../check-changes.js'
+import { checkChanges } from '../write/check-changes.js'
 import { CredregError } from '../errors.js'
 import { assertKey, assertPrefix } from '../key.js'
 import type {

@@ -6,7 +6,7 @@
  * own status).
  */
 import type { NodesView } from '../peers/nodes-view.js'
-import { withHolds } from '../rotation-view.js'
+import { withHolds } from '../rotations/rotation-view.js'
 import type { Rotation } from '../shapes/rotation.js'
 
 /** This node and every peer alive: the hosts a rotation waits for by default. */

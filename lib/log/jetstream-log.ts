@@ -23,7 +23,7 @@ import {
 } from './abstract-log.js'
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
-import { maxRecordBytes } from '../record.js'
+import { maxRecordBytes } from '../records/record.js'
 import { MAX_LINEAGE } from './identity-record.js'
 import { unavailable } from './nats-errors.js'
 import { StreamIdentity } from './stream-identity.js'

@@ -6,8 +6,8 @@
  * the replica commits the batch, so a crash leaves all of it or none.
  */
 import type { AbstractBatchOperation } from 'abstract-level'
-import { RECORD_SCHEMA_VERSION, type ReadRecord, type RecordMeta } from '../record.js'
-import type { ChangesetRecord } from '../transaction-record.js'
+import { RECORD_SCHEMA_VERSION, type ReadRecord, type RecordMeta } from '../records/record.js'
+import type { ChangesetRecord } from '../records/transaction-record.js'
 import { historyKey, seqKey, subjectSeqOf, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
 
 /** One applied record and what the replica held for its key before. */

@@ -6,7 +6,7 @@
  * decoding first), then moved on by each record the verdict applies, so
  * every verdict sees the state left by the records before it.
  */
-import type { AnyRecord, EntryRead } from '../decode-entry.js'
+import type { AnyRecord, EntryRead } from '../records/decode-entry.js'
 import type { RotationEvent } from '../shapes/rotation.js'
 import type { KeyState, StateInForce } from '../verdict.js'
 import { storedVersionOf, storedVersionsOfChangeset, type ApplyBatch } from './apply-batch.js'

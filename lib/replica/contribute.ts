@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { StaleAppendError, type AbstractLog } from '../log/abstract-log.js'
-import { decodeRecord, encodeRecord } from '../record.js'
+import { decodeRecord, encodeRecord } from '../records/record.js'
 import type { Logger } from '../types.js'
 import type { Replica } from './replica.js'
 import type { StoredVersion } from './store.js'

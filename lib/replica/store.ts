@@ -32,8 +32,8 @@
  * sublevels (`log-records`, `log-by-key`, `log-meta`) in the same database.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
-import type { RecordMeta } from '../record.js'
-import type { RecordedChange } from '../transaction-record.js'
+import type { RecordMeta } from '../records/record.js'
+import type { RecordedChange } from '../records/transaction-record.js'
 import type { Sealed } from '../seal.js'
 import type { WriteOp } from '../types.js'
 

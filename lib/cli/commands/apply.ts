@@ -3,7 +3,7 @@
  * every change or none. A refused changeset is reported key by key (see
  * `Output.error`).
  */
-import { checkChangesetBody } from '../../check-changes.js'
+import { checkChangesetBody } from '../../write/check-changes.js'
 import type { CommandContext } from '../context.js'
 import { readJson } from '../input.js'
 

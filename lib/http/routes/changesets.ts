@@ -6,7 +6,7 @@
  * is written.
  */
 import type { FastifySchemaValidationError } from 'fastify'
-import { checkChangesetBody } from '../../check-changes.js'
+import { checkChangesetBody } from '../../write/check-changes.js'
 import { ChangesetError, CredregError, isCredregError } from '../../errors.js'
 import { MAX_CHANGES, type Change } from '../../shapes/changeset.js'
 import type { HttpApp, HttpContext } from '../context.js'

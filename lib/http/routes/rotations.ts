@@ -6,7 +6,7 @@
  * from and alive. A refused decision is 409 `ROTATION_REFUSED` with the reason.
  */
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify'
-import { checkChanges } from '../../check-changes.js'
+import { checkChanges } from '../../write/check-changes.js'
 import { CredregError, isCredregError } from '../../errors.js'
 import { MAX_CHANGES } from '../../shapes/changeset.js'
 import type { Rotation } from '../../shapes/rotation.js'

@@ -4,10 +4,10 @@
  * request), `POST /v1/changesets` and `credreg apply` say the same thing of
  * the same mistake, naming the change at fault.
  */
-import { CredregError } from './errors.js'
-import { keyProblem } from './key.js'
-import { MAX_CHANGES, type Change } from './shapes/changeset.js'
-import { isJsonObject } from './value.js'
+import { CredregError } from '../errors.js'
+import { keyProblem } from '../key.js'
+import { MAX_CHANGES, type Change } from '../shapes/changeset.js'
+import { isJsonObject } from '../value.js'
 
 /**
  * Checks a changeset as a caller gives it: 1 to {@link MAX_CHANGES}

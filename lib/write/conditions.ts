@@ -3,8 +3,8 @@
  * patch or delete needs a key that exists), checked against the state a
  * writer builds on: one key's write and every change of a changeset alike.
  */
-import { CredregError, VersionConflictError } from './errors.js'
-import type { StoredEntity } from './replica/store.js'
+import { CredregError, VersionConflictError } from '../errors.js'
+import type { StoredEntity } from '../replica/store.js'
 
 /** What a write asks of the key's current state. */
 export interface Condition {

@@ -14,7 +14,7 @@
  */
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { TagParts } from './authenticator.js'
+import type { TagParts } from '../authenticator.js'
 import { AuthSchema, RecordMetaSchema, type RecordKeys, type RecordMeta } from './record.js'
 import { ChangesSchema, changesProblem, TRANSACTION_SCHEMA_VERSION, sealChanges, type PlainChange } from './transaction-record.js'
 

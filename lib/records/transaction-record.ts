@@ -13,11 +13,11 @@
  */
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { TagParts } from './authenticator.js'
-import { keyProblem } from './key.js'
+import type { TagParts } from '../authenticator.js'
+import { keyProblem } from '../key.js'
 import { AuthSchema, RecordMetaSchema, SealedSchema, sealContextOf, type RecordKeys, type RecordMeta } from './record.js'
-import type { SealContext } from './seal.js'
-import type { WriteOp } from './types.js'
+import type { SealContext } from '../seal.js'
+import type { WriteOp } from '../types.js'
 
 /** The schema version of transaction records. */
 export const TRANSACTION_SCHEMA_VERSION = 3

@@ -5,10 +5,10 @@
  * on any release racing it) still from log order alone. A node that finds
  * the rotation closed already writes nothing.
  */
-import { isCredregError } from './errors.js'
-import type { Replica } from './replica/replica.js'
-import type { RotationEvent } from './shapes/rotation.js'
-import type { Logger } from './types.js'
+import { isCredregError } from '../errors.js'
+import type { Replica } from '../replica/replica.js'
+import type { RotationEvent } from '../shapes/rotation.js'
+import type { Logger } from '../types.js'
 
 // setTimeout takes at most 2^31 - 1 ms (about 24.8 days): a later deadline is waited for in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1

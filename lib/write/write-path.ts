@@ -5,10 +5,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
-import { CredregError, isCredregError } from './errors.js'
-import { StaleAppendError, SubjectRefusedError, type AbstractLog } from './log/abstract-log.js'
-import type { WriteRefusal } from './replica/follower.js'
-import type { Replica } from './replica/replica.js'
+import { CredregError, isCredregError } from '../errors.js'
+import { StaleAppendError, SubjectRefusedError, type AbstractLog } from '../log/abstract-log.js'
+import type { WriteRefusal } from '../replica/follower.js'
+import type { Replica } from '../replica/replica.js'
 
 /** The log a write goes to, and how long it may take. */
 export interface WritePath {

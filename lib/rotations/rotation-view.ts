@@ -1,6 +1,6 @@
 /** A rotation as the register reports it (lib/shapes/rotation.ts), from what a replica holds of it. */
-import type { StoredRotation } from './replica/store.js'
-import type { Rotation } from './shapes/rotation.js'
+import type { StoredRotation } from '../replica/store.js'
+import type { Rotation } from '../shapes/rotation.js'
 
 /** Whether a host has applied a rotation's stage, as far as known (`undefined`: not known). */
 export type Holds = (nodeId: string) => boolean | undefined

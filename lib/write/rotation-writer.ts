@@ -10,10 +10,10 @@
  */
 import { v7 as uuidv7, validate as isUuid } from 'uuid'
 import type { ChangesetWriterOptions, CommitOptions } from './changeset-writer.js'
-import { CredregError } from './errors.js'
-import { StaleAppendError } from './log/abstract-log.js'
-import { encodeRecord } from './record.js'
-import { buildDecision, MAX_ACK_MESSAGE } from './rotation-record.js'
+import { CredregError } from '../errors.js'
+import { StaleAppendError } from '../log/abstract-log.js'
+import { encodeRecord } from '../records/record.js'
+import { buildDecision, MAX_ACK_MESSAGE } from '../records/rotation-record.js'
 import { appendWithRetry, correlationIdOf, LogView, whenWritable } from './write-path.js'
 
 /** A decision on a rotation, as a caller makes it. */

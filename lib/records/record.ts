@@ -14,10 +14,10 @@
  */
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { Authenticator, TagParts } from './authenticator.js'
-import type { SealContext, Sealer } from './seal.js'
-import type { WriteOp } from './types.js'
-import { MAX_VALUE_BYTES_CEILING } from './value.js'
+import type { Authenticator, TagParts } from '../authenticator.js'
+import type { SealContext, Sealer } from '../seal.js'
+import type { WriteOp } from '../types.js'
+import { MAX_VALUE_BYTES_CEILING } from '../value.js'
 
 /** The schema version this node writes. */
 export const RECORD_SCHEMA_VERSION = 2

@@ -4,7 +4,7 @@
  * abort) on a transaction subject. The first steps
  * of every verdict (lib/verdict.ts); never throws, says nothing of authenticity.
  */
-import type { LogEntry } from './log/abstract-log.js'
+import type { LogEntry } from '../log/abstract-log.js'
 import { checkKeyRecord, parseRecord, type DecodeFailure, type ReadRecord } from './record.js'
 import { checkRotationRecord, type RotationRecord } from './rotation-record.js'
 import { checkChangeset, TRANSACTION_SCHEMA_VERSION, type ChangesetRecord } from './transaction-record.js'

@@ -7,9 +7,9 @@
  * than held in memory without bound. At most `max` watchers are open at once;
  * beyond that a new one is refused at once (`UNAVAILABLE`).
  */
-import { CredregError } from './errors.js'
-import type { Replica } from './replica/replica.js'
-import type { RotationEvent } from './shapes/rotation.js'
+import { CredregError } from '../errors.js'
+import type { Replica } from '../replica/replica.js'
+import type { RotationEvent } from '../shapes/rotation.js'
 
 /** Events a rotation watcher may leave untaken before it is ended with `WATCH_OVERFLOW`. */
 export const ROTATION_QUEUE_EVENTS = 1024
