@@ -28,12 +28,10 @@ import type {
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
 import { Writer, type WriteIntent } from './write/writer.js'
 import { ChangesetWriter } from './write/changeset-writer.js'
+import { NodeRotations } from './rotations/node-rotations.js'
 import { RotationDeadlines } from './rotations/rotation-deadlines.js'
-import { changeSealContext } from './records/transaction-record.js'
-import { rotationOf } from './rotations/rotation-view.js'
 import { RotationWatchers } from './rotations/rotation-watchers.js'
-import { RotationWriter, type Decision } from './write/rotation-writer.js'
-import { validate as isUuid } from 'uuid'
+import { RotationWriter } from './write/rotation-writer.js'
 
 export const DEFAULT_HISTORY_DEPTH = 10
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000
@@ -105,10 +103,9 @@ class Node implements CredregNode {
   #follower: Follower | undefined
   #writer: Writer | undefined
   #changesets: ChangesetWriter | undefined
-  #rotations: RotationWriter | undefined
+  #rotations: NodeRotations | undefined
   #deadlines: RotationDeadlines | undefined
   #authenticator: Authenticator | undefined
-  #sealerOf: Sealer | undefined
   readonly #inFlight = new Set<Promise<unknown>>()
 
   constructor (options: NodeOptions) {
@@ -180,7 +177,6 @@ class Node implements CredregNode {
       follower.start()
       this.#replica = replica
       this.#authenticator = authenticator
-      this.#sealerOf = sealer
       this.#log = log
       this.#follower = follower
       const path = {
@@ -195,7 +191,13 @@ class Node implements CredregNode {
       }
       this.#writer = new Writer(path)
       this.#changesets = new ChangesetWriter(path)
-      this.#rotations = new RotationWriter(path)
+      this.#rotations = new NodeRotations({
+        replica,
+        changesets: this.#changesets,
+        decisions: new RotationWriter(path),
+        nodeId: this.#nodeId,
+        track: async write => await this.#tracked(write)
+      })
       this.#deadlines = new RotationDeadlines(replica, async id => { await this.abort(id, { reason: 'the deadline passed' }) }, o.logger)
       await this.#deadlines.start()
     } catch (err) {
@@ -213,20 +215,20 @@ class Node implements CredregNode {
     return nodeId
   }
 
-  #open (): { replica: Replica, writer: Writer } {
-    if (this.#status !== 'open' || this.#replica === undefined || this.#writer === undefined) {
+  #open (): { replica: Replica, writer: Writer, rotations: NodeRotations } {
+    if (this.#status !== 'open' || this.#replica === undefined || this.#writer === undefined || this.#rotations === undefined) {
       throw new CredregError('CLOSED', `the node is ${this.#status}`)
     }
-    return { replica: this.#replica, writer: this.#writer }
+    return { replica: this.#replica, writer: this.#writer, rotations: this.#rotations }
   }
 
   async get (key: string, options: GetOptions = {}): Promise<Entity> {
-    const { replica } = this.#open()
+    const { replica, rotations } = this.#open()
     assertKey(key)
     if (options.stage !== undefined) {
       if (options.stage !== 'pending') throw new CredregError('BAD_REQUEST', `stage must be 'pending', got ${JSON.stringify(options.stage)}`, { key })
       if (options.version !== undefined) throw new CredregError('BAD_REQUEST', 'version and stage exclude each other', { key })
-      return await this.#pending(replica, key)
+      return await rotations.pending(key)
     }
     if (options.version !== undefined) {
       positiveInt('version', options.version)
@@ -237,18 +239,6 @@ class Node implements CredregNode {
     const head = await replica.head(key)
     if (head === undefined || head.op === 'delete') throw new CredregError('NOT_FOUND', `${key} does not exist`, { key })
     return replica.toEntity(key, head)
-  }
-
-  // The value an open rotation stages for `key`, opened bound to the rotation and its stage.
-  async #pending (replica: Replica, key: string): Promise<Entity> {
-    const id = await replica.store.staged.get(key)
-    const rotation = id === undefined ? undefined : await replica.rotation(id)
-    const change = rotation?.changes.find(c => c.key === key)
-    if (rotation === undefined || change === undefined) throw new CredregError('NOT_FOUND', `no open rotation stages ${key}`, { key })
-    const meta = { ...rotation.meta, op: change.op }
-    if (change.op === 'delete') return { key, version: change.version, meta, rotation: rotation.id }
-    const plain = this.#sealer().open(change.value, changeSealContext(this.namespace, rotation.id, rotation.meta, change))
-    return { key, version: change.version, value: JSON.parse(plain.toString('utf8')) as JsonObject, meta, rotation: rotation.id }
   }
 
   async put (key: string, value: JsonObject, options: PutOptions = {}): Promise<WriteResult> {
@@ -299,13 +289,7 @@ class Node implements CredregNode {
     const { writer } = this.#open()
     assertKey(key)
     if (intent.ifVersion !== undefined) positiveInt('ifVersion', intent.ifVersion, 0)
-    const write = writer.write(key, intent)
-    this.#inFlight.add(write)
-    try {
-      return await write
-    } finally {
-      this.#inFlight.delete(write)
-    }
+    return await this.#tracked(writer.write(key, intent))
   }
 
   async commit (changes: Change[], options: CommitOptions = {}): Promise<CommitResult> {
@@ -313,57 +297,33 @@ class Node implements CredregNode {
     return await this.#tracked((this.#changesets as ChangesetWriter).commit(changes, options))
   }
 
-  async stage (changes: Change[], options: StageOptions = {}): Promise<Rotation> {
-    this.#open()
-    const hosts = options.hosts ?? [this.#nodeId]
-    checkHosts(hosts)
-    if (options.deadlineSeconds !== undefined) positiveInt('deadlineSeconds', options.deadlineSeconds, 1)
-    const deadline = options.deadlineSeconds === undefined ? undefined : new Date(Date.now() + options.deadlineSeconds * 1000).toISOString()
-    const staged = await this.#tracked((this.#changesets as ChangesetWriter).stage(changes, {
-      hosts,
-      ...(deadline !== undefined ? { deadline } : {}),
-      ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {})
-    }))
-    return await this.rotation(staged.id)
+  async stage (changes: Change[], options?: StageOptions): Promise<Rotation> {
+    return await this.#open().rotations.stage(changes, options)
   }
 
   async rotation (id: string): Promise<Rotation> {
-    const { replica } = this.#open()
-    if (typeof id !== 'string' || !isUuid(id)) throw new CredregError('BAD_REQUEST', `a rotation id is a uuid, got ${JSON.stringify(id)}`)
-    const stored = await replica.rotation(id)
-    if (stored === undefined) throw new CredregError('NOT_FOUND', `no rotation ${id} was staged`)
-    return rotationOf(stored)
+    return await this.#open().rotations.rotation(id)
   }
 
   async rotations (): Promise<Rotation[]> {
-    const { replica } = this.#open()
-    return (await replica.openRotations()).map(stored => rotationOf(stored))
+    return await this.#open().rotations.rotations()
   }
 
   async ack (id: string, options: AckOptions): Promise<Rotation> {
-    if (typeof options?.ok !== 'boolean') throw new CredregError('BAD_REQUEST', 'an acknowledgement says ok: true or false')
-    if (options.message !== undefined && typeof options.message !== 'string') throw new CredregError('BAD_REQUEST', 'an acknowledgement\'s message is a string')
-    return await this.#decide(id, { op: 'ack', ok: options.ok, ...(options.message !== undefined ? { message: options.message } : {}) }, options.correlationId)
+    return await this.#open().rotations.ack(id, options)
   }
 
-  async release (id: string, options: ReleaseOptions = {}): Promise<Rotation> {
-    return await this.#decide(id, { op: 'release', forced: options.force === true }, options.correlationId)
+  async release (id: string, options?: ReleaseOptions): Promise<Rotation> {
+    return await this.#open().rotations.release(id, options)
   }
 
-  async abort (id: string, options: AbortOptions = {}): Promise<Rotation> {
-    if (options.reason !== undefined && typeof options.reason !== 'string') throw new CredregError('BAD_REQUEST', 'an abort\'s reason is a string')
-    return await this.#decide(id, { op: 'abort', ...(options.reason !== undefined ? { reason: options.reason } : {}) }, options.correlationId)
+  async abort (id: string, options?: AbortOptions): Promise<Rotation> {
+    return await this.#open().rotations.abort(id, options)
   }
 
   watchRotations (options: RotationWatchOptions = {}): AsyncIterableIterator<RotationEvent> {
     const { replica } = this.#open()
     return this.#rotationWatchers.open(replica, options.signal)
-  }
-
-  async #decide (id: string, decision: Decision, correlationId: string | undefined): Promise<Rotation> {
-    this.#open()
-    await this.#tracked((this.#rotations as RotationWriter).decide(id, decision, correlationId !== undefined ? { correlationId } : {}))
-    return await this.rotation(id)
   }
 
   // A write under way is waited for by close(): a caller never sees one vanish mid-flight.
@@ -374,11 +334,6 @@ class Node implements CredregNode {
     } finally {
       this.#inFlight.delete(write)
     }
-  }
-
-  #sealer (): Sealer {
-    if (this.#sealerOf === undefined) throw new CredregError('CLOSED', `the node is ${this.#status}`)
-    return this.#sealerOf
   }
 
   async list (prefix = '', options: ListOptions = {}): Promise<ListPage> {
@@ -482,13 +437,6 @@ function conditions (options: ConditionalOptions): Pick<WriteIntent, 'ifVersion'
     ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
     ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {})
   }
-}
-
-function checkHosts (hosts: unknown): void {
-  if (!Array.isArray(hosts) || hosts.length === 0 || hosts.length > 1024) throw new CredregError('BAD_REQUEST', 'hosts must list 1 to 1024 node ids')
-  const bad = hosts.find(h => typeof h !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(h))
-  if (bad !== undefined) throw new CredregError('BAD_REQUEST', `hosts: ${JSON.stringify(bad)} is not a node id (1-128 characters of A-Z a-z 0-9 _ . -)`)
-  if (new Set(hosts).size !== hosts.length) throw new CredregError('BAD_REQUEST', 'hosts lists a node id twice')
 }
 
 function positiveInt (name: string, value: unknown, min = 1): void {
