@@ -11,13 +11,11 @@
  * the node's cap of rotation watchers the route answers 503 `UNAVAILABLE`
  * with `Retry-After` at once.
  */
-import { CredregError, isCredregError } from '../../errors.js'
 import type { RotationEvent } from '../../types.js'
 import type { HttpApp, HttpContext } from '../context.js'
-import { CORRELATION_HEADER } from '../correlation.js'
-import { toCredregError } from '../error-handler.js'
 import { ErrorSchema } from '../schemas.js'
-import { SSE_RETRY_MS, SSE_STALL_HEARTBEATS, SseStream } from '../sse.js'
+import { serveFeed } from '../sse-feed.js'
+import type { SseStream } from '../sse.js'
 
 /** Registers the rotation event stream; `streams` holds the open streams, so a closing server can end them. */
 export function rotationEventRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStream>): void {
@@ -25,48 +23,12 @@ export function rotationEventRoutes (app: HttpApp, ctx: HttpContext, streams: Se
     exposeHeadRoute: false,
     schema: { response: { '4xx': ErrorSchema, '5xx': ErrorSchema } }
   }, async (request, reply) => {
-    const abort = new AbortController()
-    let events: AsyncIterableIterator<RotationEvent>
-    try {
-      events = ctx.node.watchRotations({ signal: abort.signal })
-    } catch (err) {
-      if (isCredregError(err, 'UNAVAILABLE')) reply.header('retry-after', String(Math.ceil(SSE_RETRY_MS / 1000)))
-      throw err
-    }
-    reply.hijack()
-    const stream = new SseStream(reply.raw, { [CORRELATION_HEADER]: request.id }, ctx.sseHeartbeatMs)
-    reply.raw.once('close', () => abort.abort())
-    streams.add(stream)
-    request.log.debug('rotation events opened')
-    const overflow = (reason: 'overflow' | 'stalled', error: CredregError): void => {
-      request.log.info({ reason }, 'rotation events closed: the client does not keep up')
-      ctx.metrics.watchOverflow(reason)
-      stream.finish('closed', { ...error.toJSON(), reason })
-    }
-    try {
-      for await (const event of events) {
-        const sent = await stream.send(undefined, 'rotation', event)
-        if (sent === 'closed') break
-        if (sent === 'stalled') {
-          overflow('stalled', new CredregError('WATCH_OVERFLOW', `the client took nothing for ${ctx.sseHeartbeatMs * SSE_STALL_HEARTBEATS} ms: read the rotations and watch again`))
-          break
-        }
-      }
-    } catch (err) {
-      if (!abort.signal.aborted) {
-        const error = toCredregError(err)
-        if (error.code === 'WATCH_OVERFLOW') {
-          overflow('overflow', error)
-        } else {
-          request.log.warn({ err }, 'rotation events failed')
-          await stream.send(undefined, 'error', error.toJSON())
-        }
-      }
-    } finally {
-      abort.abort()
-      streams.delete(stream)
-      stream.end()
-      request.log.debug('rotation events closed')
-    }
+    await serveFeed<RotationEvent>(request, reply, ctx, streams, {
+      open: signal => ctx.node.watchRotations({ signal }),
+      // Live only: nothing is replayed, so there is nothing to resume from.
+      frame: () => ({ id: undefined, name: 'rotation' }),
+      what: 'rotation events',
+      resumeHint: 'read the rotations and watch again'
+    })
   })
 }

@@ -18,14 +18,13 @@
  * the client resumes with `Last-Event-ID`. Beyond the node's watcher or
  * replay cap the route answers 503 `UNAVAILABLE` with `Retry-After` at once.
  */
-import { CredregError, isCredregError } from '../../errors.js'
+import { CredregError } from '../../errors.js'
 import { assertPrefix } from '../../key.js'
 import type { ChangeEvent } from '../../types.js'
 import type { HttpApp, HttpContext } from '../context.js'
-import { CORRELATION_HEADER } from '../correlation.js'
-import { toCredregError } from '../error-handler.js'
 import { ErrorSchema, WatchQuerySchema } from '../schemas.js'
-import { SSE_RETRY_MS, SSE_STALL_HEARTBEATS, SseStream } from '../sse.js'
+import { serveFeed } from '../sse-feed.js'
+import type { SseStream } from '../sse.js'
 
 /** Registers the watch route; `streams` holds the open streams, so a closing server can end them. */
 export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStream>): void {
@@ -36,54 +35,18 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
     const prefix = request.query.prefix ?? ''
     assertPrefix(prefix)
     const since = resumeFrom(request.headers['last-event-id']) ?? request.query.since
-    const abort = new AbortController()
-    let changes: AsyncIterableIterator<ChangeEvent>
-    try {
-      changes = ctx.node.watch(prefix, { ...(since !== undefined ? { since } : {}), signal: abort.signal })
-    } catch (err) {
-      if (isCredregError(err, 'UNAVAILABLE')) reply.header('retry-after', String(Math.ceil(SSE_RETRY_MS / 1000)))
-      throw err
-    }
-    reply.hijack()
-    const stream = new SseStream(reply.raw, { [CORRELATION_HEADER]: request.id }, ctx.sseHeartbeatMs)
-    reply.raw.once('close', () => abort.abort())
-    streams.add(stream)
-    ctx.metrics.watchers(1)
-    request.log.debug({ prefix, since }, 'watch opened')
     let lastSeq = since
-    const overflow = (reason: 'overflow' | 'stalled', error: CredregError): void => {
-      request.log.info({ prefix, reason, lastSeq }, 'watch closed: the client does not keep up')
-      ctx.metrics.watchOverflow(reason)
-      stream.finish('closed', { ...error.toJSON(), reason, ...(lastSeq !== undefined ? { lastSeq } : {}) })
-    }
-    try {
-      for await (const change of changes) {
-        const id = eventId(change)
-        const sent = await stream.send(id, change.op, change)
-        if (sent === 'closed') break
-        if (id !== undefined) lastSeq = id
-        if (sent === 'stalled') {
-          overflow('stalled', new CredregError('WATCH_OVERFLOW', `the client took nothing for ${ctx.sseHeartbeatMs * SSE_STALL_HEARTBEATS} ms: resume from the last event id`))
-          break
-        }
-      }
-    } catch (err) {
-      if (!abort.signal.aborted) {
-        const error = toCredregError(err)
-        if (error.code === 'WATCH_OVERFLOW') {
-          overflow('overflow', error)
-        } else {
-          request.log.warn({ err }, 'watch failed')
-          await stream.send(undefined, 'error', error.toJSON())
-        }
-      }
-    } finally {
-      abort.abort()
-      streams.delete(stream)
-      ctx.metrics.watchers(-1)
-      stream.end()
-      request.log.debug({ prefix }, 'watch closed')
-    }
+    await serveFeed<ChangeEvent>(request, reply, ctx, streams, {
+      open: signal => ctx.node.watch(prefix, { ...(since !== undefined ? { since } : {}), signal }),
+      frame: change => ({ id: eventId(change), name: change.op }),
+      sent: id => { if (id !== undefined) lastSeq = id },
+      what: 'watch',
+      fields: { prefix, since },
+      resumeHint: 'resume from the last event id',
+      closing: () => (lastSeq !== undefined ? { lastSeq } : {}),
+      onOpen: () => ctx.metrics.watchers(1),
+      onEnd: () => ctx.metrics.watchers(-1)
+    })
   })
 }
 
