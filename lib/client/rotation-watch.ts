@@ -6,6 +6,7 @@
  * have been missed; the caller reads the rotations it follows
  * (`client.rotation(id)`) and watches again.
  */
+import { stoppable } from './stoppable.js'
 import { CredregError } from '../errors.js'
 import type { RotationEvent } from '../types.js'
 import { errorFromResponse, errorFromTransport } from './error-codec.js'
@@ -21,16 +22,7 @@ interface RotationWatchParams {
 
 /** Rotation events as the daemon applies them, until `signal` aborts or the iterator returns. */
 export function watchRotationEvents (params: RotationWatchParams): AsyncIterableIterator<RotationEvent> {
-  const stop = new AbortController()
-  const events = follow({ ...params, signal: AbortSignal.any([params.signal, stop.signal]) })
-  return {
-    next: async () => await events.next(),
-    return: async () => {
-      stop.abort()
-      return await events.return()
-    },
-    [Symbol.asyncIterator] () { return this }
-  }
+  return stoppable(params.signal, signal => follow({ ...params, signal }))
 }
 
 async function * follow ({ http, signal, idleTimeoutMs }: RotationWatchParams): AsyncGenerator<RotationEvent, void, undefined> {

@@ -20,6 +20,7 @@
  * the changes that follow them), so they leave the cursor alone and may be
  * sent again after a reconnect.
  */
+import { stoppable } from './stoppable.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CredregError } from '../errors.js'
 import type { ChangeEvent } from '../types.js'
@@ -60,16 +61,7 @@ export const MAX_IDLE_OVERFLOWS = 3
  * waiting for the daemon.
  */
 export function watchChanges (params: WatchParams): AsyncIterableIterator<ChangeEvent> {
-  const stop = new AbortController()
-  const changes = follow({ ...params, signal: AbortSignal.any([params.signal, stop.signal]) })
-  return {
-    next: async () => await changes.next(),
-    return: async () => {
-      stop.abort()
-      return await changes.return()
-    },
-    [Symbol.asyncIterator] () { return this }
-  }
+  return stoppable(params.signal, signal => follow({ ...params, signal }))
 }
 
 async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void, undefined> {
