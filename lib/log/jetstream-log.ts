@@ -13,14 +13,13 @@ import {
   type JetStreamClient, type JetStreamManager, type StreamInfo
 } from '@nats-io/jetstream'
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { deferred } from '../deferred.js'
 import { CredregError } from '../errors.js'
 import { keyToSubjectTokens, subjectTokensToKey } from '../key.js'
 import type { Logger, NatsOptions } from '../types.js'
 import {
   AbstractLog, StaleAppendError, SubjectRefusedError, type AppendOptions, type InfoOptions, type LogEntry, type LogInfo, type LogManifest, type ReseedFrom, type TransactionAppendOptions
 } from './abstract-log.js'
+import { inBatches } from './batches.js'
 import { connectWithBackoff } from './connect.js'
 import type { Authenticator } from '../authenticator.js'
 import { maxRecordBytes } from '../records/record.js'
@@ -50,7 +49,6 @@ export interface JetStreamLogOptions {
 const READ_BATCH = 1000
 // JetStream's err_code for "stream name already in use" (not in the client's table).
 const STREAM_NAME_IN_USE = 10058
-const PUMP_STOP_GRACE_MS = 1000
 // A stream update refused (the NATS user may not update streams) is tried again this much later at the soonest:
 // the stream's info is read every second, and each attempt is a refusal in the server's log.
 const SUBJECT_UPDATE_RETRY_MS = 10 * 60_000
@@ -411,52 +409,6 @@ export class JetStreamLog extends AbstractLog {
     const { js } = this.#clients()
     const consumer = await js.consumers.get(this.#stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq })
     const messages = await consumer.consume({ max_messages: READ_BATCH })
-    const stop = (): void => { messages.stop() }
-    // The signal may have fired while the consumer was being set up.
-    if (signal.aborted) stop()
-    signal.addEventListener('abort', stop, { once: true })
-    // A pump moves messages into `ready`, so the reader takes whatever has
-    // arrived as one batch (one LevelDB write) instead of one at a time.
-    let ready: LogEntry[] = []
-    let wake = deferred()
-    let drained = deferred()
-    let ended = false
-    let failure: unknown
-    const pump = (async () => {
-      try {
-        for await (const m of messages) {
-          ready.push(this.#entry(m.seq, m.subject, m.data))
-          wake.resolve()
-          if (ready.length >= READ_BATCH) await drained.promise
-        }
-      } catch (err) {
-        failure = err
-      } finally {
-        ended = true
-        wake.resolve()
-      }
-    })()
-    try {
-      for (;;) {
-        if (ready.length === 0) {
-          if (ended) break
-          await wake.promise
-          wake = deferred()
-          continue
-        }
-        const batch = ready
-        ready = []
-        drained.resolve()
-        drained = deferred()
-        yield batch
-      }
-      if (failure !== undefined && !signal.aborted) throw unavailable(failure, 'reading the stream failed')
-    } finally {
-      signal.removeEventListener('abort', stop)
-      messages.stop()
-      drained.resolve()
-      // The client's iterator ends once stopped; never let a close wait on it for long.
-      await Promise.race([pump, sleep(PUMP_STOP_GRACE_MS)])
-    }
+    yield * inBatches(messages, m => this.#entry(m.seq, m.subject, m.data), READ_BATCH, signal, err => unavailable(err, 'reading the stream failed'))
   }
 }
