@@ -27,7 +27,8 @@ export const ERROR_CODES = {
   PATCH_FAILED: { status: 422, exit: 2, retryable: false, summary: 'The patch is invalid or cannot be applied to the current value.' },
   ROTATION_REFUSED: { status: 409, exit: 3, retryable: false, summary: 'A rotation\'s stage, acknowledgement, release or abort was refused: the rotation is closed, the host is not one it waits for, acknowledgements are missing or failed, a staged key moved, or a key is staged by another open rotation.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, retryable: false, summary: 'The request body has a content type this route does not take.' },
-  UNAUTHORIZED: { status: 401, exit: 1, retryable: false, summary: 'A TCP request without a valid bearer token.' },
+  UNAUTHORIZED: { status: 401, exit: 1, retryable: false, summary: 'A request without a valid bearer token (the TCP listener; the apps\' socket once the daemon has tokens).' },
+  FORBIDDEN: { status: 403, exit: 7, retryable: false, summary: 'Not allowed: the policy does not grant this host (or the request\'s token) the key or the act, or this host holds no key that opens the value.' },
   UNAVAILABLE: { status: 503, exit: 5, retryable: true, summary: 'The change log (NATS) or the daemon cannot be reached; reads from the replica still work.' },
   TIMEOUT: { status: 504, exit: 5, retryable: true, summary: 'The operation did not complete within its time bound.' },
   LOG_DIVERGED: { status: 503, exit: 5, retryable: false, summary: 'The change log is not the one this replica was built from (stream deleted, recreated or rolled back); writes are refused.' },
@@ -102,7 +103,7 @@ export class VersionConflictError extends CredregError {
 }
 
 // Which code a refused changeset answers with when its keys failed for several reasons: the one to act on first.
-const CHANGESET_CODE_ORDER: readonly ErrorCode[] = ['VERSION_CONFLICT', 'NOT_FOUND', 'PATCH_FAILED', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'INVALID_KEY', 'BAD_REQUEST']
+const CHANGESET_CODE_ORDER: readonly ErrorCode[] = ['FORBIDDEN', 'VERSION_CONFLICT', 'NOT_FOUND', 'PATCH_FAILED', 'INVALID_VALUE', 'VALUE_TOO_LARGE', 'INVALID_KEY', 'BAD_REQUEST']
 
 /**
  * A changeset refused before anything was written: `failures` lists every key
