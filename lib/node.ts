@@ -20,7 +20,8 @@ import type { Db } from './replica/store.js'
 import { DEFAULT_WATCH_QUEUE_BYTES } from './replica/change-queue.js'
 import { Watchers, type WatchLoad } from './replica/watchers.js'
 import { historyOf } from './replica/history.js'
-import { Sealer } from './seal.js'
+import { loadOrCreateHostKey } from './identity/signing-key.js'
+import { KeyRing } from './key-ring.js'
 import type {
   AbortOptions, AckOptions, Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregNode, GetOptions, Rotation, StageOptions, Entity, HistoryEntry, JsonObject, ListOptions, ListPage, NodeOptions,
   NodeStatus, PatchOperation, PutOptions, ReleaseOptions, ReseedResult, RotationEvent, RotationWatchOptions, Status, WatchOptions, WriteResult
@@ -37,6 +38,8 @@ export const DEFAULT_HISTORY_DEPTH = 10
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000
 export const DEFAULT_MAX_WATCHERS = 128
 export const DEFAULT_MAX_WATCH_REPLAYS = 8
+/** The host key's file in the data directory: the node's identity, made on first start. */
+export const HOST_KEY_FILE = 'host.key'
 const MAX_LIST_LIMIT = 1000
 // Writes that may land between reading the version an `ifExists` write builds on and the write itself.
 const IF_EXISTS_ATTEMPTS = 3
@@ -144,10 +147,11 @@ class Node implements CredregNode {
   async open (): Promise<void> {
     const o = this.#options
     this.#status = 'opening'
-    const dataKey = o.dataKey instanceof Uint8Array ? o.dataKey : await readKeyFile(o.dataKey.file)
-    const sealer = new Sealer(dataKey)
+    const dataKey = await keyOf(o.dataKey)
+    const keys = new KeyRing(dataKey, await Promise.all((o.scopeKeys ?? []).map(keyOf)))
     const authenticator = new Authenticator(dataKey)
     await mkdir(o.dataDir, { recursive: true })
+    const hostKey = await loadOrCreateHostKey(join(o.dataDir, HOST_KEY_FILE))
     const db: Db = new Level<string, string>(join(o.dataDir, 'replica'))
     try {
       await db.open()
@@ -160,7 +164,7 @@ class Node implements CredregNode {
     }
     this.#db = db
     try {
-      const replica = new Replica({ db, namespace: this.namespace, sealer, authenticator, historyDepth: this.#depth, ...(o.logger !== undefined ? { logger: o.logger } : {}) })
+      const replica = new Replica({ db, namespace: this.namespace, keys, authenticator, hostKey, historyDepth: this.#depth, ...(o.logger !== undefined ? { logger: o.logger } : {}) })
       await replica.load()
       this.#nodeId = await this.#resolveNodeId(replica)
       const log = createLog({
@@ -182,7 +186,6 @@ class Node implements CredregNode {
       const path = {
         log,
         replica,
-        sealer,
         namespace: this.namespace,
         nodeId: this.#nodeId,
         maxValueBytes: this.#maxValueBytes,
@@ -430,6 +433,10 @@ class Node implements CredregNode {
   async [Symbol.asyncDispose] (): Promise<void> {
     await this.close()
   }
+}
+
+async function keyOf (key: Uint8Array | { file: string }): Promise<Uint8Array> {
+  return key instanceof Uint8Array ? key : await readKeyFile(key.file)
 }
 
 function conditions (options: ConditionalOptions): Pick<WriteIntent, 'ifVersion' | 'correlationId'> {

@@ -167,6 +167,13 @@ export interface NodeOptions {
   dataDir: string
   /** The 32-byte namespace data key, or a path to a file holding exactly those 32 bytes. */
   dataKey: Uint8Array | { file: string }
+  /**
+   * The keys of the read scopes this host may read, and rotated keys not yet
+   * retired (each 32 bytes, or a file of them): values are opened by the key
+   * their key id names. Under a policy, a value this host holds no key for
+   * reads as `FORBIDDEN`.
+   */
+  scopeKeys?: Array<Uint8Array | { file: string }>
   /** Connect to NATS JetStream; absent means standalone (embedded log). */
   nats?: NatsOptions
   /** Namespace: `[A-Za-z0-9_-]{1,64}`, default `default`. */

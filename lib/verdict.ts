@@ -2,18 +2,28 @@
  * The verdict: whether a record of the change log counts. Every replica
  * decides every record with this one function, from the record and the state
  * in force at its log position only (the latest applied version of each key
- * it writes, and whether the log holds authenticated records yet): no clock,
- * no local setting. So replicas that read the same log hold the same state,
- * and a writer learns what became of its own record from its own replica's
- * verdict. A single key's record, a changeset and a rotation's release obey
- * the same rule per key ({@link keyRule}); a changeset or a release counts
- * only if every one of its changes does.
+ * it writes, the policy in force, and whether the log holds authenticated
+ * records yet): no clock, no local setting. So replicas that read the same
+ * log hold the same state, and a writer learns what became of its own record
+ * from its own replica's verdict. A single key's record, a changeset and a
+ * rotation's release obey the same rule per key ({@link keyRule}); a
+ * changeset or a release counts only if every one of its changes does.
+ *
+ * Two modes, by the log alone. Open (no policy applied yet): records are
+ * authenticated by the namespace data key (values open bound to their
+ * record, tags), as every holder of it may write. Under a policy: records
+ * are authenticated by their writer's signature and authorized by the
+ * policy in force, and nothing a host's own keys decide (whether a value
+ * opens, what it holds) takes part, so hosts holding different read-scope
+ * keys still decide alike.
  * docs/verdict.md has the rules as a table.
  */
 import type { Authenticator } from './authenticator.js'
+import { RESERVED_PREFIX, within, type HostGrant, type PolicyInForce } from './identity/policy.js'
+import { verifyRecord, type RecordSignature } from './identity/signature.js'
 import { decodeEntry, type AnyRecord, type EntryRead } from './records/decode-entry.js'
 import type { LogEntry } from './log/abstract-log.js'
-import { deleteTagParts, LEGACY_SCHEMA_VERSION, sealContextOf, type DecodeFailure } from './records/record.js'
+import { deleteTagParts, LEGACY_SCHEMA_VERSION, maxSealedChars, sealContextOf, type DecodeFailure, type PolicyRecord } from './records/record.js'
 import type { SealContext, Sealed, Sealer } from './seal.js'
 import type { TagParts } from './authenticator.js'
 import { rotationTagParts, type RotationDecision, type RotationRecord, type StageRecord } from './records/rotation-record.js'
@@ -52,6 +62,12 @@ export type Refusal =
   | 'unexpected-ack'
   /** A release (not forced) before every host the rotation waits for acknowledged it ok. */
   | 'acks-missing'
+  /** Under a policy: a record without a signature. */
+  | 'unsigned'
+  /** Under a policy: signed by a key it does not grant, in another host's name, or beyond the signer's grant (a key it may not write, a rotation it may not decide, a policy not signed by the admin key). */
+  | 'unauthorized'
+  /** Under a policy: a value sealed under a key id its key's read scope does not list. */
+  | 'scope-key'
 
 /** What the verdict knows of a key: its latest applied version (tombstones too). */
 export interface KeyState {
@@ -82,10 +98,12 @@ export interface StateInForce {
   head: (key: string) => KeyState | undefined
   rotation: (id: string) => RotationState | undefined
   stagedIn: (key: string) => string | undefined
+  /** The policy in force: the latest version applied (`undefined`: open mode). */
+  policy: () => PolicyInForce | undefined
 }
 
-/** A state in which nothing is held: for a record judged on its own (its authenticity, its values). */
-export const NO_STATE: StateInForce = { head: () => undefined, rotation: () => undefined, stagedIn: () => undefined }
+/** A state in which nothing is held: for a record judged on its own (its authenticity, its values), in open mode. */
+export const NO_STATE: StateInForce = { head: () => undefined, rotation: () => undefined, stagedIn: () => undefined, policy: () => undefined }
 
 /** What the verdict is computed with besides the record: the same on every replica of a namespace. */
 export interface VerdictContext {
@@ -102,8 +120,11 @@ export interface VerdictContext {
  * is authenticated); an unauthenticated record is never handed on.
  */
 export type Verdict =
-  | { applied: true, record: AnyRecord }
-  | { applied: false, reason: Refusal, detail: string, record?: AnyRecord }
+  | { applied: true, record: AnyRecord, signer?: string }
+  | { applied: false, reason: Refusal, detail: string, record?: AnyRecord, signer?: string }
+
+/** Any record but a policy's. */
+type DecidedRecord = Exclude<AnyRecord, PolicyRecord>
 
 /** Why one change does not count: a refusal and what it was about. */
 interface Problem { reason: Refusal, detail: string }
@@ -116,6 +137,8 @@ interface Problem { reason: Refusal, detail: string }
 export function verdict (entry: LogEntry, state: StateInForce, ctx: VerdictContext, read: EntryRead = decodeEntry(entry, ctx.namespace)): Verdict {
   if (!read.ok) return { applied: false, reason: read.reason, detail: read.detail }
   const { record } = read
+  const policy = state.policy()
+  if ('policy' in record || policy !== undefined) return signedVerdict(entry.seq, record, read.verified, state, policy)
   if (record.v === TRANSACTION_SCHEMA_VERSION) {
     const unauthentic = tagProblem(record.auth, ctx, () => ctx.authenticator.verify('transaction', transactionTagParts(record), record.auth.tag))
     if (unauthentic !== undefined) return { applied: false, ...unauthentic }
@@ -140,6 +163,81 @@ export function verdict (entry: LogEntry, state: StateInForce, ctx: VerdictConte
   }
   const problem = keyRule(entry.seq, record, state.head(record.key))
   return problem === undefined ? { applied: true, record } : { applied: false, ...problem, record }
+}
+
+/**
+ * A record under a policy, or a policy record: authentic when its signature
+ * verifies (`verified`, when the caller checked it ahead), authorized when
+ * the policy in force grants its signer what it does, then decided by the
+ * same rules as in open mode, short of opening values. A policy record must
+ * be signed by the admin key in force; the first one, by the admin key it
+ * names itself (whoever holds the namespace may write anything in open mode,
+ * so the first policy trusts no one less than that).
+ */
+function signedVerdict (seq: number, record: AnyRecord, verified: boolean | undefined, state: StateInForce, policy: PolicyInForce | undefined): Verdict {
+  const sig = (record as { sig?: RecordSignature }).sig
+  if (sig === undefined) return { applied: false, reason: 'unsigned', detail: 'a record without a signature under a policy' }
+  if (!(verified ?? verifyRecord({ ...record, sig }))) return { applied: false, reason: 'unauthenticated', detail: `the signature by ${sig.pub} does not verify` }
+  const signer = sig.pub
+  const refused = (problem: Problem): Verdict => ({ applied: false, ...problem, record, signer })
+  if ('policy' in record) {
+    const admin = policy?.admin ?? record.policy.admin
+    if (signer !== admin) return refused({ reason: 'unauthorized', detail: `a policy signed by ${signer}, not by the admin key ${admin}` })
+    const problem = keyRule(seq, record, state.head(record.key))
+    return problem === undefined ? { applied: true, record, signer } : refused(problem)
+  }
+  const authority = policy as PolicyInForce
+  const host = authority.host(signer)
+  if (host === undefined) return refused({ reason: 'unauthorized', detail: `signed by ${signer}, a key policy version ${authority.version} does not grant` })
+  if (record.meta.nodeId !== host.name) return refused({ reason: 'unauthorized', detail: `signed by host ${host.name} in the name of ${record.meta.nodeId}` })
+  const problem = grantProblem(record, host, authority, state) ?? ruleProblem(seq, record, state)
+  return problem === undefined ? { applied: true, record, signer } : refused(problem)
+}
+
+// What the signer's grant does not cover: a key it may not write (or a key of the register's
+// own), a rotation it may not decide, a value sealed outside its key's read scope.
+function grantProblem (record: DecidedRecord, host: HostGrant, policy: PolicyInForce, state: StateInForce): Problem | undefined {
+  const writes = (key: string, sealed?: Sealed): Problem | undefined => {
+    if (key.startsWith(RESERVED_PREFIX) || !within(key, host.write)) return { reason: 'unauthorized', detail: `host ${host.name} may not write ${key}` }
+    if (sealed !== undefined && !policy.sealable(key, sealed.kid)) {
+      return { reason: 'scope-key', detail: `${key} sealed under key id ${sealed.kid}, which its read scope ${JSON.stringify(policy.scopeOf(key)?.prefix)} does not list` }
+    }
+    return undefined
+  }
+  const decides = (): Problem | undefined => (host.rotations ? undefined : { reason: 'unauthorized', detail: `host ${host.name} may not ${record.op} rotations` })
+  if (record.v !== TRANSACTION_SCHEMA_VERSION) return writes(record.key, record.op === 'delete' ? undefined : record.value)
+  switch (record.op) {
+    case 'ack':
+      return undefined
+    case 'abort':
+      return decides()
+    case 'release':
+      return decides() ?? firstOf((state.rotation(record.rotation)?.changes ?? []).map(c => () => writes(c.key)))
+    default:
+      return (record.op === 'stage' ? decides() : undefined) ?? firstOf(record.changes.map(c => () => writes(c.key, c.op === 'delete' ? undefined : c.value)))
+  }
+}
+
+// The rules of open mode but for the values' contents, which not every host can open under a
+// policy: only their size, from the sealed bytes.
+function ruleProblem (seq: number, record: DecidedRecord, state: StateInForce): Problem | undefined {
+  if (record.v !== TRANSACTION_SCHEMA_VERSION) {
+    return (record.op === 'delete' ? undefined : sizeProblem(record.key, record.value)) ?? keyRule(seq, record, state.head(record.key))
+  }
+  if (record.op !== 'changeset' && record.op !== 'stage') return decisionProblem(seq, record, state)
+  return firstOf(record.changes.map(c => () => (c.op === 'delete' ? undefined : sizeProblem(c.key, c.value)))) ?? changesProblemIn(seq, record, state)
+}
+
+function sizeProblem (key: string, sealed: Sealed): Problem | undefined {
+  return sealed.ct.length > maxSealedChars(MAX_VALUE_BYTES_CEILING) ? { reason: 'too-large', detail: `${key}: a sealed value of ${sealed.ct.length} base64 characters` } : undefined
+}
+
+function firstOf (checks: Array<() => Problem | undefined>): Problem | undefined {
+  for (const check of checks) {
+    const problem = check()
+    if (problem !== undefined) return problem
+  }
+  return undefined
 }
 
 /**
@@ -171,9 +269,10 @@ function transactionTagParts (record: ChangesetRecord | RotationRecord): TagPart
 
 // All or nothing: every value sound, every change within the rule of its key; a stage
 // also opens a rotation of its own and stages no key that another open rotation stages.
-function changesProblemIn (seq: number, record: ChangesetRecord | StageRecord, state: StateInForce, ctx: VerdictContext): Problem | undefined {
+function changesProblemIn (seq: number, record: ChangesetRecord | StageRecord, state: StateInForce, ctx?: VerdictContext): Problem | undefined {
   for (const change of record.changes) {
-    if (change.op === 'delete') continue
+    // Values are opened in open mode only (`ctx`): under a policy, the signature authenticates them.
+    if (change.op === 'delete' || ctx === undefined) continue
     const value = valueProblem(change.value, changeSealContext(record.ns, record.id, record.meta, change), ctx, false)
     if (value !== undefined) return { reason: value.reason, detail: `${change.key}: ${value.detail}` }
   }

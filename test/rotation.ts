@@ -8,14 +8,13 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { connect } from '@nats-io/transport-node'
 import { v7 as uuidv7 } from 'uuid'
-import { Authenticator } from '../lib/authenticator.js'
 import { encodeRecord } from '../lib/records/record.js'
 import { buildDecision } from '../lib/records/rotation-record.js'
-import { Sealer } from '../lib/seal.js'
 import type { ChangeEvent, CredregNode } from '../lib/types.js'
 import { eventually } from './fixtures/eventually.js'
 import { startNatsServer } from './fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, tempDir, testNode } from './fixtures/nodes.js'
+import { recordKeys } from './fixtures/record-keys.js'
 
 const server = await startNatsServer()
 t.teardown(async () => await server.stop())
@@ -168,11 +167,11 @@ t.test('acks forged by a NATS user without the data key count for nothing', asyn
   const wrongKey = randomBytes(32)
   const id = uuidv7()
   const forged = buildDecision(namespace, id, { updatedAt: new Date().toISOString(), nodeId: 'b', correlationId: uuidv7() }, { op: 'ack', rotation: staged.id, ok: true },
-    { sealer: new Sealer(wrongKey), authenticator: new Authenticator(wrongKey) })
+    recordKeys(wrongKey))
   nc.publish(`credreg.${namespace}.tx.${id}`, encodeRecord(forged))
   const id2 = uuidv7()
   const release = buildDecision(namespace, id2, { updatedAt: new Date().toISOString(), nodeId: 'a', correlationId: uuidv7() }, { op: 'release', rotation: staged.id, forced: true },
-    { sealer: new Sealer(wrongKey), authenticator: new Authenticator(wrongKey) })
+    recordKeys(wrongKey))
   nc.publish(`credreg.${namespace}.tx.${id2}`, encodeRecord(release))
   await nc.flush()
   await eventually(async () => ((await a.nodeStatus()).rejected.unauthenticated ?? 0) >= 2, 'both forged records to be refused')

@@ -14,6 +14,7 @@ import type { WriteOp } from '../lib/types.js'
 import { MAX_VALUE_BYTES_CEILING } from '../lib/value.js'
 import { buildChangeset, type PlainChange } from '../lib/records/transaction-record.js'
 import { NO_STATE, verdict, type KeyState, type StateInForce, type VerdictContext } from '../lib/verdict.js'
+import { recordKeys } from './fixtures/record-keys.js'
 
 const dataKey = randomBytes(32)
 const ctx: VerdictContext = { namespace: 'ns', authenticator: new Authenticator(dataKey), sealer: new Sealer(dataKey), legacy: false }
@@ -27,7 +28,7 @@ function unsigned (key: string, version: number, op: WriteOp = 'put', plaintext:
 }
 /** The record as a holder of `key` writes it (then claiming `version`). */
 function signed (spec: Spec, key: Uint8Array = dataKey): LogRecord {
-  const built = buildRecord({ ns: spec.ns, key: spec.key, version: spec.sealedAs, meta: spec.meta }, spec.op, spec.plaintext, { sealer: new Sealer(key), authenticator: new Authenticator(key) })
+  const built = buildRecord({ ns: spec.ns, key: spec.key, version: spec.sealedAs, meta: spec.meta }, spec.op, spec.plaintext, recordKeys(key))
   return { ...built, version: spec.version }
 }
 const at = (seq: number, data: object | string | Uint8Array, key = 'db/pass'): LogEntry =>
@@ -133,7 +134,7 @@ t.test('no change to any byte of a valid record is ever applied', async t => {
 // Changesets: the same rule per key, all or nothing.
 const csId = '01890000-0000-7000-8000-000000000001'
 function changeset (changes: PlainChange[], key: Uint8Array = dataKey, id = csId): ReturnType<typeof buildChangeset> {
-  return buildChangeset('ns', id, meta, changes, { sealer: new Sealer(key), authenticator: new Authenticator(key) })
+  return buildChangeset('ns', id, meta, changes, recordKeys(key))
 }
 const put = (key: string, version: number, plaintext = '{"p":"s3cret"}'): PlainChange => ({ key, version, op: 'put', plaintext: Buffer.from(plaintext) })
 const txAt = (seq: number, data: object | Uint8Array, id = csId): LogEntry =>

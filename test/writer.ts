@@ -7,21 +7,18 @@ import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { Level } from 'level'
 import { v7 as uuidv7 } from 'uuid'
-import { Authenticator } from '../lib/authenticator.js'
 import { CredregError } from '../lib/errors.js'
 import { buildRecord, encodeRecord } from '../lib/records/record.js'
 import { Replica } from '../lib/replica/replica.js'
 import type { WriteRefusal } from '../lib/replica/follower.js'
 import type { Db } from '../lib/replica/store.js'
-import { Sealer } from '../lib/seal.js'
 import type { JsonObject } from '../lib/types.js'
 import { Writer, type WriteIntent } from '../lib/write/writer.js'
 import { ScriptedLog } from './fixtures/scripted-log.js'
 import { tempDir } from './fixtures/nodes.js'
+import { recordKeys, replicaKeys } from './fixtures/record-keys.js'
 
 const dataKey = randomBytes(32)
-const sealer = new Sealer(dataKey)
-const authenticator = new Authenticator(dataKey)
 
 interface Bench { log: ScriptedLog, replica: Replica, writer: Writer, refusal: { now: WriteRefusal | undefined } }
 
@@ -29,19 +26,19 @@ async function bench (t: Test, timeoutMs = 3000): Promise<Bench> {
   const db: Db = new Level<string, string>(await tempDir(t))
   await db.open()
   t.teardown(async () => await db.close())
-  const replica = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 10 })
+  const replica = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 10 })
   await replica.load()
   const log = new ScriptedLog()
   await log.open()
   const refusal: { now: WriteRefusal | undefined } = { now: undefined }
-  const writer = new Writer({ log, replica, sealer, namespace: 'default', nodeId: 'writer', maxValueBytes: 65536, timeoutMs, refusal: () => refusal.now })
+  const writer = new Writer({ log, replica, namespace: 'default', nodeId: 'writer', maxValueBytes: 65536, timeoutMs, refusal: () => refusal.now })
   return { log, replica, writer, refusal }
 }
 
 /** A record of another writer (or a forger, with `key` another data key). */
 function other (key: string, version: number, value: JsonObject, signingKey: Uint8Array = dataKey): Uint8Array {
   const head = { ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'other', correlationId: uuidv7() } }
-  return encodeRecord(buildRecord(head, 'put', Buffer.from(JSON.stringify(value)), { sealer: new Sealer(signingKey), authenticator: new Authenticator(signingKey) }))
+  return encodeRecord(buildRecord(head, 'put', Buffer.from(JSON.stringify(value)), recordKeys(signingKey)))
 }
 
 const put = (value: JsonObject, extra: Partial<WriteIntent> = {}): WriteIntent => ({ op: 'put', apply: () => value, ...extra })

@@ -44,7 +44,7 @@ export async function bulkLoad ({ nc, namespace, keyFile, changes, keys, label }
     const k = key(n)
     const version = Math.floor(i / keys) + 1
     const head = { ns: namespace, key: k, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'bench-loader', correlationId: uuidv7() } }
-    const data = encodeRecord(buildRecord(head, 'put', valueBytes(n, version), { sealer, authenticator }))
+    const data = encodeRecord(buildRecord(head, 'put', valueBytes(n, version), { sealerFor: () => sealer, authenticator }))
     const ack = await js.publish(prefix + keyToSubjectTokens(k), data)
     lastSeq = Math.max(lastSeq, ack.seq)
   }, counter(label, changes))

@@ -14,7 +14,8 @@ export type AnyRecord = ReadRecord | ChangesetRecord | RotationRecord
 
 /** The outcome of reading an entry. */
 export type EntryRead =
-  | { ok: true, record: AnyRecord }
+  /** `verified`: whether its signature verifies, when checked ahead of the verdict (a replica does so in parallel for a run). */
+  | { ok: true, record: AnyRecord, verified?: boolean }
   | { ok: false, reason: DecodeFailure, detail: string }
 
 /** Parses and validates the record at `entry`, for a replica of `namespace`. */

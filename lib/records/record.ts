@@ -15,6 +15,9 @@
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { Authenticator, TagParts } from '../authenticator.js'
+import { POLICY_KEY, PolicySchema, policyProblem } from '../identity/policy.js'
+import { PUBLIC_KEY_PATTERN, SIGNATURE_PATTERN, type SigningKey } from '../identity/signing-key.js'
+import { signRecord } from '../identity/signature.js'
 import type { SealContext, Sealer } from '../seal.js'
 import type { WriteOp } from '../types.js'
 import { MAX_VALUE_BYTES_CEILING } from '../value.js'
@@ -27,9 +30,14 @@ export const LEGACY_SCHEMA_VERSION = 1
 // Every field of a record but the ciphertext: bounded by the schema below.
 const RECORD_OVERHEAD_BYTES = 2048
 
+/** The length in base64 of a sealed value of `maxValueBytes` (its ciphertext and GCM tag). */
+export function maxSealedChars (maxValueBytes: number): number {
+  return Math.ceil((maxValueBytes + 16) / 3) * 4
+}
+
 /** The largest encoded record holding a value of `maxValueBytes`: its ciphertext in base64 plus every other field. */
 export function maxRecordBytes (maxValueBytes: number): number {
-  return Math.ceil((maxValueBytes + 16) / 3) * 4 + RECORD_OVERHEAD_BYTES
+  return maxSealedChars(maxValueBytes) + RECORD_OVERHEAD_BYTES
 }
 
 /** The largest encoded record a node reads. */
@@ -56,6 +64,16 @@ export const AuthSchema = Type.Object({
   tag: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })
 }, { additionalProperties: false })
 
+/**
+ * A record's Ed25519 signature by its writer (lib/identity/signature.ts),
+ * over every other field: required once a policy is in force, where it is
+ * what authenticates the record and names who wrote it.
+ */
+export const SignatureSchema = Type.Object({
+  pub: Type.String({ pattern: PUBLIC_KEY_PATTERN }),
+  sig: Type.String({ pattern: SIGNATURE_PATTERN })
+}, { additionalProperties: false })
+
 function fieldsOf<V extends number> (v: V) {
   return {
     v: Type.Literal(v),
@@ -66,14 +84,21 @@ function fieldsOf<V extends number> (v: V) {
     meta: RecordMetaSchema
   }
 }
-const Common = fieldsOf(RECORD_SCHEMA_VERSION)
+const Common = { ...fieldsOf(RECORD_SCHEMA_VERSION), sig: Type.Optional(SignatureSchema) }
 const LegacyCommon = fieldsOf(LEGACY_SCHEMA_VERSION)
 const ValueOp = Type.Union([Type.Literal('put'), Type.Literal('patch')])
+
+/**
+ * A version of the policy (key `_credreg/policy`): the document in plain
+ * text, signed by the admin key (lib/identity/policy.ts).
+ */
+export const PolicyRecordSchema = Type.Object({ ...Common, op: Type.Literal('put'), policy: PolicySchema, sig: SignatureSchema }, { additionalProperties: false })
 
 /** A record as published to the log (schema version 2). */
 export const LogRecordSchema = Type.Union([
   Type.Object({ ...Common, op: ValueOp, value: SealedSchema }, { additionalProperties: false }),
-  Type.Object({ ...Common, op: Type.Literal('delete'), auth: AuthSchema }, { additionalProperties: false })
+  Type.Object({ ...Common, op: Type.Literal('delete'), auth: AuthSchema }, { additionalProperties: false }),
+  PolicyRecordSchema
 ])
 
 const LegacyRecordSchema = Type.Union([
@@ -82,6 +107,10 @@ const LegacyRecordSchema = Type.Union([
 ])
 
 export type LogRecord = Static<typeof LogRecordSchema>
+/** A version of the policy. */
+export type PolicyRecord = Static<typeof PolicyRecordSchema>
+/** A record of a key's value (schema 2): a put, patch or delete of any key but the policy's. */
+export type ValueRecord = Exclude<LogRecord, PolicyRecord>
 export type RecordMeta = Static<typeof RecordMetaSchema>
 /** A record of schema version 1: values bound to namespace, key and version only, deletes unauthenticated. */
 export type LegacyRecord = Static<typeof LegacyRecordSchema>
@@ -91,8 +120,21 @@ export type ReadRecord = LogRecord | LegacyRecord
 /** What every record carries besides its op and value. */
 export interface RecordHead { ns: string, key: string, version: number, meta: RecordMeta }
 
-/** What records are sealed and tagged with: the namespace data key. */
-export interface RecordKeys { sealer: Sealer, authenticator: Authenticator }
+/**
+ * What records are sealed, tagged and signed with: the sealer of each key's
+ * read scope, the namespace's authenticator and, once a policy is in force,
+ * the host key (absent: the record is not signed).
+ */
+export interface RecordKeys {
+  sealerFor: (key: string) => Sealer
+  authenticator: Authenticator
+  signer?: SigningKey | undefined
+}
+
+/** `record` signed by `keys.signer`, or as it is when there is none. */
+export function signed<R extends object> (record: R, keys: RecordKeys): R {
+  return keys.signer === undefined ? record : signRecord(record, keys.signer)
+}
 
 const checkRecord = Compile(LogRecordSchema)
 const checkLegacy = Compile(LegacyRecordSchema)
@@ -115,11 +157,16 @@ export function deleteTagParts (r: RecordHead): TagParts {
  * Builds a record of schema 2, as a writer publishes it: a put or patch
  * seals `plaintext` bound to every other field; a delete is tagged.
  */
-export function buildRecord (head: RecordHead, op: WriteOp, plaintext: Uint8Array | undefined, keys: RecordKeys): LogRecord {
+export function buildRecord (head: RecordHead, op: WriteOp, plaintext: Uint8Array | undefined, keys: RecordKeys): ValueRecord {
   const common = { v: RECORD_SCHEMA_VERSION, ns: head.ns, key: head.key, version: head.version, meta: head.meta } as const
-  if (op === 'delete') return { ...common, op, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('record', deleteTagParts(head)) } }
+  if (op === 'delete') return signed({ ...common, op, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('record', deleteTagParts(head)) } }, keys)
   if (plaintext === undefined) throw new TypeError(`a ${op} record needs a value`)
-  return { ...common, op, value: keys.sealer.seal(plaintext, sealContextOf({ ...head, op })) }
+  return signed({ ...common, op, value: keys.sealerFor(head.key).seal(plaintext, sealContextOf({ ...head, op })) }, keys)
+}
+
+/** Builds a version of the policy, signed by the admin key. */
+export function buildPolicyRecord (head: RecordHead, policy: PolicyRecord['policy'], admin: SigningKey): PolicyRecord {
+  return signRecord({ v: RECORD_SCHEMA_VERSION, ns: head.ns, key: head.key, version: head.version, meta: head.meta, op: 'put', policy } as const, admin)
 }
 
 /** Serializes a record for the log. */
@@ -167,6 +214,13 @@ export function checkKeyRecord (parsed: unknown, key: string | undefined, namesp
     return { ok: false, reason: 'schema', detail: first === undefined ? 'invalid record' : `${first.instancePath || '/'} ${first.message}` }
   }
   const record = parsed as ReadRecord
+  if ((record.key === POLICY_KEY) !== ('policy' in record)) {
+    return { ok: false, reason: 'schema', detail: record.key === POLICY_KEY ? `${POLICY_KEY} holds policy records only` : 'a policy record on another key than the policy\'s' }
+  }
+  if ('policy' in record) {
+    const problem = policyProblem(record.policy)
+    if (problem !== undefined) return { ok: false, reason: 'schema', detail: `policy: ${problem}` }
+  }
   if (key === undefined || record.key !== key) {
     return { ok: false, reason: 'wrong-key', detail: `record for ${JSON.stringify(record.key)} on the subject of ${JSON.stringify(key)}` }
   }

@@ -15,7 +15,7 @@
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { TagParts } from '../authenticator.js'
-import { AuthSchema, RecordMetaSchema, type RecordKeys, type RecordMeta } from './record.js'
+import { AuthSchema, RecordMetaSchema, SignatureSchema, signed, type RecordKeys, type RecordMeta } from './record.js'
 import { ChangesSchema, changesProblem, TRANSACTION_SCHEMA_VERSION, sealChanges, type PlainChange } from './transaction-record.js'
 
 /** The most hosts a rotation waits for. */
@@ -25,7 +25,7 @@ export const MAX_ACK_MESSAGE = 4096
 
 const Id = Type.String({ format: 'uuid' })
 const NodeId = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' })
-const common = { v: Type.Literal(TRANSACTION_SCHEMA_VERSION), ns: Type.String({ minLength: 1, maxLength: 64 }), id: Id, meta: RecordMetaSchema, auth: AuthSchema }
+const common = { v: Type.Literal(TRANSACTION_SCHEMA_VERSION), ns: Type.String({ minLength: 1, maxLength: 64 }), id: Id, meta: RecordMetaSchema, auth: AuthSchema, sig: Type.Optional(SignatureSchema) }
 
 export const StageRecordSchema = Type.Object({
   ...common,
@@ -92,7 +92,7 @@ export function rotationTagParts (r: Omit<RotationRecord, 'auth'> & { op: Rotati
 }
 
 function tagged<R extends Omit<RotationRecord, 'auth'>> (record: R, keys: RecordKeys): R & { auth: { kid: string, tag: string } } {
-  return { ...record, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('transaction', rotationTagParts(record)) } }
+  return signed({ ...record, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('transaction', rotationTagParts(record)) } }, keys)
 }
 
 /** Builds a stage record: the rotation `id`, its changes sealed to it, the hosts to wait for. */

@@ -15,7 +15,7 @@ import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { TagParts } from '../authenticator.js'
 import { keyProblem } from '../key.js'
-import { AuthSchema, RecordMetaSchema, SealedSchema, sealContextOf, type RecordKeys, type RecordMeta } from './record.js'
+import { AuthSchema, RecordMetaSchema, SealedSchema, SignatureSchema, sealContextOf, signed, type RecordKeys, type RecordMeta } from './record.js'
 import type { SealContext } from '../seal.js'
 import type { WriteOp } from '../types.js'
 
@@ -49,7 +49,8 @@ export const ChangesetRecordSchema = Type.Object({
   id: Id,
   meta: RecordMetaSchema,
   changes: ChangesSchema,
-  auth: AuthSchema
+  auth: AuthSchema,
+  sig: Type.Optional(SignatureSchema)
 }, { additionalProperties: false })
 
 export type ChangesetRecord = Static<typeof ChangesetRecordSchema>
@@ -88,14 +89,14 @@ export function sealChanges (ns: string, id: string, meta: RecordMeta, changes: 
   return changes.map((c): RecordedChange => {
     if (c.op === 'delete') return { key: c.key, version: c.version, op: 'delete' }
     if (c.plaintext === undefined) throw new TypeError(`a ${c.op} change needs a value`)
-    return { key: c.key, version: c.version, op: c.op, value: keys.sealer.seal(c.plaintext, changeSealContext(ns, id, meta, c)) }
+    return { key: c.key, version: c.version, op: c.op, value: keys.sealerFor(c.key).seal(c.plaintext, changeSealContext(ns, id, meta, c)) }
   })
 }
 
 /** Builds a changeset record: each value sealed to its place in it, the whole tagged. */
 export function buildChangeset (ns: string, id: string, meta: RecordMeta, changes: PlainChange[], keys: RecordKeys): ChangesetRecord {
   const record = { v: TRANSACTION_SCHEMA_VERSION, ns, op: 'changeset', id, meta, changes: sealChanges(ns, id, meta, changes, keys) } as const
-  return { ...record, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('transaction', changesetTagParts(record)) } }
+  return signed({ ...record, auth: { kid: keys.authenticator.kid, tag: keys.authenticator.tag('transaction', changesetTagParts(record)) } }, keys)
 }
 
 /** Why a list of changes breaks what its schema cannot say (valid keys, each once), or `undefined`. */

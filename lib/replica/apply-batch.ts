@@ -86,11 +86,13 @@ export class ApplyBatch {
   }
 }
 
-/** A key's record as the replica keeps it, applied at `seq`. */
-export function storedVersionOf (seq: number, record: ReadRecord): StoredVersion {
+/** A key's record as the replica keeps it, applied at `seq`; `signer`: its verified signer, under a policy. */
+export function storedVersionOf (seq: number, record: ReadRecord, signer?: string): StoredVersion {
   const { version, op, meta } = record
-  if (record.op === 'delete') return { seq, version, op, meta }
-  return { seq, version, op, meta, value: record.value, ...(record.v === RECORD_SCHEMA_VERSION ? { schema: RECORD_SCHEMA_VERSION } : {}) }
+  const by = signer === undefined ? {} : { signer }
+  if (record.op === 'delete') return { seq, version, op, meta, ...by }
+  if ('policy' in record) return { seq, version, op, meta, policy: record.policy, ...by }
+  return { seq, version, op, meta, value: record.value, ...(record.v === RECORD_SCHEMA_VERSION ? { schema: RECORD_SCHEMA_VERSION } : {}), ...by }
 }
 
 /**
@@ -99,14 +101,15 @@ export function storedVersionOf (seq: number, record: ReadRecord): StoredVersion
  * and the release's meta (who made them current, when), their values sealed
  * bound to the stage's meta (`sealedIn`).
  */
-export function storedVersionsOfChangeset (seq: number, { id, meta, changes }: Pick<ChangesetRecord, 'id' | 'meta' | 'changes'>, sealedIn?: RecordMeta): Array<{ key: string, stored: StoredVersion }> {
+export function storedVersionsOfChangeset (seq: number, { id, meta, changes }: Pick<ChangesetRecord, 'id' | 'meta' | 'changes'>, sealedIn?: RecordMeta, signer?: string): Array<{ key: string, stored: StoredVersion }> {
   const size = changes.length
+  const by = signer === undefined ? {} : { signer }
   return changes.map((change, index) => {
     const { key, version, op } = change
     const changeset = { id, index, size }
     const stored: StoredVersion = change.op === 'delete'
-      ? { seq, version, op, meta, changeset }
-      : { seq, version, op, meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset, ...(sealedIn !== undefined ? { sealedIn } : {}) }
+      ? { seq, version, op, meta, changeset, ...by }
+      : { seq, version, op, meta, value: change.value, schema: RECORD_SCHEMA_VERSION, changeset, ...(sealedIn !== undefined ? { sealedIn } : {}), ...by }
     return { key, stored }
   })
 }

@@ -1,11 +1,12 @@
 /**
  * The state in force while the replica applies one run of records: the
- * current entity of every key the run writes, every rotation it names, and
- * which open rotation stages each key it stages. Loaded once per run (the
+ * current entity of every key the run writes, every rotation it names,
+ * which open rotation stages each key it stages, and the policy in force. Loaded once per run (the
  * keys of a changeset or a release are known only from the records, hence
  * decoding first), then moved on by each record the verdict applies, so
  * every verdict sees the state left by the records before it.
  */
+import { PolicyInForce } from '../identity/policy.js'
 import type { AnyRecord, EntryRead } from '../records/decode-entry.js'
 import type { RotationEvent } from '../shapes/rotation.js'
 import type { KeyState, StateInForce } from '../verdict.js'
@@ -20,15 +21,20 @@ export class BatchState implements StateInForce {
   readonly #heads: Map<string, StoredEntity | undefined>
   readonly #rotations: Map<string, StoredRotation | undefined>
   readonly #staged: Map<string, string | undefined>
+  #policy: PolicyInForce | undefined
 
-  private constructor (heads: Map<string, StoredEntity | undefined>, rotations: Map<string, StoredRotation | undefined>, staged: Map<string, string | undefined>) {
+  private constructor (heads: Map<string, StoredEntity | undefined>, rotations: Map<string, StoredRotation | undefined>, staged: Map<string, string | undefined>, policy: PolicyInForce | undefined) {
     this.#heads = heads
     this.#rotations = rotations
     this.#staged = staged
+    this.#policy = policy
   }
 
-  /** Loads what the decoded records of a run need (`sync`: the store reads synchronously). */
-  static async load (store: Store, reads: Array<EntryRead | undefined>, sync: boolean): Promise<BatchState> {
+  /**
+   * Loads what the decoded records of a run need (`sync`: the store reads
+   * synchronously), starting from `policy`, the policy in force before the run.
+   */
+  static async load (store: Store, reads: Array<EntryRead | undefined>, sync: boolean, policy: PolicyInForce | undefined): Promise<BatchState> {
     const records = reads.flatMap(r => (r?.ok === true ? [r.record] : []))
     const rotationIds = unique(records.flatMap(r => (r.op === 'stage' ? [r.id] : 'rotation' in r ? [r.rotation] : [])))
     const rotations = await read<StoredRotation>(store.rotations, rotationIds, sync)
@@ -40,7 +46,11 @@ export class BatchState implements StateInForce {
     }))
     const stagedKeys = unique(records.flatMap(r => (r.op === 'stage' ? r.changes.map(c => c.key) : [])))
     const [heads, staged] = await Promise.all([read<StoredEntity>(store.entities, keys, sync), read<string>(store.staged, stagedKeys, sync)])
-    return new BatchState(heads, rotations, staged)
+    return new BatchState(heads, rotations, staged, policy)
+  }
+
+  policy (): PolicyInForce | undefined {
+    return this.#policy
   }
 
   head (key: string): KeyState | undefined {
@@ -70,12 +80,13 @@ export class BatchState implements StateInForce {
   /**
    * Adds what an applied record changes to `batch` and moves the state on:
    * versions of keys (a key's record, a changeset, a release), rotations.
-   * Returns the rotation event a rotation record makes.
+   * Returns the rotation event a rotation record makes. `signer`: the
+   * record's verified signer, under a policy.
    */
-  apply (seq: number, record: AnyRecord, batch: ApplyBatch): RotationEvent | undefined {
+  apply (seq: number, record: AnyRecord, batch: ApplyBatch, signer?: string): RotationEvent | undefined {
     switch (record.op) {
       case 'changeset':
-        this.#write(batch, storedVersionsOfChangeset(seq, record))
+        this.#write(batch, storedVersionsOfChangeset(seq, record, undefined, signer))
         return undefined
       case 'stage': {
         const rotation: StoredRotation = {
@@ -101,7 +112,7 @@ export class BatchState implements StateInForce {
       case 'release': {
         const rotation = this.#rotations.get(record.rotation) as StoredRotation
         // The staged values, sealed bound to the rotation and its stage, become current at the release's sequence.
-        this.#write(batch, storedVersionsOfChangeset(seq, { id: rotation.id, meta: record.meta, changes: rotation.changes }, rotation.meta))
+        this.#write(batch, storedVersionsOfChangeset(seq, { id: rotation.id, meta: record.meta, changes: rotation.changes }, rotation.meta, signer))
         this.#close(batch, rotation, { op: 'release', seq, meta: record.meta, forced: record.forced })
         return { event: 'released', rotation: record.rotation, seq, nodeId: record.meta.nodeId, forced: record.forced }
       }
@@ -111,7 +122,9 @@ export class BatchState implements StateInForce {
         return { event: 'aborted', rotation: record.rotation, seq, nodeId: record.meta.nodeId, ...(record.reason !== undefined ? { message: record.reason } : {}) }
       }
       default:
-        this.#write(batch, [{ key: record.key, stored: storedVersionOf(seq, record) }])
+        // A version of the policy is in force from the next record on.
+        if ('policy' in record) this.#policy = new PolicyInForce(record.version, record.policy)
+        this.#write(batch, [{ key: record.key, stored: storedVersionOf(seq, record, signer) }])
         return undefined
     }
   }

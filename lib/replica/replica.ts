@@ -6,15 +6,19 @@
 import { EventEmitter } from 'node:events'
 import type { Authenticator } from '../authenticator.js'
 import { CredregError } from '../errors.js'
-import { buildRecord, LEGACY_SCHEMA_VERSION, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord } from '../records/record.js'
-import type { SealContext, Sealer } from '../seal.js'
+import { POLICY_KEY, PolicyInForce, RESERVED_PREFIX, within } from '../identity/policy.js'
+import { verifyRecordAsync, type RecordSignature } from '../identity/signature.js'
+import type { SigningKey } from '../identity/signing-key.js'
+import type { KeyRing } from '../key-ring.js'
+import { buildRecord, LEGACY_SCHEMA_VERSION, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord, type RecordKeys } from '../records/record.js'
+import type { SealContext } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import { isJsonObject } from '../value.js'
 import type { LogEntry } from '../log/abstract-log.js'
 import { decodeEntry, type EntryRead } from '../records/decode-entry.js'
 import type { RotationEvent } from '../shapes/rotation.js'
 import { changeSealContext } from '../records/transaction-record.js'
-import { verdict, type Refusal, type StateInForce, type Verdict, type VerdictContext } from '../verdict.js'
+import { NO_STATE, verdict, type Refusal, type StateInForce, type Verdict, type VerdictContext } from '../verdict.js'
 import { ApplyBatch, storedVersionOf, type AppliedChange } from './apply-batch.js'
 import { BatchState } from './batch-state.js'
 import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
@@ -24,8 +28,11 @@ export type { AppliedChange } from './apply-batch.js'
 export interface ReplicaOptions {
   db: Db
   namespace: string
-  sealer: Sealer
+  /** The data keys this host holds: the namespace's and those of the read scopes it reads. */
+  keys: KeyRing
   authenticator: Authenticator
+  /** The host key: signs what this host writes once a policy is in force. */
+  hostKey: SigningKey
   historyDepth: number
   /** Entities a list page reads at most (tombstones included) before it answers with what it has and a cursor. */
   listScanLimit?: number
@@ -38,13 +45,17 @@ interface Waiter { seq: number, resolve: () => void }
 // records than this in between sends it to the log instead.
 const OUTCOMES_KEPT = 16_384
 const LIST_SCAN_LIMIT = 10_000
+// A run this small (a live write) is verified inline by the verdict: a trip through the thread pool costs more.
+const VERIFY_AHEAD_MIN = 4
 
 export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotations: [RotationEvent[]] }> {
   readonly store: Store
   readonly namespace: string
   /** Tags the records this replica's node writes or contributes. */
   readonly authenticator: Authenticator
-  readonly #sealer: Sealer
+  readonly #keys: KeyRing
+  readonly #hostKey: SigningKey
+  #policy: PolicyInForce | undefined
   readonly #scanLimit: number
   readonly #depth: number
   readonly #logger: Logger | undefined
@@ -66,15 +77,16 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   // the round trip through libuv's thread pool that an async get costs, so reads go direct.
   readonly #sync: boolean
 
-  constructor ({ db, namespace, sealer, authenticator, historyDepth, listScanLimit, logger }: ReplicaOptions) {
+  constructor ({ db, namespace, keys, authenticator, hostKey, historyDepth, listScanLimit, logger }: ReplicaOptions) {
     super()
     this.setMaxListeners(0)
     this.store = openStore(db)
     this.#sync = 'getSync' in db.supports && db.supports.getSync === true
     this.namespace = namespace
-    this.#sealer = sealer
+    this.#keys = keys
+    this.#hostKey = hostKey
     this.authenticator = authenticator
-    this.#verdict = { namespace, authenticator, sealer, legacy: true }
+    this.#verdict = { namespace, authenticator, sealer: keys.primary, legacy: true }
     this.#scanLimit = listScanLimit ?? LIST_SCAN_LIMIT
     this.#depth = historyDepth
     this.#logger = logger
@@ -92,6 +104,12 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   get rebaseUntil (): number { return this.#rebaseUntil }
   /** A watcher resuming below this sequence may have lost changes to retention. */
   get resyncHorizon (): number { return this.#resyncHorizon }
+  /** The policy in force after the applied sequence (`undefined`: open mode). */
+  get policy (): PolicyInForce | undefined { return this.#policy }
+  /** This host's public key: what its records are signed under. */
+  get publicKey (): string { return this.#hostKey.publicKey }
+  /** The ids of the data keys this host holds. */
+  get keyIds (): string[] { return this.#keys.kids }
 
   async load (): Promise<void> {
     const [applied, identity, live, horizon, lineage, rebaseUntil, rebaseFrom, authenticatedFrom] = await this.store.meta.getMany([
@@ -105,6 +123,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     this.#liveCount = Number(live ?? 0)
     this.#resyncHorizon = Number(horizon ?? 0)
     this.#verdict.legacy = authenticatedFrom === undefined
+    const policy = await this.store.entities.get(POLICY_KEY)
+    this.#policy = policy?.policy === undefined ? undefined : new PolicyInForce(policy.version, policy.policy)
   }
 
   async setIdentity (identity: string, lineage: string[] = []): Promise<void> {
@@ -146,7 +166,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     if (last === undefined) return
     // Decoded first: a changeset or a release names its keys only inside the records.
     const reads = fresh.map(e => (e.control === true ? undefined : decodeEntry(e, this.namespace)))
-    const state = await BatchState.load(this.store, reads, this.#sync)
+    const [state] = await Promise.all([BatchState.load(this.store, reads, this.#sync, this.#policy), this.#verifyAhead(reads)])
     const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
     const rotationEvents: RotationEvent[] = []
     fresh.forEach((entry, i) => {
@@ -159,6 +179,15 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
       }
     })
     await this.#commit(batch, last.seq, rotationEvents)
+    this.#policy = state.policy()
+  }
+
+  // Under a policy every record's signature is checked: a run's all at once on the thread
+  // pool, while the run's state loads, rather than one after another in the verdict.
+  async #verifyAhead (reads: Array<EntryRead | undefined>): Promise<void> {
+    const signed = reads.filter((r): r is EntryRead & { ok: true } => r?.ok === true && (r.record as { sig?: unknown }).sig !== undefined)
+    if (signed.length < VERIFY_AHEAD_MIN || (this.#policy === undefined && !signed.some(r => 'policy' in r.record))) return
+    await Promise.all(signed.map(async r => { r.verified = await verifyRecordAsync(r.record as { sig: RecordSignature }) }))
   }
 
   /** Decides one record (lib/verdict.ts) and adds what it changes to `batch`; `state` moves with it. */
@@ -167,7 +196,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     if (decided.record !== undefined && decided.record.v !== LEGACY_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
     if (decided.applied) {
       this.#remember(entry.seq, true)
-      return state.apply(entry.seq, decided.record, batch)
+      return state.apply(entry.seq, decided.record, batch, decided.signer)
     }
     const { record } = decided
     const prev = record === undefined || !('key' in record) ? undefined : state.entity(record.key)
@@ -178,7 +207,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
       state.setEntity(taken.key, taken.entity)
       this.#remember(entry.seq, true)
     } else if (taken === 'refuse') {
-      this.#reject(entry, decided.reason, decided.detail)
+      this.#reject(entry, decided.reason, decided.detail, decided.signer)
     }
     return undefined
   }
@@ -251,10 +280,10 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     if (this.#outcomes.size > OUTCOMES_KEPT) this.#outcomes.delete(this.#outcomes.keys().next().value as number)
   }
 
-  #reject (entry: LogEntry, reason: Refusal, detail: string): void {
+  #reject (entry: LogEntry, reason: Refusal, detail: string, signer: string | undefined): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1
     this.#remember(entry.seq, false)
-    this.#logger?.warn({ seq: entry.seq, key: entry.key, reason, detail }, 'rejected a log record')
+    this.#logger?.warn({ seq: entry.seq, key: entry.key, transaction: entry.transaction, reason, detail, ...(signer !== undefined ? { signer } : {}) }, 'rejected a log record')
   }
 
   /** Resolves once the replica has applied through `seq`; rejects with `TIMEOUT` after `timeoutMs`. */
@@ -291,7 +320,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   async stateFor (read: EntryRead): Promise<{ appliedSeq: number, state: StateInForce }> {
     for (;;) {
       const appliedSeq = this.#appliedSeq
-      const state = await BatchState.load(this.store, [read], this.#sync)
+      const state = await BatchState.load(this.store, [read], this.#sync, this.#policy)
       if (this.#appliedSeq === appliedSeq) return { appliedSeq, state }
     }
   }
@@ -299,6 +328,15 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   /** A verdict on `entry` as this replica would decide it in `state`. */
   judge (entry: LogEntry, state: StateInForce): Verdict {
     return verdict(entry, state, this.#verdict)
+  }
+
+  /**
+   * A verdict on `entry` judged on its own (its authenticity and values, no
+   * key's state) under the policy this replica holds: for a record it never
+   * read, in a log that holds authenticated records.
+   */
+  judgeAlone (entry: LogEntry): Verdict {
+    return verdict(entry, { ...NO_STATE, policy: () => this.#policy }, { ...this.#verdict, legacy: false })
   }
 
   /** A rotation as this replica holds it. */
@@ -352,8 +390,9 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
    * earlier release may not be, and is reported without quoting it.
    */
   unseal (key: string, stored: StoredVersion): JsonObject | undefined {
+    if (stored.policy !== undefined) return stored.policy
     if (stored.value === undefined) return undefined
-    const plain = this.#sealer.open(stored.value, this.#sealContext(key, stored))
+    const plain = this.#keys.require(stored.value.kid, key, this.#policy?.scopeOf(key)?.prefix).open(stored.value, this.#sealContext(key, stored))
     let value: unknown
     try {
       value = JSON.parse(plain.toString('utf8'))
@@ -373,8 +412,54 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     if (stored.op !== 'delete' && stored.value !== undefined && stored.schema === RECORD_SCHEMA_VERSION && stored.changeset === undefined) {
       return { v: RECORD_SCHEMA_VERSION, ...head, op: stored.op, value: stored.value }
     }
-    const plain = stored.value === undefined ? undefined : this.#sealer.open(stored.value, this.#sealContext(key, stored))
-    return buildRecord(head, stored.op, plain, { sealer: this.#sealer, authenticator: this.authenticator })
+    const plain = stored.value === undefined ? undefined : this.#keys.require(stored.value.kid, key, undefined).open(stored.value, this.#sealContext(key, stored))
+    return buildRecord(head, stored.op, plain, { sealerFor: () => this.#keys.primary, authenticator: this.authenticator })
+  }
+
+  /**
+   * What this host writes records with, as the policy in force stands: in
+   * open mode, the namespace key and no signature; under a policy, each key's
+   * value sealed under its read scope's current key (`FORBIDDEN` when this
+   * host does not hold it), the record signed by the host key.
+   */
+  recordKeys (): RecordKeys {
+    const policy = this.#policy
+    if (policy === undefined) return { sealerFor: () => this.#keys.primary, authenticator: this.authenticator }
+    return {
+      sealerFor: key => {
+        const scope = policy.scopeOf(key)
+        return scope === undefined ? this.#keys.primary : this.#keys.require(scope.kids[0] as string, key, scope.prefix)
+      },
+      authenticator: this.authenticator,
+      signer: this.#hostKey
+    }
+  }
+
+  /**
+   * Why the policy in force would refuse this host (as `nodeId`) writing
+   * `keys` (and, with `rotations`, deciding a rotation): a `FORBIDDEN`
+   * error naming what is missing, or `undefined` when allowed (always, in
+   * open mode, but for the register's own keys).
+   */
+  forbidden (nodeId: string, keys: string[], rotations = false): CredregError | undefined {
+    const reserved = keys.find(k => k.startsWith(RESERVED_PREFIX))
+    if (reserved !== undefined) return new CredregError('FORBIDDEN', `${reserved}: keys under ${RESERVED_PREFIX} are the register's own`, { key: reserved })
+    const policy = this.#policy
+    if (policy === undefined) return undefined
+    const host = policy.host(this.#hostKey.publicKey)
+    if (host === undefined) return new CredregError('FORBIDDEN', `policy version ${policy.version} does not grant this host (key ${this.#hostKey.publicKey})`)
+    if (host.name !== nodeId) return new CredregError('FORBIDDEN', `policy version ${policy.version} grants this host's key as ${host.name}, but its node id is ${nodeId}`)
+    if (rotations && !host.rotations) return new CredregError('FORBIDDEN', `policy version ${policy.version} does not let ${host.name} stage, release or abort rotations`)
+    const denied = keys.find(k => !within(k, host.write))
+    return denied === undefined ? undefined : new CredregError('FORBIDDEN', `policy version ${policy.version} does not let ${host.name} write ${denied}`, { key: denied })
+  }
+
+  /** Whether the policy in force lets this host read `key` (always in open mode; the policy itself always). */
+  readable (key: string): boolean {
+    const policy = this.#policy
+    if (policy === undefined || key === POLICY_KEY) return true
+    const host = policy.host(this.#hostKey.publicKey)
+    return host !== undefined && within(key, host.read)
   }
 
   #sealContext (key: string, stored: StoredVersion): SealContext {

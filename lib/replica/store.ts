@@ -32,6 +32,7 @@
  * sublevels (`log-records`, `log-by-key`, `log-meta`) in the same database.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
+import type { Policy } from '../identity/policy.js'
 import type { RecordMeta } from '../records/record.js'
 import type { RecordedChange } from '../records/transaction-record.js'
 import type { Sealed } from '../seal.js'
@@ -63,6 +64,13 @@ export interface StoredVersion {
    * rotation's version carries the release's meta, its value the stage's.
    */
   sealedIn?: RecordMeta
+  /** The document, for a version of the policy (which carries no sealed value). */
+  policy?: Policy
+  /**
+   * The public key that signed the record, verified, when a policy was in
+   * force (or it was a policy): who wrote it, whatever `meta` claims.
+   */
+  signer?: string
 }
 
 /** Where a version written by a changeset sits in it. */

@@ -20,7 +20,6 @@ import { encodeRecord, maxRecordBytes, type RecordMeta } from '../records/record
 import { buildStage, type StageRecord } from '../records/rotation-record.js'
 import type { Replica } from '../replica/replica.js'
 import type { StoredEntity } from '../replica/store.js'
-import type { Sealer } from '../seal.js'
 import type { Change, CommitResult } from '../shapes/changeset.js'
 import { buildChangeset, type ChangesetRecord, type PlainChange } from '../records/transaction-record.js'
 import type { JsonObject } from '../types.js'
@@ -29,7 +28,6 @@ import { appendWithRetry, correlationIdOf, LogView, whenWritable, type WritePath
 
 export interface ChangesetWriterOptions extends WritePath {
   replica: Replica
-  sealer: Sealer
   namespace: string
   nodeId: string
   maxValueBytes: number
@@ -63,9 +61,9 @@ export class ChangesetWriter {
 
   /** Writes every change or none; resolves once the local replica applied them. */
   async commit (input: unknown, options: CommitOptions = {}): Promise<CommitResult> {
-    const { namespace, sealer, replica } = this.#o
-    const landed = await this.#land(checkChanges(input), options, (id, meta, changes) =>
-      buildChangeset(namespace, id, meta, changes, { sealer, authenticator: replica.authenticator }))
+    const { namespace, replica } = this.#o
+    const landed = await this.#land(checkChanges(input), options, false, (id, meta, changes) =>
+      buildChangeset(namespace, id, meta, changes, replica.recordKeys()))
     return { id: landed.id, seq: landed.seq, correlationId: landed.correlationId, results: landed.results }
   }
 
@@ -75,18 +73,19 @@ export class ChangesetWriter {
    * until released. Resolves with the rotation's id, once applied locally.
    */
   async stage (input: unknown, options: StageOptions): Promise<{ id: string, seq: number }> {
-    const { namespace, sealer, replica } = this.#o
+    const { namespace, replica } = this.#o
     const { hosts, deadline } = options
-    return await this.#land(checkChanges(input), options, (id, meta, changes) =>
-      buildStage(namespace, id, meta, changes, hosts, deadline, { sealer, authenticator: replica.authenticator }))
+    return await this.#land(checkChanges(input), options, true, (id, meta, changes) =>
+      buildStage(namespace, id, meta, changes, hosts, deadline, replica.recordKeys()))
   }
 
   /**
    * Plans `changes` on the replica's state, checks the record with the
    * replica's own verdict, appends it conditional on the log's last sequence,
    * and waits for the replica to apply it; decides again on a log that moved.
+   * `rotation`: a stage, which the policy must let this host make.
    */
-  async #land (changes: Change[], options: CommitOptions, build: (id: string, meta: RecordMeta, changes: PlainChange[]) => ChangesetRecord | StageRecord): Promise<CommitResult> {
+  async #land (changes: Change[], options: CommitOptions, rotation: boolean, build: (id: string, meta: RecordMeta, changes: PlainChange[]) => ChangesetRecord | StageRecord): Promise<CommitResult> {
     const { log, replica } = this.#o
     const correlationId = correlationIdOf(options.correlationId)
     const deadline = Date.now() + this.#o.timeoutMs
@@ -95,6 +94,9 @@ export class ChangesetWriter {
 
     for (;;) {
       await whenWritable(this.#o, deadline)
+      // What every replica would refuse under the policy this one holds is refused here, before anything is sent.
+      const denied = replica.forbidden(this.#o.nodeId, keys, rotation)
+      if (denied !== undefined) throw denied
       const view = await replica.view(keys)
       const plan = this.#plan(changes, view.heads)
       if (plan.failures.length > 0) {

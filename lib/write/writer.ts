@@ -11,10 +11,8 @@ import { StaleAppendError } from '../log/abstract-log.js'
 import { buildRecord, encodeRecord, type LogRecord } from '../records/record.js'
 import type { Replica } from '../replica/replica.js'
 import { subjectSeqOf } from '../replica/store.js'
-import type { Sealer } from '../seal.js'
 import type { JsonObject, WriteOp, WriteResult } from '../types.js'
 import { serializeValue } from '../value.js'
-import { NO_STATE, verdict, type VerdictContext } from '../verdict.js'
 import { appendWithRetry, correlationIdOf, whenWritable, type WritePath } from './write-path.js'
 
 /** What a write does to the current value: `undefined` current means absent or deleted. */
@@ -29,7 +27,6 @@ export interface WriteIntent {
 
 export interface WriterOptions extends WritePath {
   replica: Replica
-  sealer: Sealer
   namespace: string
   nodeId: string
   maxValueBytes: number
@@ -37,12 +34,9 @@ export interface WriterOptions extends WritePath {
 
 export class Writer {
   readonly #o: WriterOptions
-  readonly #verdict: VerdictContext
 
   constructor (options: WriterOptions) {
     this.#o = options
-    // Whether a record in the log counts, as every replica decides it (for a record this replica never read).
-    this.#verdict = { namespace: options.namespace, authenticator: options.replica.authenticator, sealer: options.sealer, legacy: false }
   }
 
   async write (key: string, intent: WriteIntent): Promise<WriteResult> {
@@ -68,6 +62,9 @@ export class Writer {
 
     for (;;) {
       await whenWritable(this.#o, deadline, key)
+      // What every replica would refuse under the policy this one holds is refused here, before anything is sent.
+      const denied = replica.forbidden(this.#o.nodeId, [key])
+      if (denied !== undefined) throw denied
       const current = live(head)
       const currentVersion = head?.version ?? 0
       const unmet = unmetCondition(intent, currentVersion, current !== undefined)
@@ -126,7 +123,7 @@ export class Writer {
       const next = await log.recordAfter(key, after)
       if (next === undefined || next.seq > seq) return 'unknown'
       if (next.seq === seq) return 'applied'
-      const decided = verdict(next, NO_STATE, this.#verdict)
+      const decided = replica.judgeAlone(next)
       if (decided.applied && 'key' in decided.record && decided.record.version === version) return 'refused'
       after = next.seq
     }
@@ -134,7 +131,7 @@ export class Writer {
 
   #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {
     const head = { ns: this.#o.namespace, key, version, meta: { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId } }
-    const keys = { sealer: this.#o.sealer, authenticator: this.#o.replica.authenticator }
+    const keys = this.#o.replica.recordKeys()
     if (intent.op === 'delete') return buildRecord(head, 'delete', undefined, keys)
     const value = (intent.apply as NonNullable<WriteIntent['apply']>)(current)
     return buildRecord(head, intent.op, serializeValue(value, this.#o.maxValueBytes, key), keys)

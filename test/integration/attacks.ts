@@ -12,10 +12,10 @@ import { Authenticator } from '../../lib/authenticator.js'
 import { entitySubjectPrefix } from '../../lib/log/jetstream-log.js'
 import { keyToSubjectTokens } from '../../lib/key.js'
 import { buildRecord, encodeRecord } from '../../lib/records/record.js'
-import { Sealer } from '../../lib/seal.js'
 import type { ChangeEvent, CredregNode } from '../../lib/types.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, tempDir, testNode } from '../fixtures/nodes.js'
+import { recordKeys } from '../fixtures/record-keys.js'
 
 const server = await startNatsServer()
 t.teardown(async () => await server.stop())
@@ -44,7 +44,7 @@ async function cluster (t: Test): Promise<Cluster> {
 /** A record as a holder of the data key can make it. */
 function keyHolderRecord (c: Cluster, key: string, version: number, plaintext: string | undefined): Uint8Array {
   const head = { ns: c.namespace, key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'insider', correlationId: uuidv7() } }
-  const keys = { sealer: new Sealer(c.dataKey), authenticator: new Authenticator(c.dataKey) }
+  const keys = recordKeys(c.dataKey)
   return encodeRecord(plaintext === undefined ? buildRecord(head, 'delete', undefined, keys) : buildRecord(head, 'put', Buffer.from(plaintext), keys))
 }
 

@@ -6,9 +6,9 @@ import { entitySubjectPrefix } from '../../lib/log/jetstream-log.js'
 import { keyToSubjectTokens } from '../../lib/key.js'
 import { Authenticator } from '../../lib/authenticator.js'
 import { buildRecord, encodeRecord, type LogRecord, type RecordHead, type RecordKeys } from '../../lib/records/record.js'
-import { Sealer } from '../../lib/seal.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, testNode } from '../fixtures/nodes.js'
+import { recordKeys } from '../fixtures/record-keys.js'
 
 const server = await startNatsServer()
 t.teardown(async () => await server.stop())
@@ -59,7 +59,7 @@ t.test('garbage and forged records on the stream are rejected; replicas are unch
   t.teardown(async () => await nc.close())
   const subject = entitySubjectPrefix('forge') + keyToSubjectTokens('db/pass')
   const meta = { updatedAt: new Date().toISOString(), nodeId: 'mallory', correlationId: uuidv7() }
-  const keysOf = (key: Uint8Array): RecordKeys => ({ sealer: new Sealer(key), authenticator: new Authenticator(key) })
+  const keysOf = (key: Uint8Array): RecordKeys => recordKeys(key)
   const base = (version: number, key: Uint8Array = dataKey, head: Partial<RecordHead> = {}): LogRecord =>
     buildRecord({ ns: 'forge', key: 'db/pass', version, meta, ...head }, 'put', Buffer.from('{"p":"forged"}'), keysOf(key))
   const genuineRecord = await (async () => {

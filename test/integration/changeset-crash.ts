@@ -12,16 +12,15 @@ import { Level } from 'level'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Authenticator } from '../../lib/authenticator.js'
 import { streamName, transactionSubjectPrefix } from '../../lib/log/jetstream-log.js'
 import { openNode } from '../../lib/node.js'
 import { Replica } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
-import { Sealer } from '../../lib/seal.js'
 import type { CredregNode } from '../../lib/types.js'
 import { spawnTs } from '../fixtures/child.js'
 import { startNatsServer, type NatsServer } from '../fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, tempDir, testNode } from '../fixtures/nodes.js'
+import { replicaKeys } from '../fixtures/record-keys.js'
 
 const childScript = fileURLToPath(new URL('../fixtures/changeset-child.ts', import.meta.url))
 const NAMESPACE = 'default'
@@ -61,7 +60,7 @@ async function checkOnDisk (t: Test, dir: string, dataKey: Buffer, logged: Logge
   const db: Db = new Level<string, string>(join(dir, 'replica'))
   await db.open()
   try {
-    const replica = new Replica({ db, namespace: NAMESPACE, sealer: new Sealer(dataKey), authenticator: new Authenticator(dataKey), historyDepth: DEPTH })
+    const replica = new Replica({ db, namespace: NAMESPACE, ...replicaKeys(dataKey), historyDepth: DEPTH })
     await replica.load()
     const applied = replica.appliedSeq
     const problems: string[] = []

@@ -4,12 +4,11 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { Replica } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
-import { Authenticator } from '../../lib/authenticator.js'
-import { Sealer } from '../../lib/seal.js'
 import { spawnTs } from '../fixtures/child.js'
 import { startNatsServer } from '../fixtures/nats-server.js'
 import { caughtUp, newDataKey, snapshot, tempDir, testNode } from '../fixtures/nodes.js'
 import { join } from 'node:path'
+import { replicaKeys } from '../fixtures/record-keys.js'
 
 const writerScript = fileURLToPath(new URL('../fixtures/crash-writer.ts', import.meta.url))
 
@@ -49,7 +48,7 @@ t.test('a node SIGKILLed mid-stream of writes reopens consistent and catches up'
   // Inspect the crashed replica as it is on disk, before it applies anything more.
   const db: Db = new Level<string, string>(join(dir, 'replica'))
   await db.open()
-  const replica = new Replica({ db, namespace: 'default', sealer: new Sealer(dataKey), authenticator: new Authenticator(dataKey), historyDepth: 10 })
+  const replica = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 10 })
   await replica.load()
   const applied = replica.appliedSeq
   let maxSeq = 0

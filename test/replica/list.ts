@@ -9,6 +9,7 @@ import { Replica } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
 import { Sealer } from '../../lib/seal.js'
 import { tempDir } from '../fixtures/nodes.js'
+import { replicaKeys } from '../fixtures/record-keys.js'
 
 const dataKey = randomBytes(32)
 const sealer = new Sealer(dataKey)
@@ -16,14 +17,14 @@ const authenticator = new Authenticator(dataKey)
 
 function entry (seq: number, key: string, version: number, op: 'put' | 'delete'): { seq: number, key: string, data: Uint8Array } {
   const head = { ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() } }
-  return { seq, key, data: encodeRecord(buildRecord(head, op, op === 'delete' ? undefined : Buffer.from('{"a":1}'), { sealer, authenticator })) }
+  return { seq, key, data: encodeRecord(buildRecord(head, op, op === 'delete' ? undefined : Buffer.from('{"a":1}'), { sealerFor: () => sealer, authenticator })) }
 }
 
 t.test('a page through tombstones stops at the scan bound and hands back a cursor; following it lists every live key once', async t => {
   const db: Db = new Level<string, string>(await tempDir(t))
   await db.open()
   t.teardown(async () => await db.close())
-  const replica = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 10, listScanLimit: 10 })
+  const replica = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 10, listScanLimit: 10 })
   await replica.load()
   const entries = []
   let seq = 0

@@ -14,6 +14,7 @@ import { Replica, type AppliedChange } from '../../lib/replica/replica.js'
 import type { Db } from '../../lib/replica/store.js'
 import { Sealer } from '../../lib/seal.js'
 import { tempDir } from '../fixtures/nodes.js'
+import { replicaKeys } from '../fixtures/record-keys.js'
 
 const dataKey = randomBytes(32)
 const sealer = new Sealer(dataKey)
@@ -21,7 +22,7 @@ const authenticator = new Authenticator(dataKey)
 
 function record (key: string, version: number, value: object): LogRecord {
   const head = { ns: 'default', key, version, meta: { updatedAt: new Date().toISOString(), nodeId: 'test', correlationId: uuidv7() } }
-  return buildRecord(head, 'put', Buffer.from(JSON.stringify(value)), { sealer, authenticator })
+  return buildRecord(head, 'put', Buffer.from(JSON.stringify(value)), { sealerFor: () => sealer, authenticator })
 }
 
 const entry = (seq: number, r: LogRecord): { seq: number, key: string, data: Uint8Array } => ({ seq, key: r.key, data: encodeRecord(r) })
@@ -30,7 +31,7 @@ t.test('a rebased replica notes where its versions now are, applies what it lack
   const db: Db = new Level<string, string>(await tempDir(t))
   await db.open()
   t.teardown(async () => await db.close())
-  const replica = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 10 })
+  const replica = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 10 })
   await replica.load()
   await replica.setIdentity('S@old')
   const a1 = record('a', 1, { a: 1 })
@@ -61,7 +62,7 @@ t.test('a rebased replica notes where its versions now are, applies what it lack
   t.equal(replica.rebaseUntil, 0, 'the rebase is over once its last sequence is applied')
 
   // Reopened: the state is what was persisted.
-  const again = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 10 })
+  const again = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 10 })
   await again.load()
   t.same([again.identity, again.lineage, again.appliedSeq, again.rebaseUntil], ['S@new', ['S@old'], 1005, 0])
 })
@@ -70,13 +71,13 @@ t.test('a rebase in progress survives a reopen', async t => {
   const db: Db = new Level<string, string>(await tempDir(t))
   await db.open()
   t.teardown(async () => await db.close())
-  const replica = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 2 })
+  const replica = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 2 })
   await replica.load()
   await replica.setIdentity('S@old')
   const versions = [1, 2, 3].map(v => record('k', v, { v }))
   await replica.apply(versions.map((r, i) => entry(100 + i, r)))
   await replica.rebase('S@new', ['S@old'], 2003)
-  const reopened = new Replica({ db, namespace: 'default', sealer, authenticator, historyDepth: 2 })
+  const reopened = new Replica({ db, namespace: 'default', ...replicaKeys(dataKey), historyDepth: 2 })
   await reopened.load()
   t.equal(reopened.rebaseUntil, 2003)
   // The new log keeps versions 2 and 3 (the per-key limit); then one more write.
