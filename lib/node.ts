@@ -29,6 +29,9 @@ import type {
 import { DEFAULT_MAX_VALUE_BYTES } from './value.js'
 import { Writer, type WriteIntent } from './write/writer.js'
 import { ChangesetWriter } from './write/changeset-writer.js'
+import { PolicyWriter } from './write/policy-writer.js'
+import type { Policy } from './identity/policy.js'
+import type { NodeIdentity } from './shapes/identity.js'
 import { NodeRotations } from './rotations/node-rotations.js'
 import { RotationDeadlines } from './rotations/rotation-deadlines.js'
 import { RotationWatchers } from './rotations/rotation-watchers.js'
@@ -83,6 +86,16 @@ export function authenticatorOf (node: CredregNode): Authenticator {
 }
 
 /**
+ * The policy in force and its version (`undefined` in open mode), and a way
+ * to carry the next version, built and signed by the admin, to the log: for
+ * the daemon's admin routes, not part of the public node contract.
+ */
+export function policyAccess (node: CredregNode): { current: () => { version: number, policy: Policy } | undefined, put: (record: unknown) => Promise<WriteResult> } {
+  if (!(node instanceof Node)) throw new TypeError('policyAccess needs a node opened by openNode')
+  return { current: () => node.policy(), put: async record => await node.putPolicy(record) }
+}
+
+/**
  * The node's {@link WatchLoad} (`undefined` for a node not opened by
  * `openNode`), for the daemon's metrics and tests: not part of the public node contract.
  */
@@ -106,6 +119,7 @@ class Node implements CredregNode {
   #follower: Follower | undefined
   #writer: Writer | undefined
   #changesets: ChangesetWriter | undefined
+  #policyWriter: PolicyWriter | undefined
   #rotations: NodeRotations | undefined
   #deadlines: RotationDeadlines | undefined
   #authenticator: Authenticator | undefined
@@ -194,6 +208,7 @@ class Node implements CredregNode {
       }
       this.#writer = new Writer(path)
       this.#changesets = new ChangesetWriter(path)
+      this.#policyWriter = new PolicyWriter(path)
       this.#rotations = new NodeRotations({
         replica,
         changesets: this.#changesets,
@@ -228,6 +243,7 @@ class Node implements CredregNode {
   async get (key: string, options: GetOptions = {}): Promise<Entity> {
     const { replica, rotations } = this.#open()
     assertKey(key)
+    readable(replica, key)
     if (options.stage !== undefined) {
       if (options.stage !== 'pending') throw new CredregError('BAD_REQUEST', `stage must be 'pending', got ${JSON.stringify(options.stage)}`, { key })
       if (options.version !== undefined) throw new CredregError('BAD_REQUEST', 'version and stage exclude each other', { key })
@@ -346,12 +362,15 @@ class Node implements CredregNode {
     positiveInt('limit', limit)
     if (limit > MAX_LIST_LIMIT) throw new CredregError('BAD_REQUEST', `limit must be at most ${MAX_LIST_LIMIT}`)
     if (options.after !== undefined) assertKey(options.after)
-    return await replica.list(prefix, { limit, ...(options.after !== undefined ? { after: options.after } : {}) })
+    const page = await replica.list(prefix, { limit, ...(options.after !== undefined ? { after: options.after } : {}) })
+    // Keys this host may not read are not listed: their names can tell too much already.
+    return replica.policy === undefined ? page : { ...page, items: page.items.filter(i => replica.readable(i.key)) }
   }
 
   async history (key: string): Promise<HistoryEntry[]> {
     const { replica } = this.#open()
     assertKey(key)
+    readable(replica, key)
     const entries = await historyOf(replica, key)
     if (entries.length === 0) throw new CredregError('NOT_FOUND', `${key} has no history here`, { key })
     return entries
@@ -404,8 +423,36 @@ class Node implements CredregNode {
       ...(server !== undefined ? { server } : {}),
       entities: replica.liveCount,
       rejected: { ...replica.rejected },
-      ...(follower.diverged !== undefined ? { diverged: { ...follower.diverged } } : {})
+      ...(follower.diverged !== undefined ? { diverged: { ...follower.diverged } } : {}),
+      identity: this.#identity(replica)
     }
+  }
+
+  #identity (replica: Replica): NodeIdentity {
+    const policy = replica.policy
+    const grant = policy?.host(replica.publicKey)
+    return {
+      publicKey: replica.publicKey,
+      keyIds: replica.keyIds,
+      ...(policy !== undefined ? { policyVersion: policy.version } : {}),
+      ...(grant !== undefined ? { grant } : {})
+    }
+  }
+
+  /**
+   * The policy in force and its version, or `undefined` in open mode. Not
+   * part of the public node contract (the admin commands read it through the
+   * daemon to build the next version).
+   */
+  policy (): { version: number, policy: Policy } | undefined {
+    const policy = this.#open().replica.policy
+    return policy === undefined ? undefined : { version: policy.version, policy: policy.document }
+  }
+
+  /** Carries a policy record the admin built and signed to the log (lib/write/policy-writer.ts). */
+  async putPolicy (record: unknown): Promise<WriteResult> {
+    this.#open()
+    return await this.#tracked((this.#policyWriter as PolicyWriter).write(record))
   }
 
   async reseed (): Promise<ReseedResult> {
@@ -437,6 +484,12 @@ class Node implements CredregNode {
 
 async function keyOf (key: Uint8Array | { file: string }): Promise<Uint8Array> {
   return key instanceof Uint8Array ? key : await readKeyFile(key.file)
+}
+
+/** Throws `FORBIDDEN` unless the policy in force lets this host read `key`. */
+function readable (replica: Replica, key: string): void {
+  if (replica.readable(key)) return
+  throw new CredregError('FORBIDDEN', `policy version ${replica.policy?.version ?? 0} does not let this host read ${key}`, { key })
 }
 
 function conditions (options: ConditionalOptions): Pick<WriteIntent, 'ifVersion' | 'correlationId'> {

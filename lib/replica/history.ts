@@ -7,13 +7,15 @@ export async function historyOf (replica: Replica, key: string): Promise<History
   const versions = await replica.storedHistory(key)
   let previous: JsonObject = {}
   return versions.map(stored => {
-    const value = replica.unseal(key, stored)
+    const unreadable = replica.unreadable(key, stored)
+    const value = unreadable === undefined ? replica.unseal(key, stored) : undefined
     const entry: HistoryEntry = {
       version: stored.version,
       seq: stored.seq,
       op: stored.op,
-      meta: { ...stored.meta, op: stored.op },
+      meta: replica.metaOf(stored),
       value,
+      ...(unreadable !== undefined ? { unreadable } : {}),
       patch: jsonpatch.compare(previous, value ?? {}),
       ...(stored.changeset !== undefined ? { changeset: stored.changeset } : {})
     }

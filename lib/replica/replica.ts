@@ -469,7 +469,30 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   }
 
   toEntity (key: string, stored: StoredVersion): Entity {
-    return { key, version: stored.version, value: this.unseal(key, stored), meta: { ...stored.meta, op: stored.op } }
+    return { key, version: stored.version, value: this.unseal(key, stored), meta: this.metaOf(stored) }
+  }
+
+  /** Who wrote a stored version, when and why: its verified signer too, when signed. */
+  metaOf (stored: StoredVersion): Entity['meta'] {
+    return { ...stored.meta, op: stored.op, ...(stored.signer !== undefined ? { signer: stored.signer } : {}) }
+  }
+
+  /**
+   * Why this host cannot open the value of a stored version (sealed under a
+   * key it does not hold; a key the policy retired), or `undefined` when it
+   * can or there is no value.
+   */
+  unreadable (key: string, stored: StoredVersion): string | undefined {
+    const kid = stored.value?.kid
+    if (kid === undefined || this.#keys.sealer(kid) !== undefined) return undefined
+    const scope = this.#policy?.scopeOf(key)
+    if (scope?.retired?.includes(kid) === true) return `sealed under key id ${kid}, retired`
+    return `sealed under key id ${kid}, which this host does not hold${scope === undefined ? '' : ` (read scope ${JSON.stringify(scope.prefix)})`}`
+  }
+
+  /** Whether this host may and can show `stored`, a version of `key`: the policy lets it read the key, and it holds the value's key. */
+  canOpen (key: string, stored: StoredVersion): boolean {
+    return this.readable(key) && this.unreadable(key, stored) === undefined
   }
 
   async list (prefix: string, { limit = 100, after }: ListOptions): Promise<ListPage> {

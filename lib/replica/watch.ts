@@ -43,7 +43,8 @@ export function watchReplica (replica: Replica, prefix: string, options: WatchRe
   const { since, signal } = options
   const through = replica.appliedSeq
   // Subscribe before reading the backlog, so nothing applied in between is lost.
-  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix), options.queueBytes, signal, options.tally)
+  // A change this host may not read or cannot open is not the watcher's: it never sees it.
+  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix) && replica.canOpen(c.key, c.stored), options.queueBytes, signal, options.tally)
   // The backlog is read from a snapshot taken now: entities, the change index and
   // history then agree with each other, whatever the apply loop prunes meanwhile
   // (a replica catching up prunes the very versions a resuming watcher needs).
@@ -101,7 +102,7 @@ async function * backlog (
   if (since < replica.resyncHorizon) {
     for await (const [key, entity] of entities.iterator({ gte: prefix, lt: `${prefix}\xff`, snapshot })) {
       const oldest = entity.retained[0]
-      if (entity.pruned && oldest !== undefined && oldest[1] > since) yield resync(key, entity)
+      if (entity.pruned && oldest !== undefined && oldest[1] > since && replica.canOpen(key, entity)) yield resync(key, entity)
     }
   }
   for await (const [at, ref] of changes.iterator({ ...changeRange(since + 1, through), snapshot })) {
@@ -111,9 +112,10 @@ async function * backlog (
       // The index names a version the snapshot's history lacks (only a replica damaged
       // by hand would do that): say so with the key's state rather than skip silently.
       const entity = await entities.get(ref.key, { snapshot })
-      if (entity !== undefined) yield resync(ref.key, entity)
+      if (entity !== undefined && replica.canOpen(ref.key, entity)) yield resync(ref.key, entity)
       continue
     }
+    if (!replica.canOpen(ref.key, stored)) continue
     yield await changeEvent(replica, ref.key, stored, ref.prevVersion, read)
   }
 }
@@ -121,7 +123,8 @@ async function * backlog (
 async function changeEvent (replica: Replica, key: string, stored: StoredVersion, prevVersion: number, read: VersionReader): Promise<ChangeEvent> {
   const value = replica.unseal(key, stored)
   const prev = prevVersion === 0 ? undefined : await read(key, prevVersion)
-  const prevValue = prev === undefined ? {} : replica.unseal(key, prev) ?? {}
+  // A previous version this host cannot open (a key retired since) counts as nothing: the patch is the whole value.
+  const prevValue = prev === undefined || replica.unreadable(key, prev) !== undefined ? {} : replica.unseal(key, prev) ?? {}
   return {
     seq: stored.seq,
     key,
@@ -130,7 +133,7 @@ async function changeEvent (replica: Replica, key: string, stored: StoredVersion
     op: stored.op,
     ...(value !== undefined ? { value } : {}),
     patch: jsonpatch.compare(prevValue, value ?? {}),
-    meta: { ...stored.meta, op: stored.op },
+    meta: replica.metaOf(stored),
     ...(stored.changeset !== undefined ? { changeset: stored.changeset } : {})
   }
 }
@@ -145,7 +148,7 @@ function resyncEvent (replica: Replica, key: string, stored: StoredVersion): Cha
     op: 'resync',
     ...(value !== undefined ? { value } : {}),
     patch: jsonpatch.compare({}, value ?? {}),
-    meta: { ...stored.meta, op: stored.op },
+    meta: replica.metaOf(stored),
     deleted: stored.op === 'delete'
   }
 }

@@ -20,7 +20,13 @@ export const EntityMetaSchema = Type.Object({
   /** A uuid v7 that follows the write through logs on every host. */
   correlationId: Type.String(),
   /** The kind of write. */
-  op: WriteOpSchema
+  op: WriteOpSchema,
+  /**
+   * The writer's public key, from its verified signature: set for versions
+   * written under a policy (and for the policy's own, signed by the admin
+   * key). Under a policy `nodeId` is the name the policy gives that key.
+   */
+  signer: Type.Optional(Type.String())
 })
 
 /** Who wrote a version, when and why. */

@@ -14,8 +14,14 @@ export const HistoryEntrySchema = Type.Object({
   seq: SeqSchema,
   op: WriteOpSchema,
   meta: EntityMetaSchema,
-  /** Absent for a delete. */
+  /** Absent for a delete, and for a value this host cannot open (see `unreadable`). */
   value: Type.Optional(JsonObjectSchema),
+  /**
+   * Why this host shows no value for this version although it had one: it
+   * is sealed under a key this host does not hold (a read scope it does not
+   * read, or a key retired since). The version itself is kept, and counted.
+   */
+  unreadable: Type.Optional(Type.String()),
   /**
    * RFC 6902 operations from the previous retained version to this one
    * (from `{}` for the first retained version or after a delete).

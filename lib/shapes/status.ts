@@ -2,6 +2,7 @@
  * The status of a node, and of the daemon around it (`GET /v1/status`).
  */
 import { Type, type Static } from 'typebox'
+import { NodeIdentitySchema } from './identity.js'
 import { CountSchema, SeqSchema } from './numbers.js'
 
 /** Lifecycle status of a node or log. */
@@ -31,7 +32,9 @@ export const NodeStatusSchema = Type.Object({
   /** Records refused by the apply loop since open, by reason. */
   rejected: Type.Record(Type.String(), CountSchema),
   /** Set when the log is not the one this replica was built from; writes are refused. */
-  diverged: Type.Optional(Type.Object({ reason: Type.String(), since: Type.String() }))
+  diverged: Type.Optional(Type.Object({ reason: Type.String(), since: Type.String() })),
+  /** The node's host key, the data keys it holds, and its grant under the policy in force. */
+  identity: NodeIdentitySchema
 })
 
 /** What a node's `nodeStatus` reports. */
@@ -63,6 +66,8 @@ export const DaemonStatusSchema = Type.Object({
   rejected: node.rejected,
   /** Set when the log is not the one this replica was built from; writes are refused. */
   diverged: node.diverged,
+  /** The daemon's host key, the data keys it holds, and its grant under the policy in force. */
+  identity: node.identity,
   /** ISO-8601 time the daemon started. */
   startedAt: Type.String(),
   /** Seconds since the daemon started. */

@@ -21,6 +21,7 @@ export function statusRoutes (app: HttpApp, ctx: HttpContext): void {
       entities: s.entities,
       rejected: s.rejected,
       ...(s.diverged !== undefined ? { diverged: s.diverged } : {}),
+      identity: s.identity,
       startedAt: startedAt.toISOString(),
       uptimeS: Math.floor((Date.now() - startedAt.getTime()) / 1000),
       version
