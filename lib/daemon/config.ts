@@ -29,6 +29,7 @@ export const DaemonConfigSchema = Type.Object({
   nodeId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}$' })),
   logLevel: LogLevel,
   keyFile: Type.Optional(Type.String({ minLength: 1 })),
+  scopeKeyFiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 64 })),
   natsCreds: Type.Optional(Type.String({ minLength: 1 })),
   natsNkey: Type.Optional(Type.String({ minLength: 1 })),
   natsInboxPrefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', maxLength: 128 })),
@@ -68,6 +69,7 @@ const FLAGS: Flag[] = [
   { flag: '--node-id <id>', key: 'nodeId', kind: 'string', help: 'node id (default: generated once and kept in the replica)' },
   { flag: '--log-level <level>', key: 'logLevel', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default: info)' },
   { flag: '--key-file <path>', key: 'keyFile', kind: 'string', help: '32-byte data key, mode 0600; required with --nats (standalone default: <data-dir>/credregd.key, created on first start)' },
+  { flag: '--scope-key-file <paths>', key: 'scopeKeyFiles', kind: 'list', help: 'comma-separated 32-byte key files (mode 0600) of the read scopes this host reads, and of rotated keys not yet retired' },
   { flag: '--nats-creds <file>', key: 'natsCreds', kind: 'string', help: 'NATS credentials file (JWT + nkey seed), mode 0600' },
   { flag: '--nats-nkey <file>', key: 'natsNkey', kind: 'string', help: 'file holding the NATS user nkey seed (SU...), mode 0600' },
   { flag: '--nats-inbox-prefix <prefix>', key: 'natsInboxPrefix', kind: 'string', help: 'subject prefix of this daemon\'s NATS reply subjects (default: _INBOX), e.g. _INBOX_host-a, to confine each host user to its own replies' },
@@ -157,6 +159,7 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
   for (const k of ['keyFile', 'tokenFile', 'tlsCert', 'tlsKey', 'natsCreds', 'natsNkey'] as const) {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
+  if (Array.isArray(raw.scopeKeyFiles)) raw.scopeKeyFiles = (raw.scopeKeyFiles as string[]).map(p => resolve(p))
   if (Buffer.byteLength(raw.socket as string) > 107) {
     throw invalid(`--socket ${raw.socket as string} is longer than 107 bytes, the limit of a unix socket path; choose a shorter path`)
   }

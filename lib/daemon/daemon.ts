@@ -64,6 +64,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const node = await openNode({
       dataDir: config.dataDir,
       dataKey,
+      ...(config.scopeKeyFiles !== undefined ? { scopeKeys: config.scopeKeyFiles.map(file => ({ file })) } : {}),
       namespace: config.namespace,
       ...(config.nats !== undefined ? { nats: natsOptions(config) } : {}),
       ...(config.history !== undefined ? { historyDepth: config.history } : {}),
