@@ -32,6 +32,7 @@ import { ChangesetWriter } from './write/changeset-writer.js'
 import { PolicyWriter } from './write/policy-writer.js'
 import type { Policy } from './identity/policy.js'
 import type { NodeIdentity } from './shapes/identity.js'
+import type { AuditPage } from './shapes/audit.js'
 import { NodeRotations } from './rotations/node-rotations.js'
 import { RotationDeadlines } from './rotations/rotation-deadlines.js'
 import { RotationWatchers } from './rotations/rotation-watchers.js'
@@ -93,6 +94,17 @@ export function authenticatorOf (node: CredregNode): Authenticator {
 export function policyAccess (node: CredregNode): { current: () => { version: number, policy: Policy } | undefined, put: (record: unknown) => Promise<WriteResult> } {
   if (!(node instanceof Node)) throw new TypeError('policyAccess needs a node opened by openNode')
   return { current: () => node.policy(), put: async record => await node.putPolicy(record) }
+}
+
+/**
+ * A page of the node's audit trail, oldest first: entries touching a key
+ * under `prefix`, written at or after `since` (ISO-8601), after sequence
+ * `after`, at most `limit` (1–1000, default 100). For the daemon's audit
+ * route: not part of the public node contract.
+ */
+export async function auditTrail (node: CredregNode, query: { prefix?: string, since?: string, after?: number, limit?: number } = {}): Promise<AuditPage> {
+  if (!(node instanceof Node)) throw new TypeError('auditTrail needs a node opened by openNode')
+  return await node.audit(query)
 }
 
 /**
@@ -447,6 +459,22 @@ class Node implements CredregNode {
   policy (): { version: number, policy: Policy } | undefined {
     const policy = this.#open().replica.policy
     return policy === undefined ? undefined : { version: policy.version, policy: policy.document }
+  }
+
+  async audit ({ prefix = '', since, after, limit = 100 }: { prefix?: string, since?: string, after?: number, limit?: number }): Promise<AuditPage> {
+    const { replica } = this.#open()
+    assertPrefix(prefix)
+    positiveInt('limit', limit)
+    if (limit > MAX_LIST_LIMIT) throw new CredregError('BAD_REQUEST', `limit must be at most ${MAX_LIST_LIMIT}`)
+    if (after !== undefined) positiveInt('after', after, 0)
+    if (since !== undefined && (typeof since !== 'string' || Number.isNaN(Date.parse(since)))) {
+      throw new CredregError('BAD_REQUEST', `since must be an ISO-8601 time, got ${JSON.stringify(since)}`)
+    }
+    // Times compare as the writers spelled them (ISO-8601 in UTC): the query is spelled alike.
+    const from = since === undefined ? undefined : new Date(since).toISOString()
+    const page = await replica.audit({ prefix, limit, ...(from !== undefined ? { since: from } : {}), ...(after !== undefined ? { after } : {}) })
+    // Entries of keys this host may not read are not its to show, as in a list.
+    return replica.policy === undefined ? page : { ...page, entries: page.entries.filter(e => e.keys.length === 0 || e.keys.some(k => replica.readable(k))) }
   }
 
   /** Carries a policy record the admin built and signed to the log (lib/write/policy-writer.ts). */

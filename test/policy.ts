@@ -9,7 +9,7 @@ import { connect } from '@nats-io/transport-node'
 import { v7 as uuidv7 } from 'uuid'
 import { keyId } from '../lib/authenticator.js'
 import { SigningKey } from '../lib/identity/signing-key.js'
-import { policyAccess } from '../lib/node.js'
+import { auditTrail, policyAccess } from '../lib/node.js'
 import { buildRecord } from '../lib/records/record.js'
 import { buildDecision } from '../lib/records/rotation-record.js'
 import type { CredregNode } from '../lib/types.js'
@@ -60,6 +60,11 @@ async function fleet (t: Test): Promise<Fleet> {
   return { a, b, c, namespace, dataKey, sharedKey, admin, dirs, keys }
 }
 
+/** The admin key the policy in force at `node` names. */
+async function fleetAdmin (node: CredregNode): Promise<string | undefined> {
+  return policyAccess(node).current()?.policy.admin
+}
+
 const meta = (nodeId: string): { updatedAt: string, nodeId: string, correlationId: string } => ({ updatedAt: new Date().toISOString(), nodeId, correlationId: uuidv7() })
 
 t.test('a host writes its own prefix; beyond it, its own node refuses before publishing', async t => {
@@ -97,6 +102,14 @@ t.test('records forged straight into NATS by a host holding the data key are ref
   }
   await eventually(async () => await c.get('svc/b/own').then(() => true, () => false), 'b\'s own write to land')
   t.equal((await c.get('svc/b/own')).meta.signer, keys.b.publicKey)
+  const trail = (await auditTrail(a, { prefix: 'svc/' })).entries
+  t.match(trail.map(e => [e.op, e.keys, e.nodeId, e.signer, e.outcome]), [
+    ['put', ['svc/a/db'], 'a', keys.a.publicKey, 'applied'],
+    ['put', ['svc/a/db'], 'b', keys.b.publicKey, 'unauthorized'],
+    ['put', ['svc/a/db'], 'a', keys.b.publicKey, 'unauthorized'],
+    ['put', ['svc/b/own'], 'b', keys.b.publicKey, 'applied']
+  ], 'the audit trail names who tried what, by verified key (an unsigned record names no one: it is only counted)')
+  t.same((await auditTrail(a, { prefix: '_credreg/' })).entries.map(e => [e.op, e.signer]), [['policy', (await fleetAdmin(a))]])
 })
 
 t.test('b acking a rotation in c\'s name, or releasing without the right, is refused everywhere', async t => {

@@ -8,6 +8,7 @@
 import type { AbstractBatchOperation } from 'abstract-level'
 import { RECORD_SCHEMA_VERSION, type ReadRecord, type RecordMeta } from '../records/record.js'
 import type { ChangesetRecord } from '../records/transaction-record.js'
+import type { AuditEntry } from '../shapes/audit.js'
 import { historyKey, seqKey, subjectSeqOf, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
 
 /** One applied record and what the replica held for its key before. */
@@ -78,6 +79,11 @@ export class ApplyBatch {
   staged (key: string, id: string | undefined): void {
     const { staged } = this.#store
     this.ops.push(id === undefined ? { type: 'del', key, sublevel: staged } : { type: 'put', key, value: id, sublevel: staged })
+  }
+
+  /** Adds an entry to the audit trail. */
+  audit (entry: AuditEntry): void {
+    this.ops.push({ type: 'put', key: seqKey(entry.seq), value: entry, sublevel: this.#store.audit })
   }
 
   /** Adds a write to the replica's meta sublevel. */

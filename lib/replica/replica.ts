@@ -21,7 +21,9 @@ import { changeSealContext } from '../records/transaction-record.js'
 import { NO_STATE, verdict, type Refusal, type StateInForce, type Verdict, type VerdictContext } from '../verdict.js'
 import { ApplyBatch, storedVersionOf, type AppliedChange } from './apply-batch.js'
 import { BatchState } from './batch-state.js'
-import { historyKey, historyRange, openStore, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
+import { AUDIT_PRUNE_EVERY, AUDIT_WINDOW, auditEntryOf, readAudit, type AuditQuery } from './audit.js'
+import type { AuditPage } from '../shapes/audit.js'
+import { historyKey, historyRange, openStore, seqKey, type Db, type Store, type StoredEntity, type StoredRotation, type StoredVersion } from './store.js'
 
 export type { AppliedChange } from './apply-batch.js'
 
@@ -66,6 +68,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   #lineage: string[] = []
   #rebaseUntil = 0
   #rebaseFrom = 0
+  #auditPrunedAt = 0
   // What every record is decided with (lib/verdict.ts). `legacy`: until the log's first authenticated
   // record, schema 1 records still count.
   readonly #verdict: VerdictContext
@@ -180,6 +183,15 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     })
     await this.#commit(batch, last.seq, rotationEvents)
     this.#policy = state.policy()
+    if (last.seq - this.#auditPrunedAt >= AUDIT_PRUNE_EVERY) {
+      this.#auditPrunedAt = last.seq
+      await this.store.audit.clear({ lt: seqKey(Math.max(0, last.seq - AUDIT_WINDOW)) })
+    }
+  }
+
+  /** A page of the audit trail (lib/replica/audit.ts). */
+  async audit (query: AuditQuery): Promise<AuditPage> {
+    return await readAudit(this.store, query)
   }
 
   // Under a policy every record's signature is checked: a run's all at once on the thread
@@ -194,6 +206,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   #decide (entry: LogEntry, read: EntryRead, state: BatchState, batch: ApplyBatch): RotationEvent | undefined {
     const decided = verdict(entry, state, this.#verdict, read)
     if (decided.record !== undefined && decided.record.v !== LEGACY_SCHEMA_VERSION) this.#authenticatedFrom(entry.seq, batch)
+    // Before the record moves the state: a release's entry names the keys its rotation staged.
+    if (decided.record !== undefined) batch.audit(auditEntryOf(entry.seq, decided.record, decided.applied ? 'applied' : decided.reason, decided.signer, state))
     if (decided.applied) {
       this.#remember(entry.seq, true)
       return state.apply(entry.seq, decided.record, batch, decided.signer)

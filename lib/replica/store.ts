@@ -9,6 +9,7 @@
  *             seq.index(3 digits)       for the changes of one changeset, in its order
  *   rotations id                       → StoredRotation (every rotation staged, open or closed)
  *   staged    key                      → id of the open rotation that stages the key
+ *   audit     seq(16 digits)            → AuditEntry (who did what, decided how: lib/replica/audit.ts)
  *   meta      one string value per name, below
  *
  * The meta names (all numbers are decimal strings; an absent name reads as 0
@@ -33,6 +34,7 @@
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { Policy } from '../identity/policy.js'
+import type { AuditEntry } from '../shapes/audit.js'
 import type { RecordMeta } from '../records/record.js'
 import type { RecordedChange } from '../records/transaction-record.js'
 import type { Sealed } from '../seal.js'
@@ -132,6 +134,7 @@ export interface Store {
   changes: Sub<ChangeRef>
   rotations: Sub<StoredRotation>
   staged: Sub<string>
+  audit: Sub<AuditEntry>
   meta: Sub<string>
 }
 
@@ -143,6 +146,7 @@ export function openStore (db: Db): Store {
     changes: db.sublevel<string, ChangeRef>('changes', { valueEncoding: 'json' }),
     rotations: db.sublevel<string, StoredRotation>('rotations', { valueEncoding: 'json' }),
     staged: db.sublevel<string, string>('staged', { valueEncoding: 'utf8' }),
+    audit: db.sublevel<string, AuditEntry>('audit', { valueEncoding: 'json' }),
     meta: db.sublevel<string, string>('meta', { valueEncoding: 'utf8' })
   }
 }
