@@ -9,7 +9,7 @@ import { connect } from '@nats-io/transport-node'
 import { v7 as uuidv7 } from 'uuid'
 import { keyId } from '../lib/authenticator.js'
 import { SigningKey } from '../lib/identity/signing-key.js'
-import { auditTrail, policyAccess } from '../lib/node.js'
+import { auditTrail, policyAccess, resealScope } from '../lib/node.js'
 import { buildRecord } from '../lib/records/record.js'
 import { buildDecision } from '../lib/records/rotation-record.js'
 import type { CredregNode } from '../lib/types.js'
@@ -190,4 +190,42 @@ t.test('a host without a read scope\'s key converges all the same, and answers F
   const timedOut = await Promise.race([next.then(() => false), new Promise(resolve => setTimeout(() => resolve(true), 500))])
   t.ok(timedOut, 'nothing under shared/ reached c\'s watcher')
   await watch.return?.()
+})
+
+t.test('a read scope\'s key rotated, every live value re-sealed, the old key retired: nothing lost', async t => {
+  const { a, namespace, admin, sharedKey, dataKey, dirs } = await fleet(t)
+  await a.put('shared/x', { token: 'x1' })
+  await a.put('shared/y', { token: 'y1' })
+  await a.delete('shared/y')
+  await a.put('shared/z', { token: 'z1' })
+  // A second key for the scope, held next to the first: a restart with both.
+  const newKey = newDataKey()
+  await a.close()
+  const a2 = await testNode(t, { dataKey, namespace, nodeId: 'a', dataDir: dirs[0] as string, nats: { servers: server.url }, scopeKeys: [sharedKey, newKey] })
+  await caughtUp(a2)
+  const current = policyAccess(a2).current() as { version: number, policy: Parameters<typeof policyRecord>[2] }
+  const rotated = { ...current.policy, scopes: current.policy.scopes.map(s => s.prefix === 'shared/' ? { prefix: 'shared/', kids: [keyId(newKey), keyId(sharedKey)] } : s) }
+  await policyAccess(a2).put(policyRecord(namespace, 2, rotated, admin))
+  const progress: number[] = []
+  const result = await resealScope(a2, 'shared/', r => progress.push(r.resealed))
+  t.same(result, { resealed: 2, current: 0, failed: [] }, 'both live values written again; the deleted one is not live')
+  t.ok(progress.length > 0, 'progress reported')
+  t.same(await resealScope(a2, 'shared/'), { resealed: 0, current: 2, failed: [] }, 'a second reseal has nothing to do')
+  const retired = { ...rotated, scopes: rotated.scopes.map(s => s.prefix === 'shared/' ? { prefix: 'shared/', kids: [keyId(newKey)], retired: [keyId(sharedKey)] } : s) }
+  await policyAccess(a2).put(policyRecord(namespace, 3, retired, admin))
+  // The host drops the old key: every live value still opens, older versions say why they do not.
+  await a2.close()
+  const a3 = await testNode(t, { dataKey, namespace, nodeId: 'a', dataDir: dirs[0] as string, nats: { servers: server.url }, scopeKeys: [newKey] })
+  await caughtUp(a3)
+  t.same((await a3.get('shared/x')).value, { token: 'x1' })
+  t.same((await a3.get('shared/z')).value, { token: 'z1' })
+  const history = await a3.history('shared/x')
+  t.same(history.map(h => [h.version, h.value, h.unreadable]), [[1, undefined, `sealed under key id ${keyId(sharedKey)}, retired`], [2, { token: 'x1' }, undefined]])
+  // A value sealed under the retired key counts no more, even signed by a host granted the key.
+  const nc = await connect({ servers: server.url })
+  t.teardown(async () => await nc.close())
+  const aKey = await hostKeyOf(dirs[0] as string)
+  await publishKeyRecord(nc, namespace, 'shared/x', buildRecord({ ns: namespace, key: 'shared/x', version: 3, meta: meta('a') }, 'put', Buffer.from('{"token":"old key"}'), recordKeys(sharedKey, aKey)))
+  await eventually(async () => (await a3.nodeStatus()).rejected['scope-key'] === 1, 'a value under the retired key to be refused')
+  t.equal((await a3.get('shared/x')).version, 2)
 })
