@@ -74,8 +74,9 @@ export class RotationDeadlines {
       await this.#abort(id)
       this.#logger?.info({ rotation: id, deadline }, 'aborted a rotation whose deadline passed')
     } catch (err) {
-      // Closed meanwhile by another node (or released): nothing to do. Unreachable log: try again.
-      if (isCredregError(err, 'ROTATION_REFUSED') || isCredregError(err, 'NOT_FOUND')) return
+      // Closed meanwhile by another node (or released): nothing to do. Not this host's to abort
+      // under the policy: a host granted rotations does. Unreachable log: try again.
+      if (isCredregError(err, 'ROTATION_REFUSED') || isCredregError(err, 'NOT_FOUND') || isCredregError(err, 'FORBIDDEN')) return
       this.#logger?.warn({ err, rotation: id }, 'could not abort a rotation whose deadline passed; trying again')
       this.#schedule(id, new Date(Date.now() + RETRY_MS).toISOString(), 0)
     }
