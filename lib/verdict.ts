@@ -60,6 +60,8 @@ export type Refusal =
   | 'key-staged'
   /** An ack by a host the rotation does not wait for. */
   | 'unexpected-ack'
+  /** An ack no newer than the host's latest one on the rotation: a replay of an earlier answer. */
+  | 'stale-ack'
   /** A release (not forced) before every host the rotation waits for acknowledged it ok. */
   | 'acks-missing'
   /** Under a policy: a record without a signature. */
@@ -86,7 +88,7 @@ export interface RotationState {
   /** Each staged change: its key's next version (built on the one before) and op. */
   changes: Array<{ key: string, version: number, op: WriteOp }>
   /** Each host's latest acknowledgement. */
-  acks: Record<string, { ok: boolean, message?: string, seq: number }>
+  acks: Record<string, { ok: boolean, message?: string, seq: number, id?: string }>
 }
 
 /**
@@ -297,7 +299,11 @@ function decisionProblem (seq: number, record: RotationDecision, state: StateInF
   if (rotation === undefined) return { reason: 'no-such-rotation', detail: `no rotation ${record.rotation} was staged` }
   if (rotation.status !== 'staged') return { reason: 'rotation-closed', detail: `rotation ${record.rotation} was ${rotation.status} already` }
   if (record.op === 'ack') {
-    return rotation.hosts.includes(record.meta.nodeId) ? undefined : { reason: 'unexpected-ack', detail: `rotation ${record.rotation} does not wait for ${record.meta.nodeId}` }
+    if (!rotation.hosts.includes(record.meta.nodeId)) return { reason: 'unexpected-ack', detail: `rotation ${record.rotation} does not wait for ${record.meta.nodeId}` }
+    // Record ids are uuid v7, ordered as their writer made them: an earlier answer published
+    // again (by anyone who read it off the log) must not replace a later one.
+    const latest = rotation.acks[record.meta.nodeId]?.id
+    return latest !== undefined && record.id <= latest ? { reason: 'stale-ack', detail: `${record.meta.nodeId} answered rotation ${record.rotation} after this already` } : undefined
   }
   if (record.op === 'abort') return undefined
   if (!record.forced) {

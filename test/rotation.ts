@@ -192,3 +192,21 @@ t.test('standalone: one implicit host stages, acks and releases', async t => {
   t.same((await node.get('db/pass')).value, { secret: 'new' })
   t.same((await node.history('db/pass')).at(-1)?.changeset, { id: staged.id, index: 0, size: 1 })
 })
+
+t.test('an earlier ack published again replaces no later one', async t => {
+  const { a, b, namespace, dataKey } = await fleet(t)
+  const staged = await a.stage(rotate, { hosts: ['a', 'b'] })
+  await a.ack(staged.id, { ok: true })
+  await caughtUp(b)
+  // An ok answer of b's made now (its id is earlier than anything b answers later), held back:
+  // what anyone reading the log could publish again after b's later answer.
+  const earlier = buildDecision(namespace, uuidv7(), { updatedAt: new Date().toISOString(), nodeId: 'b', correlationId: uuidv7() }, { op: 'ack', rotation: staged.id, ok: true }, recordKeys(dataKey))
+  await b.ack(staged.id, { ok: false, message: 'login failed' })
+  const nc = await connect({ servers: server.url })
+  t.teardown(async () => await nc.close())
+  nc.publish(`credreg.${namespace}.tx.${earlier.id}`, encodeRecord(earlier))
+  await nc.flush()
+  await eventually(async () => ((await a.nodeStatus()).rejected['stale-ack'] ?? 0) === 1, 'the replayed ack to be refused')
+  t.equal((await a.rotation(staged.id)).hosts.find(h => h.nodeId === 'b')?.ack, 'failed', 'b\'s later failure stands')
+  await t.rejects(a.release(staged.id), { code: 'ROTATION_REFUSED', message: /failed on b/ })
+})

@@ -105,7 +105,7 @@ export class BatchState implements StateInForce {
       }
       case 'ack': {
         const rotation = this.#rotations.get(record.rotation) as StoredRotation
-        const ack = { ok: record.ok, seq, at: record.meta.updatedAt, ...(record.message !== undefined ? { message: record.message } : {}) }
+        const ack = { ok: record.ok, seq, id: record.id, at: record.meta.updatedAt, ...(record.message !== undefined ? { message: record.message } : {}) }
         this.#putRotation(batch, { ...rotation, acks: { ...rotation.acks, [record.meta.nodeId]: ack } })
         return { event: 'acked', rotation: record.rotation, seq, nodeId: record.meta.nodeId, ok: record.ok, ...(record.message !== undefined ? { message: record.message } : {}) }
       }

@@ -122,7 +122,8 @@ export interface StoredRotation {
   deadline?: string
   changes: RecordedChange[]
   /** Each host's latest acknowledgement. */
-  acks: Record<string, { ok: boolean, message?: string, seq: number, at: string }>
+  /** Each host's latest acknowledgement; `id`: its record's (absent for one applied by an earlier release). */
+  acks: Record<string, { ok: boolean, message?: string, seq: number, at: string, id?: string }>
   /** The release or abort that closed it. */
   closed?: { op: 'release' | 'abort', seq: number, meta: RecordMeta, forced?: boolean, reason?: string }
 }
