@@ -15,6 +15,10 @@ import { MAX_VALUE_BYTES_CEILING } from '../lib/value.js'
 import { buildChangeset, type PlainChange } from '../lib/records/transaction-record.js'
 import { NO_STATE, verdict, type KeyState, type StateInForce, type VerdictContext } from '../lib/verdict.js'
 import { recordKeys } from './fixtures/record-keys.js'
+import { policyRecord } from './fixtures/policy.js'
+import { POLICY_KEY, PolicyInForce, type Policy } from '../lib/identity/policy.js'
+import { SigningKey } from '../lib/identity/signing-key.js'
+import { buildStage } from '../lib/records/rotation-record.js'
 
 const dataKey = randomBytes(32)
 const ctx: VerdictContext = { namespace: 'ns', authenticator: new Authenticator(dataKey), sealer: new Sealer(dataKey), legacy: false }
@@ -192,4 +196,73 @@ t.test('no change to any byte of a valid changeset is ever applied', async t => 
     }
   }
   t.pass(`${tried} altered changesets, none applied`)
+})
+
+// Under a policy: decided by signatures and grants, with no secret key at all.
+const admin = SigningKey.generate()
+const hostA = SigningKey.generate()
+const hostB = SigningKey.generate()
+const scopeKey = randomBytes(32)
+const policyDoc: Policy = {
+  admin: admin.publicKey,
+  hosts: [
+    { name: 'host-a', key: hostA.publicKey, write: ['db/', '_credreg/'], read: [''], rotations: false },
+    { name: 'host-b', key: hostB.publicKey, write: ['other/'], read: ['other/'], rotations: true }
+  ],
+  scopes: [{ prefix: '', kids: [ctx.authenticator.kid] }, { prefix: 'db/shared/', kids: [new Sealer(scopeKey).kid] }]
+}
+const inForce = new PolicyInForce(1, policyDoc)
+const underPolicy = (head?: KeyState): StateInForce => ({ ...holding(head), policy: () => inForce })
+/** A record of `key` written by `host` in the name `name`, sealed under `sealKey`. */
+function byHost (key: string, host: SigningKey | undefined, name = 'host-a', sealKey: Uint8Array = dataKey, plaintext = '{"p":"s3cret"}', op: WriteOp = 'put'): LogRecord {
+  return buildRecord({ ns: 'ns', key, version: 1, meta: { ...meta, nodeId: name } }, op, op === 'delete' ? undefined : Buffer.from(plaintext), recordKeys(sealKey, host))
+}
+// A context whose keys have nothing to do with the namespace's: under a policy, none is used.
+const keyless: VerdictContext = { namespace: 'ns', authenticator: new Authenticator(randomBytes(32)), sealer: new Sealer(randomBytes(32)), legacy: false }
+
+const policyCases: Array<{ name: string, entry: LogEntry, state?: StateInForce, expect: true | string }> = [
+  { name: 'a granted host, in its own name, within its grant', entry: at(1, byHost('db/pass', hostA)), expect: true },
+  { name: 'a value that is not an object, from a granted host: its writer may write the key', entry: at(1, byHost('db/pass', hostA, 'host-a', dataKey, '[1]')), expect: true },
+  { name: 'a value in a read scope, sealed under the scope\'s key', entry: at(1, byHost('db/shared/x', hostA, 'host-a', scopeKey), 'db/shared/x'), expect: true },
+  { name: 'a record without a signature', entry: at(1, byHost('db/pass', undefined)), expect: 'unsigned' },
+  { name: 'a signature under a key the policy does not grant', entry: at(1, byHost('db/pass', SigningKey.generate())), expect: 'unauthorized' },
+  { name: 'a granted host writing in another host\'s name', entry: at(1, byHost('db/pass', hostB, 'host-a')), expect: 'unauthorized' },
+  { name: 'a granted host beyond its grant', entry: at(1, byHost('db/pass', hostB, 'host-b')), expect: 'unauthorized' },
+  { name: 'a key of the register\'s own, even within a grant', entry: at(1, byHost('_credreg/x', hostA), '_credreg/x'), expect: 'unauthorized' },
+  { name: 'a value of a read scope sealed under another key', entry: at(1, byHost('db/shared/x', hostA), 'db/shared/x'), expect: 'scope-key' },
+  { name: 'a signature over other fields', entry: at(1, { ...byHost('db/pass', hostA), meta: { ...meta, nodeId: 'host-a', correlationId: uuidv7() } }), expect: 'unauthenticated' },
+  { name: 'the key rule still holds', entry: at(5, byHost('db/pass', hostA)), state: underPolicy(live(3, 4)), expect: 'stale-version' },
+  { name: 'a policy signed by the admin key in force', entry: at(2, policyRecord('ns', 2, policyDoc, admin), POLICY_KEY), state: { ...underPolicy(), head: k => (k === POLICY_KEY ? live(1, 1) : undefined) }, expect: true },
+  { name: 'a policy signed by a granted host', entry: at(2, policyRecord('ns', 2, policyDoc, hostA), POLICY_KEY), state: { ...underPolicy(), head: k => (k === POLICY_KEY ? live(1, 1) : undefined) }, expect: 'unauthorized' },
+  { name: 'a policy naming its own admin key, once one is in force', entry: at(2, policyRecord('ns', 2, { ...policyDoc, admin: hostB.publicKey }, hostB), POLICY_KEY), state: { ...underPolicy(), head: k => (k === POLICY_KEY ? live(1, 1) : undefined) }, expect: 'unauthorized' },
+  { name: 'a value record on the policy\'s key', entry: at(2, byHost(POLICY_KEY, hostA), POLICY_KEY), expect: 'schema' }
+]
+
+t.test('the verdict under a policy: signatures and grants, no secret key', async t => {
+  for (const c of policyCases) {
+    const state = c.state ?? underPolicy()
+    const got = verdict(c.entry, state, keyless)
+    t.equal(got.applied ? true : got.reason, c.expect, c.name)
+    t.same(verdict(c.entry, state, ctx), got, `${c.name}: the same verdict with the namespace key`)
+    if (!got.applied) t.notMatch(got.detail, /s3cret/, `${c.name}: the reason quotes no value`)
+  }
+  const first = verdict(at(1, policyRecord('ns', 1, policyDoc, admin), POLICY_KEY), NO_STATE, keyless)
+  t.equal(first.applied, true, 'the first policy, in open mode, signed by the admin key it names')
+  const stage = buildStage('ns', uuidv7(), { ...meta, nodeId: 'host-a' }, [put('db/pass', 1)], ['host-a'], undefined, recordKeys(dataKey, hostA))
+  t.match(verdict(txAt(1, stage, stage.id), underPolicy(), keyless), { applied: false, reason: 'unauthorized', detail: /may not stage rotations/ })
+})
+
+t.test('no change to any byte of a signed record is ever applied', async t => {
+  const data = encodeRecord(byHost('db/pass', hostA))
+  t.equal(verdict(at(1, data), underPolicy(), keyless).applied, true)
+  let tried = 0
+  for (let i = 0; i < data.length; i++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const flipped = Buffer.from(data)
+      flipped[i] = (flipped[i] as number) ^ (1 << bit)
+      tried++
+      if (verdict(at(1, flipped), underPolicy(), keyless).applied) t.fail(`byte ${i} bit ${bit}: applied`)
+    }
+  }
+  t.pass(`${tried} altered signed records, none applied`)
 })
