@@ -97,7 +97,7 @@ export function storedVersionOf (seq: number, record: ReadRecord, signer?: strin
   const { version, op, meta } = record
   const by = signer === undefined ? {} : { signer }
   if (record.op === 'delete') return { seq, version, op, meta, ...by }
-  if ('policy' in record) return { seq, version, op, meta, policy: record.policy, ...by }
+  if ('policy' in record) return { seq, version, op, meta, policy: record.policy, sig: record.sig, ...by }
   return { seq, version, op, meta, value: record.value, ...(record.v === RECORD_SCHEMA_VERSION ? { schema: RECORD_SCHEMA_VERSION } : {}), ...by }
 }
 

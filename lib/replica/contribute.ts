@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { StaleAppendError, type AbstractLog } from '../log/abstract-log.js'
+import { POLICY_KEY } from '../identity/policy.js'
 import { decodeRecord, encodeRecord } from '../records/record.js'
 import type { Logger } from '../types.js'
 import type { Replica } from './replica.js'
@@ -29,9 +30,15 @@ const ATTEMPTS = 5
 
 export async function contribute (log: AbstractLog, replica: Replica, logger?: Logger): Promise<Contribution> {
   const result: Contribution = { keys: 0, versions: 0 }
+  // The policy first: every record after it in the new log is decided under it, as it was.
+  if (replica.policy !== undefined) {
+    result.versions += await contributeKey(log, replica, POLICY_KEY)
+    result.keys++
+  }
   const keys = replica.store.entities.keys()[Symbol.asyncIterator]()
   const worker = async (): Promise<void> => {
     for (let next = await keys.next(); next.done !== true; next = await keys.next()) {
+      if (next.value === POLICY_KEY && replica.policy !== undefined) continue
       result.versions += await contributeKey(log, replica, next.value)
       if (++result.keys % PROGRESS_EVERY === 0) logger?.info({ keys: result.keys, versions: result.versions }, 'contributing the replica to the reseeded log')
     }

@@ -422,6 +422,16 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
    */
   recordOf (key: string, stored: StoredVersion): LogRecord {
     const head = { ns: this.namespace, key, version: stored.version, meta: stored.meta }
+    if (stored.policy !== undefined && stored.sig !== undefined) return { v: RECORD_SCHEMA_VERSION, ...head, op: 'put', policy: stored.policy, sig: stored.sig }
+    const policy = this.#policy
+    if (policy !== undefined) {
+      // Under a policy a record counts only signed by a granted host, in its name: this host re-signs
+      // what it carries over (so it must be granted every key: Follower.reseed checks), the
+      // version, time and correlation id kept; the audit of the new log names it as the writer.
+      const name = policy.host(this.#hostKey.publicKey)?.name ?? stored.meta.nodeId
+      const plain = stored.value === undefined ? undefined : this.#keys.require(stored.value.kid, key, policy.scopeOf(key)?.prefix).open(stored.value, this.#sealContext(key, stored))
+      return buildRecord({ ...head, meta: { ...stored.meta, nodeId: name } }, stored.op, plain, this.recordKeys())
+    }
     // A changeset's value is bound to the changeset: as a key's own record it is sealed afresh.
     if (stored.op !== 'delete' && stored.value !== undefined && stored.schema === RECORD_SCHEMA_VERSION && stored.changeset === undefined) {
       return { v: RECORD_SCHEMA_VERSION, ...head, op: stored.op, value: stored.value }

@@ -34,6 +34,7 @@
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
 import type { Policy } from '../identity/policy.js'
+import type { RecordSignature } from '../identity/signature.js'
 import type { AuditEntry } from '../shapes/audit.js'
 import type { RecordMeta } from '../records/record.js'
 import type { RecordedChange } from '../records/transaction-record.js'
@@ -68,6 +69,8 @@ export interface StoredVersion {
   sealedIn?: RecordMeta
   /** The document, for a version of the policy (which carries no sealed value). */
   policy?: Policy
+  /** The admin's signature, for a version of the policy: a reseeded log carries it as it was. */
+  sig?: RecordSignature
   /**
    * The public key that signed the record, verified, when a policy was in
    * force (or it was a policy): who wrote it, whatever `meta` claims.

@@ -6,6 +6,9 @@ import { startNatsServer } from '../fixtures/nats-server.js'
 import { eventually } from '../fixtures/eventually.js'
 import { caughtUp, divergence, newDataKey, tempDir, testNode } from '../fixtures/nodes.js'
 import type { ChangeEvent, CredregNode } from '../../lib/types.js'
+import { SigningKey } from '../../lib/identity/signing-key.js'
+import { policyAccess } from '../../lib/node.js'
+import { grant, hostKeyOf, policyRecord } from '../fixtures/policy.js'
 
 /** Resolves once `node` follows its log again, caught up. */
 async function following (node: CredregNode): Promise<void> {
@@ -186,4 +189,43 @@ t.test('a log that lost its newest records and took others since is refused, and
   await eventually(async () => JSON.stringify(await state(c)) === JSON.stringify(await state(a)), 'A and C to agree')
   for (let i = 0; i < 3; i++) t.same((await c.get(`k/${i}`)).value, { i, later: true }, `k/${i}: the write the log lost is back`)
   for (let i = 0; i < 5; i++) t.same((await a.get(`other/${i}`)).value, { i }, `other/${i}: the writes made on the shortened log are kept`)
+})
+
+t.test('under a policy: the reseeded log starts with the policy, carries every version re-signed by the reseeding host, and a new replica applies it all', async t => {
+  const storeDir = await tempDir(t)
+  const server = await startNatsServer({ storeDir })
+  t.teardown(async () => await server.stop())
+  const dataKey = newDataKey()
+  const nats = { servers: server.url }
+  const [dirA, dirB] = [await tempDir(t), await tempDir(t)]
+  const a = await testNode(t, { dataKey, nats, nodeId: 'a', dataDir: dirA })
+  const b = await testNode(t, { dataKey, nats, nodeId: 'b', dataDir: dirB })
+  const admin = SigningKey.generate()
+  const policy = { admin: admin.publicKey, hosts: [grant('a', (await hostKeyOf(dirA)).publicKey), grant('b', (await hostKeyOf(dirB)).publicKey, { write: ['svc/b/'], read: ['svc/b/'] })], scopes: [] }
+  await policyAccess(a).put(policyRecord(a.namespace, 1, policy, admin))
+  await caughtUp(b)
+  await a.put('svc/a/db', { pass: 'a1' })
+  await b.put('svc/b/db', { pass: 'b1' })
+  await a.commit([{ key: 'svc/a/db', op: 'put', value: { pass: 'a2' } }, { key: 'svc/a/api', op: 'put', value: { token: 't' } }])
+  await caughtUp(a)
+  await caughtUp(b)
+  const before = await state(a)
+
+  await server.kill()
+  await rm(storeDir, { recursive: true, force: true })
+  await server.restart()
+  for (const node of [a, b]) await divergence(node)
+  await t.rejects(b.reseed(), { code: 'RESEED_REFUSED', message: /write on every key/ }, 'a host not granted every key cannot re-sign them all')
+  t.ok((await a.reseed()).versions > 0)
+  for (const node of [a, b]) {
+    await following(node)
+    await caughtUp(node)
+  }
+  t.same(await state(a), before, 'a holds what it held')
+  t.same(await b.get('svc/b/db').then(e => e.value), { pass: 'b1' })
+  const fresh = await testNode(t, { dataKey, nats, nodeId: 'fresh' })
+  await caughtUp(fresh)
+  t.same((await fresh.nodeStatus()).rejected, {}, 'a replica built from the reseeded log refuses nothing')
+  t.equal(policyAccess(fresh).current()?.version, 1, 'the policy came first and is in force')
+  t.match(await b.put('svc/b/db', { pass: 'b2' }), { version: 2 }, 'writes go on under the policy')
 })
