@@ -60,7 +60,8 @@ function globalOptions (command: Command): GlobalOptions {
     ...pick(merged, 'socket'),
     ...pick(merged, 'url'),
     ...pick(merged, 'tokenFile'),
-    ...pick(merged, 'ca')
+    ...pick(merged, 'ca'),
+    ...pick(merged, 'adminSocket')
   }
 }
 
