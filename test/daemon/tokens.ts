@@ -3,6 +3,7 @@
  * routes live on the admin socket (mode 0600) only; once the daemon has a
  * token, the apps' socket wants one and holds each request to its scope.
  */
+import { randomUUID } from 'node:crypto'
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -193,4 +194,50 @@ t.test('a hostile or corrupt tokens.json fails the start with INVALID_CONFIG, na
     t.match(run.stderr, cases[i]?.[3] ?? /./, `${name}: says what is wrong`)
     t.notMatch(run.stderr + run.stdout, MARK, `${name}: never quotes the file`)
   })
+})
+
+t.test('rotations: stage, release and abort need the rotations grant and write scope; an ack and a rotation\'s view need read of every staged key', async t => {
+  const daemon = await startDaemon()
+  t.teardown(() => daemon.stop())
+  t.equal((await daemon.adminRequest('PUT', '/v1/entities/svc/a/db', { body: { pass: 'old' } })).status, 201)
+  const [ops, app, other, writer] = [
+    await mint(daemon, { name: 'ops', read: ['svc/a/'], write: ['svc/a/'], rotations: true }),
+    await mint(daemon, { name: 'app', read: ['svc/a/'] }),
+    await mint(daemon, { name: 'other', read: ['svc/b/'] }),
+    await mint(daemon, { name: 'writer', read: ['svc/a/'], write: ['svc/a/'] })
+  ]
+  const as = async (token: string, method: string, path: string, body?: object): Promise<Answer> =>
+    await daemon.request(method, path, { headers: bearer(token), ...(body !== undefined ? { body } : {}) })
+  const agent = new Agent({ connect: { socketPath: daemon.socket } })
+  t.teardown(() => agent.close())
+  const appEvents = await openSse(agent, '/v1/rotations/events', bearer(app))
+  const otherEvents = await openSse(agent, '/v1/rotations/events', bearer(other))
+  t.equal(appEvents.status, 200)
+  t.equal(otherEvents.status, 200, 'a token without the grant may open the stream: it is filtered')
+
+  const stage = (key: string): object => ({ changes: [{ key, op: 'merge', patch: { pass: 'new' } }] })
+  t.match(await as(writer, 'POST', '/v1/rotations', stage('svc/a/db')), { status: 403, json: { code: 'FORBIDDEN', message: 'token writer: the rotations grant is missing, which a rotation\'s stage needs' } })
+  t.match(await as(ops, 'POST', '/v1/rotations', stage('svc/b/db')), { status: 403, json: { code: 'FORBIDDEN', key: 'svc/b/db', message: /no write grant/ } })
+  const staged = await as(ops, 'POST', '/v1/rotations', stage('svc/a/db'))
+  t.equal(staged.status, 201, staged.text)
+  const id = staged.json.id as string
+
+  t.same((await as(other, 'GET', '/v1/rotations')).json.rotations, [], 'a token that cannot read the staged keys does not see the rotation')
+  t.match(await as(other, 'GET', `/v1/rotations/${id}`), { status: 403, json: { code: 'FORBIDDEN', key: 'svc/a/db' } })
+  t.match(await as(other, 'POST', `/v1/rotations/${id}/acks`, { ok: true }), { status: 403, json: { code: 'FORBIDDEN', message: /no read grant covers the key svc\/a\/db/ } })
+  t.match(await as(app, 'GET', '/v1/rotations'), { status: 200, json: { rotations: [{ id }] } })
+  t.match(await as(app, 'GET', `/v1/rotations/${id}`), { status: 200, json: { id } })
+  t.match(await as(app, 'GET', '/v1/entities/svc/a/db?stage=pending'), { status: 200, json: { value: { pass: 'new' } } })
+  t.match(await as(app, 'POST', `/v1/rotations/${id}/release`), { status: 403, json: { code: 'FORBIDDEN', message: /rotations grant is missing, which a rotation's release needs/ } })
+  t.match(await as(app, 'POST', `/v1/rotations/${id}/acks`, { ok: true, message: 'login ok' }), { status: 200, json: { hosts: [{ ack: 'ok' }] } }, 'a token that reads every staged key acknowledges')
+  t.match(await as(writer, 'POST', `/v1/rotations/${id}/abort`, {}), { status: 403, json: { code: 'FORBIDDEN' } })
+  t.match(await as(ops, 'POST', `/v1/rotations/${id}/release`), { status: 200, json: { status: 'released' } })
+  t.equal((await as(app, 'GET', `/v1/rotations/${randomUUID()}`)).status, 404)
+
+  const seen = await appEvents.read(events => events.length >= 3, 10_000)
+  t.same(seen.map(e => e.data.event), ['staged', 'acked', 'released'], 'the app\'s stream tells its rotation')
+  const unseen = await otherEvents.read(() => false, 500)
+  t.same(unseen, [], 'the other token\'s stream tells nothing of it')
+  appEvents.close()
+  otherEvents.close()
 })
