@@ -9,7 +9,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { Compile } from 'typebox/compile'
 import { writeAtomic } from '../agent/atomic-write.js'
-import { CredregError, type ErrorCode } from '../errors.js'
+import { CredregError } from '../errors.js'
 import { assertPrefix } from '../key.js'
 import { readSecretFile } from '../secret-file.js'
 import {
@@ -78,8 +78,8 @@ export class TokenStore {
    * one token too many.
    */
   async create (body: CreateTokenBody): Promise<CreatedToken> {
-    const read = checkPrefixes(body.read ?? [], 'read', 'BAD_REQUEST')
-    const write = checkPrefixes(body.write ?? [], 'write', 'BAD_REQUEST')
+    const read = checkPrefixes(body.read ?? [], 'read')
+    const write = checkPrefixes(body.write ?? [], 'write')
     return await this.#change(async () => {
       if (this.#held.some(({ record }) => record.name === body.name)) {
         throw new CredregError('BAD_REQUEST', `a token named ${body.name} exists already; revoke it first, or choose another name`)
@@ -138,8 +138,8 @@ function parseFile (path: string, bytes: Buffer): TokenFile {
     if (hashes.has(record.sha256)) throw invalid(`tokens/${i}: a hash is used twice`)
     names.add(record.name)
     hashes.add(record.sha256)
-    checkPrefixes(record.read, `tokens/${i}/read`, 'INVALID_CONFIG', invalid)
-    checkPrefixes(record.write, `tokens/${i}/write`, 'INVALID_CONFIG', invalid)
+    checkPrefixes(record.read, `tokens/${i}/read`, invalid)
+    checkPrefixes(record.write, `tokens/${i}/write`, invalid)
   })
   return json
 }
@@ -156,12 +156,11 @@ function schemaFault (error: { instancePath: string, schemaPath: string, message
   return `${kept.length === 0 ? 'the document' : kept.join('/')} ${error.message ?? 'is invalid'}`
 }
 
-function checkPrefixes (prefixes: string[], where: string, code: ErrorCode, wrap?: (why: string) => CredregError): string[] {
+/** `prefixes`, each once, or the error `fail` makes of the first that is not a prefix (`BAD_REQUEST` unless said). */
+function checkPrefixes (prefixes: string[], where: string, fail = (why: string): CredregError => new CredregError('BAD_REQUEST', why)): string[] {
   prefixes.forEach((prefix, i) => {
     const problem = prefixProblem(prefix)
-    if (problem === undefined) return
-    const why = `${where}[${i}] ${problem}`
-    throw wrap?.(why) ?? new CredregError(code, why)
+    if (problem !== undefined) throw fail(`${where}[${i}] ${problem}`)
   })
   return [...new Set(prefixes)]
 }

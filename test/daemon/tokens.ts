@@ -4,7 +4,7 @@
  * token, the apps' socket wants one and holds each request to its scope.
  */
 import { randomUUID } from 'node:crypto'
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { Agent, request } from 'undici'
@@ -180,14 +180,16 @@ t.test('a hostile or corrupt tokens.json fails the start with INVALID_CONFIG, na
     ['another version', JSON.stringify({ version: 2, tokens: [] }), 0o600, /is not valid: version/],
     ['group-readable', JSON.stringify({ version: 1, tokens: [record] }), 0o640, /accessible by group or others/]
   ]
-  const runs = await Promise.all(cases.map(async ([name, content, mode], i) => {
+  // One at a time: seven daemons starting at once may take longer than a start should on a busy machine.
+  const runs = []
+  for (const [i, [name, content, mode]] of cases.entries()) {
     const dataDir = join(dir, `d${i}`)
-    await (await import('node:fs/promises')).mkdir(dataDir, { mode: 0o700 })
+    await mkdir(dataDir, { mode: 0o700 })
     const file = join(dataDir, 'tokens.json')
     await writeFile(file, content, { mode })
     await chmod(file, mode)
-    return { name, file, run: await runDaemon(['--data-dir', dataDir]) }
-  }))
+    runs.push({ name, file, run: await runDaemon(['--data-dir', dataDir], {}, 30_000) })
+  }
   runs.forEach(({ name, file, run }, i) => {
     t.equal(run.code, 2, `${name}: exit 2`)
     t.match(run.stderr, `credregd: tokens file ${file}`, `${name}: names the file`)
