@@ -31,6 +31,7 @@ export class TokenStore {
   readonly path: string
   #held: Held[]
   #queue: Promise<unknown> = Promise.resolve()
+  readonly #onRevoke = new Set<(name: string) => void>()
 
   private constructor (path: string, records: TokenRecord[]) {
     this.path = path
@@ -94,14 +95,25 @@ export class TokenStore {
     })
   }
 
-  /** Revokes the token `name`: from this answer on, it is refused. `NOT_FOUND` when there is none. */
+  /** Revokes the token `name`: from this answer on, it is refused, and the streams it opened are ended. `NOT_FOUND` when there is none. */
   async revoke (name: string): Promise<TokenInfo> {
     return await this.#change(async () => {
       const gone = this.#held.find(({ record }) => record.name === name)
       if (gone === undefined) throw new CredregError('NOT_FOUND', `no token named ${JSON.stringify(name)}`)
       await this.#save(this.#held.filter(h => h !== gone).map(h => h.record))
+      for (const listener of this.#onRevoke) listener(name)
       return info(gone.record)
     })
+  }
+
+  /**
+   * Calls `listener` with the name of each token revoked from now on (after
+   * the file no longer holds it), so what a token opened ends with it;
+   * returns the function that stops the calls.
+   */
+  onRevoke (listener: (name: string) => void): () => void {
+    this.#onRevoke.add(listener)
+    return () => { this.#onRevoke.delete(listener) }
   }
 
   async #save (records: TokenRecord[]): Promise<void> {

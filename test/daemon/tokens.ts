@@ -128,9 +128,21 @@ t.test('a token scoped to svc/a/', async t => {
     t.equal(await get('/v1/admin/tokens', bearer(LISTENER_TOKEN)), 404, 'no admin route over TCP')
   })
 
-  t.test('a revoked token is refused at once; the socket still wants a token while another exists', async t => {
+  t.test('a revoked token is refused at once, and the streams it opened end; the socket still wants a token while another exists', async t => {
     const other = await mint(daemon, { name: 'other', read: ['svc/'] })
+    const agent = new Agent({ connect: { socketPath: daemon.socket } })
+    t.teardown(() => agent.close())
+    const watching = await openSse(agent, '/v1/watch?prefix=svc/a/', bearer(token))
+    const watchingOther = await openSse(agent, '/v1/watch?prefix=svc/', bearer(other))
+    t.equal(watching.status, 200)
     t.match(await daemon.adminRequest('DELETE', '/v1/admin/tokens/billing'), { status: 200, json: { name: 'billing' } })
+    const last = await watching.read(events => events.some(e => e.event === 'closed'), 10_000)
+    t.match(last.at(-1), { event: 'closed', data: { code: 'UNAUTHORIZED', reason: 'revoked', message: 'the token of this stream was revoked' } }, 'the revoked token\'s watch ends')
+    t.equal((await daemon.adminRequest('PUT', '/v1/entities/svc/a/after', { body: { a: 1 } })).status, 201)
+    const kept = await watchingOther.read(events => events.length > 0, 10_000)
+    t.match(kept, [{ event: 'put', data: { key: 'svc/a/after' } }], 'another token\'s watch goes on')
+    watching.close()
+    watchingOther.close()
     t.match(await as('GET', '/v1/entities/svc/a/db'), { status: 401, json: { code: 'UNAUTHORIZED' } })
     t.equal((await as('GET', '/v1/entities/svc/b/db', undefined, bearer(other))).status, 200)
     t.match(await daemon.adminRequest('DELETE', '/v1/admin/tokens/billing'), { status: 404, json: { code: 'NOT_FOUND' } })
