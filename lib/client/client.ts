@@ -230,7 +230,8 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
 
   /**
    * Restores the change log from this daemon's replica after the log lost its
-   * store (see docs/guarantees.md); only when the daemon refuses the log.
+   * store (see docs/guarantees.md); only when the daemon refuses the log, and
+   * only on a client of its admin socket (elsewhere: `NOT_FOUND`).
    * Takes as long as the replica is large: no time bound unless `timeoutMs`.
    */
   async reseed (options: { timeoutMs?: number } = {}): Promise<ReseedResult> {
