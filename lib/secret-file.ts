@@ -22,9 +22,9 @@ const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
  * Reads the secrets file `path` (`what` names it in errors, e.g. `key file`).
  * Refuses (`INVALID_CONFIG`) a symbolic link, anything but a regular file, a
  * file group or others can access, one owned by another user than this
- * process's (or root), and one over 64 KiB.
+ * process's (or root), and one over `maxBytes` (64 KiB unless said).
  */
-export async function readSecretFile (path: string, what: string): Promise<Buffer> {
+export async function readSecretFile (path: string, what: string, maxBytes = MAX_SECRET_BYTES): Promise<Buffer> {
   let handle: FileHandle
   try {
     handle = await open(path, FLAGS)
@@ -43,7 +43,7 @@ export async function readSecretFile (path: string, what: string): Promise<Buffe
     if (uid !== undefined && info.uid !== uid && info.uid !== 0) {
       throw invalid(`${what} ${path} belongs to uid ${info.uid}; it must belong to the user credregd runs as (uid ${uid}) or to root`)
     }
-    if (info.size > MAX_SECRET_BYTES) throw invalid(`${what} ${path} is larger than ${MAX_SECRET_BYTES} bytes; it is not a secrets file`)
+    if (info.size > maxBytes) throw invalid(`${what} ${path} is larger than ${maxBytes} bytes; it is not a secrets file`)
     return await handle.readFile()
   } finally {
     await handle.close()

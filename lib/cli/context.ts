@@ -6,7 +6,7 @@ import type { CredregClient } from '../client/client.js'
 import { CredregError, isCredregError } from '../errors.js'
 import type { CliIo } from './io.js'
 import { Output } from './output.js'
-import { resolveTarget, type Target, type TargetOptions } from './target.js'
+import { resolveAdminTarget, resolveTarget, type Target, type TargetOptions } from './target.js'
 
 /** The options every command takes. */
 export interface GlobalOptions extends TargetOptions {
@@ -43,6 +43,16 @@ export class CommandContext {
     return this.#client
   }
 
+  /** The client of the daemon's admin socket (the admin commands), instead of {@link client}. */
+  async adminClient (): Promise<CredregClient> {
+    if (this.#client === undefined) {
+      this.#target = await resolveAdminTarget(this.globals, this.io.env)
+      const { connect } = await import('../client/client.js')
+      this.#client = connect(this.#target.connect)
+    }
+    return this.#client
+  }
+
   /** Aborts on the first SIGINT or SIGTERM, for commands that run until interrupted. */
   interrupted (): AbortSignal {
     const controller = new AbortController()
@@ -60,7 +70,7 @@ export class CommandContext {
    */
   explain (err: unknown): unknown {
     if (!isCredregError(err, 'UNAVAILABLE') || this.#target?.isDefault !== true) return err
-    const hint = 'is a daemon running? Start one with `credreg dev`, or name its socket with --socket or CREDREG_SOCKET'
+    const hint = 'is a daemon running? Start one with `credreg dev`, or name its socket with --socket or CREDREG_SOCKET (its admin socket: --admin-socket or CREDREG_ADMIN_SOCKET)'
     return new CredregError('UNAVAILABLE', `${err.message}; ${hint}`, { cause: err })
   }
 

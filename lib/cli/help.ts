@@ -8,7 +8,8 @@ const MEANING: Record<number, string> = {
   3: 'conflict: --if-version or --if-absent (a changeset\'s ifVersion or ifAbsent) no longer holds, or a rotation refused (acks missing or failed, a key moved, closed)',
   4: 'not found: no such key, version or field',
   5: 'unavailable: the daemon cannot be reached (or NATS, for a write)',
-  6: 'refused: a reseed that does not apply (the log matches the replica, or holds another history)'
+  6: 'refused: a reseed that does not apply (the log matches the replica, or holds another history)',
+  7: 'forbidden: the token (or the policy) does not allow it'
 }
 
 /** The exit codes, each with the error codes that end in it. */
@@ -31,6 +32,9 @@ export function environmentHelp (): string {
     '',
     'Environment:',
     '  CREDREG_SOCKET  the daemon\'s unix socket when --socket is not given (credregd reads it too)',
+    '  CREDREG_TOKEN_FILE    the token file when --token-file is not given: a scoped token on the socket, the listener\'s with --url',
+    '  CREDREG_ADMIN_SOCKET  the admin socket of credreg admin … when --admin-socket is not given (credregd reads it too);',
+    '                  default: credregd-admin.sock beside the socket',
     '  CREDREG_CA      CA certificate (PEM) to verify an https: --url with when --ca is not given',
     '  XDG_DATA_HOME   the default socket is that of credreg dev: $XDG_DATA_HOME/credreg/dev/credregd.sock',
     '                  (~/.local/share/credreg/dev/credregd.sock when unset)',

@@ -48,6 +48,15 @@ export function nodeIdList (value: string): string[] {
   return ids
 }
 
+/** A commander argument parser for comma-separated key prefixes (`svc/a/,shared/`), added to those of an earlier use of the flag. */
+export function prefixList (value: string, previous: string[] = []): string[] {
+  const prefixes = value.split(',').map(p => p.trim()).filter(p => p !== '')
+  if (prefixes.length === 0 || prefixes.some(p => !/^[A-Za-z0-9_./-]{1,256}$/.test(p))) {
+    throw new InvalidArgumentError('expected key prefixes separated by commas, each 1-256 characters of A-Z a-z 0-9 _ . - /')
+  }
+  return [...previous, ...prefixes]
+}
+
 /** Where a JSON document comes from: the argument (`-` for stdin) or `--file PATH` (`-` for stdin). */
 export interface JsonSource {
   text?: string

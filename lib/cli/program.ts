@@ -5,6 +5,7 @@
  */
 import { Argument, Command, Option, type OutputConfiguration } from 'commander'
 import type { Runner } from './context.js'
+import { addAdminCommands, adminSocketOption, descendants } from './admin/group.js'
 import { environmentHelp, exitCodesHelp } from './help.js'
 import { durationMs, durationSeconds, fileMode, nodeIdList, renderStage, versionNumber, wholeNumber } from './input.js'
 
@@ -19,7 +20,7 @@ function addGlobalOptions (command: Command, group?: string): Command {
   const options = [
     new Option('--socket <path>', 'unix socket of the daemon (default: $CREDREG_SOCKET, else the socket of credreg dev)'),
     new Option('--url <url>', 'reach a daemon\'s TCP listener (credregd --listen) instead, e.g. https://credreg.example:7420; plain http: only to a loopback address').conflicts('socket'),
-    new Option('--token-file <path>', 'file holding the bearer token of that listener (with --url)'),
+    new Option('--token-file <path>', 'file holding the bearer token: of the TCP listener (with --url), or a scoped token for the socket (default: $CREDREG_TOKEN_FILE)'),
     new Option('--ca <file>', 'CA certificate (PEM) to verify an https: --url with (default: $CREDREG_CA, else the system\'s CAs)'),
     new Option('--json', 'machine output: one JSON document per line on stdout, errors as {"code","message"} on stderr')
   ]
@@ -31,7 +32,7 @@ function addGlobalOptions (command: Command, group?: string): Command {
 const ifVersion = (): Option => new Option('--if-version <n>', 'write only if N is still the latest version').argParser(wholeNumber)
 
 /** Declares a command whose action runs the module `load` yields, with the exit codes in its help. */
-type Declare = (name: string, description: string, load: Loader, parent?: Command) => Command
+export type Declare = (name: string, description: string, load: Loader, parent?: Command) => Command
 
 /** The `credreg` program; every action goes through `dispatch`, everything commander prints through `output`. */
 export function buildProgram (version: string, dispatch: Dispatch, output: OutputConfiguration): Command {
@@ -56,12 +57,12 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   const rotation = program.command('rotation').description('one staged rotation: credreg rotation status ID')
   addRotationCommands(command, rotation)
   addHostCommands(command)
-  const agent = addAgentCommands(command)
-  const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
-  addAdminCommands(command, admin)
+  addAgentCommands(command)
+  const admin = addAdminCommands(program, command)
 
-  // Last, so each command's help lists its own options first.
-  for (const cmd of [...program.commands, ...rotation.commands, ...agent.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
+  // Last, so each command's help lists its own options first; the groups take none.
+  const groups = new Set([rotation, admin, ...descendants(admin).filter(cmd => cmd.commands.length > 0)])
+  for (const cmd of descendants(program)) if (!groups.has(cmd)) addGlobalOptions(cmd, 'Global options:')
   return program
 }
 
@@ -176,6 +177,7 @@ function addHostCommands (command: Declare): void {
   command('dev', 'run a standalone daemon (no NATS) in the foreground until Ctrl-C, and print how to talk to it', async () => await import('./commands/dev.js'))
     .option('--data-dir <dir>', 'its data directory (default: $XDG_DATA_HOME/credreg/dev, else ~/.local/share/credreg/dev); the socket is <dir>/credregd.sock unless --socket')
     .option('--log-level <level>', 'the daemon\'s log level, as for credregd --log-level; its log is JSON lines on stdout', 'warn')
+    .addOption(adminSocketOption())
 }
 
 /** Credentials into other programs: rendered files and environment variables, kept current. */
@@ -218,14 +220,4 @@ function addAgentCommands (command: Declare): Command {
   command('status', 'ask a running credreg agent (started with --status-socket PATH) for its state: each template\'s last render and failure, the last reload, the pending change; exit 1 while a render fails', async () => await import('./commands/agent-status.js'), agent)
     .requiredOption('--status-socket <path>', 'the socket the agent serves its state on')
   return agent
-}
-
-/** Recovery operations, under `credreg admin`. */
-function addAdminCommands (command: Declare, admin: Command): void {
-  command('reseed', 'restore the change log from this daemon\'s replica after NATS lost its JetStream store; the other daemons adopt it by themselves', async () => await import('./commands/reseed.js'), admin)
-    .addHelpText('after', '\nOnly a daemon that refuses the log (credreg status: diverged) reseeds. Every version its replica\n' +
-      'holds is written to a new history that continues the old one; every other daemon of the old history\n' +
-      'then adds the versions it holds that are newer, so no acknowledged write is lost and versions continue.\n' +
-      'Refused (exit 6) when the log matches the replica, or when the stream exists with another history:\n' +
-      'a reseed only creates a missing stream. See docs/guarantees.md.')
 }

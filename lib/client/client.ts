@@ -10,6 +10,7 @@ import type {
   AbortOptions, AckOptions, Change, ChangeEvent, CommitOptions, CommitResult, ConditionalOptions, CredregAdmin, CredregRotations, GetOptions, CredregReader, CredregWriter, Entity,
   JsonObject, ListOptions, ListPage, PatchOperation, PutOptions, ReleaseOptions, ReseedResult, Rotation, RotationEvent, RotationWatchOptions, StageOptions, WatchOptions
 } from '../types.js'
+import type { CreatedToken, CreateTokenBody, TokenInfo } from '../shapes/token.js'
 import { Http } from './http.js'
 import type { HttpRequest } from './http.js'
 import { watchRotationEvents } from './rotation-watch.js'
@@ -19,8 +20,9 @@ import { watchChanges } from './watch.js'
 const DEFAULT_TIMEOUT_MS = 15_000
 
 /**
- * Connects to a credregd daemon through its unix socket (`{ socket }`) or its
- * TCP listener (`{ url, token, ca? }`). Nothing is sent until the first call: a
+ * Connects to a credregd daemon through its unix socket (`{ socket, token? }`:
+ * the token once the daemon has scoped tokens) or its TCP listener
+ * (`{ url, token, ca? }`). Nothing is sent until the first call: a
  * daemon that is not there shows up as `UNAVAILABLE` on that call. A plain
  * `http:` URL to a host other than a loopback address throws `INVALID_CONFIG`
  * at once: the token is never sent in clear over the network.
@@ -44,16 +46,18 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
   readonly #reconnect: Required<NonNullable<ConnectOptions['reconnect']>>
 
   constructor (options: ConnectOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError('connect() takes { socket } or { url, token }')
+    if (typeof options !== 'object' || options === null) throw new TypeError('connect() takes { socket, token? } or { url, token }')
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) throw new TypeError('timeoutMs must be a non-negative integer')
     if ('socket' in options && typeof options.socket === 'string' && options.socket !== '') {
-      this.#http = new Http({ socket: options.socket }, timeoutMs)
+      const { token } = options
+      if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token))) throw new TypeError('token must be a non-empty string of visible ASCII characters')
+      this.#http = new Http({ socket: options.socket, ...(token !== undefined ? { token } : {}) }, timeoutMs)
     } else if ('url' in options && typeof options.url === 'string' && typeof options.token === 'string') {
       if (!/^https?:$/.test(new URL(options.url).protocol)) throw new TypeError(`url must be http: or https:, got ${options.url}`)
       this.#http = new Http({ url: options.url, token: options.token, ...(options.ca !== undefined ? { ca: options.ca } : {}) }, timeoutMs)
     } else {
-      throw new TypeError('connect() takes { socket } or { url, token }')
+      throw new TypeError('connect() takes { socket, token? } or { url, token }')
     }
     this.#reconnect = { initialDelayMs: 250, maxDelayMs: 5000, idleTimeoutMs: 45_000, ...options.reconnect }
   }
@@ -226,11 +230,31 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
 
   /**
    * Restores the change log from this daemon's replica after the log lost its
-   * store (see docs/guarantees.md); only when the daemon refuses the log.
+   * store (see docs/guarantees.md); only when the daemon refuses the log, and
+   * only on a client of its admin socket (elsewhere: `NOT_FOUND`).
    * Takes as long as the replica is large: no time bound unless `timeoutMs`.
    */
   async reseed (options: { timeoutMs?: number } = {}): Promise<ReseedResult> {
     return (await this.#http.request({ method: 'POST', path: '/v1/admin/reseed', timeoutMs: options.timeoutMs ?? 0 })).json as ReseedResult
+  }
+
+  /**
+   * Mints a scoped token (admin socket only): resolves with it, told this once,
+   * and its scope. `BAD_REQUEST` for a malformed scope or a name in use.
+   */
+  async createToken (options: CreateTokenBody): Promise<CreatedToken> {
+    const { json } = await this.#http.request({ method: 'POST', path: '/v1/admin/tokens', body: JSON.stringify(options) })
+    return json as CreatedToken
+  }
+
+  /** The scoped tokens' names and scopes (admin socket only), never a token or its hash. */
+  async tokens (): Promise<TokenInfo[]> {
+    return ((await this.#http.request({ method: 'GET', path: '/v1/admin/tokens' })).json as { tokens: TokenInfo[] }).tokens
+  }
+
+  /** Revokes the token `name` (admin socket only); `NOT_FOUND` when there is none. */
+  async revokeToken (name: string): Promise<TokenInfo> {
+    return (await this.#http.request({ method: 'DELETE', path: `/v1/admin/tokens/${encodeURIComponent(name)}` })).json as TokenInfo
   }
 
   /** Ends every request and watch in flight and closes the connections; later calls reject with `CLOSED`. Idempotent. */

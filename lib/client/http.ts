@@ -10,8 +10,8 @@ import { isLoopback } from '../daemon/listen.js'
 import { CredregError } from '../errors.js'
 import { errorFromResponse, errorFromTransport } from './error-codec.js'
 
-/** Where the daemon is: its unix socket, or a TCP URL, the bearer token of its listener and the CA to trust. */
-export type HttpTarget = { socket: string } | { url: string, token: string, ca?: string | Buffer }
+/** Where the daemon is: its unix socket (with a scoped token once the daemon has tokens), or a TCP URL, a bearer token and the CA to trust. */
+export type HttpTarget = { socket: string, token?: string } | { url: string, token: string, ca?: string | Buffer }
 
 /** One request; `path` is already encoded and carries its query. */
 export interface HttpRequest {
@@ -59,7 +59,7 @@ export class Http {
       this.#agent = new Agent({ connect: { socketPath: target.socket } })
       this.#origin = 'http://localhost'
       this.#basePath = ''
-      this.#headers = {}
+      this.#headers = target.token !== undefined ? { authorization: `Bearer ${target.token}` } : {}
     } else {
       const url = new URL(target.url)
       assertSafeTransport(url, target.ca)

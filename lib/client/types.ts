@@ -19,10 +19,16 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions
 }
 
-/** Reach the daemon of this host through its unix socket (no token needed: the socket's mode guards it). */
+/**
+ * Reach the daemon of this host through its unix socket. While the daemon has
+ * no token the socket's mode alone guards it; once it has one, the apps'
+ * socket wants a scoped token (the admin socket never does).
+ */
 export interface SocketConnectOptions extends ClientOptions {
   /** Path of the daemon's socket, e.g. `/var/lib/credreg/credregd.sock`. */
   socket: string
+  /** A scoped token (`credreg admin token create`), sent as `Authorization: Bearer`. */
+  token?: string
 }
 
 /**

@@ -9,7 +9,7 @@ import { Compile } from 'typebox/compile'
 import { CredregError } from '../errors.js'
 import { redactUrl } from '../log/nats-url.js'
 import { isLoopback, parseListen } from './listen.js'
-import { defaultSocketPath } from './paths.js'
+import { defaultAdminSocketPath, defaultSocketPath } from './paths.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const LogLevel = Type.Union(LOG_LEVELS.map(l => Type.Literal(l)))
@@ -19,6 +19,8 @@ export const DaemonConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1 }),
   /** Unix socket path; at most 107 bytes, the limit of `sun_path`. */
   socket: Type.String({ minLength: 1, maxLength: 107 }),
+  /** Unix socket of the admin routes, mode 0600; at most 107 bytes too. */
+  adminSocket: Type.String({ minLength: 1, maxLength: 107 }),
   /** NATS server URLs; absent means standalone. */
   nats: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   namespace: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
@@ -59,7 +61,8 @@ interface Flag { flag: string, key: keyof DaemonConfig, kind: Kind, help: string
 /** Every flag; the environment twin is `CREDREG_` + the flag in upper snake case. */
 const FLAGS: Flag[] = [
   { flag: '--data-dir <dir>', key: 'dataDir', kind: 'string', help: 'directory of the replica (required)' },
-  { flag: '--socket <path>', key: 'socket', kind: 'string', help: 'unix socket of the HTTP API (default: <data-dir>/credregd.sock)' },
+  { flag: '--socket <path>', key: 'socket', kind: 'string', help: 'unix socket of the HTTP API for apps, mode 0660 (default: <data-dir>/credregd.sock)' },
+  { flag: '--admin-socket <path>', key: 'adminSocket', kind: 'string', help: 'unix socket of the admin routes (tokens, reseed) and every other route with full rights, mode 0600 (default: <data-dir>/credregd-admin.sock)' },
   { flag: '--nats <urls>', key: 'nats', kind: 'list', help: 'NATS server URL(s), comma-separated; absent: standalone with an embedded log' },
   { flag: '--namespace <name>', key: 'namespace', kind: 'string', help: 'namespace, [A-Za-z0-9_-]{1,64} (default: default)' },
   { flag: '--history <n>', key: 'history', kind: 'int', help: 'versions kept per key, 1-100 (default: 10)' },
@@ -160,9 +163,13 @@ function finish (raw: Record<string, unknown>): DaemonConfig {
     if (typeof raw[k] === 'string' && !isAbsolute(raw[k] as string)) raw[k] = resolve(raw[k] as string)
   }
   if (Array.isArray(raw.scopeKeyFiles)) raw.scopeKeyFiles = (raw.scopeKeyFiles as string[]).map(p => resolve(p))
-  if (Buffer.byteLength(raw.socket as string) > 107) {
-    throw invalid(`--socket ${raw.socket as string} is longer than 107 bytes, the limit of a unix socket path; choose a shorter path`)
+  raw.adminSocket = typeof raw.adminSocket === 'string' ? resolve(raw.adminSocket) : defaultAdminSocketPath(raw.dataDir as string)
+  for (const [flag, path] of [['--socket', raw.socket], ['--admin-socket', raw.adminSocket]] as const) {
+    if (Buffer.byteLength(path as string) > 107) {
+      throw invalid(`${flag} ${path as string} is longer than 107 bytes, the limit of a unix socket path; choose a shorter path`)
+    }
   }
+  if (raw.adminSocket === raw.socket) throw invalid(`--admin-socket and --socket are both ${raw.socket as string}; the admin socket is a socket of its own`)
   if (!checkConfig.Check(raw)) {
     const first = checkConfig.Errors(raw)[0]
     const where = first?.instancePath.replace(/^\//, '') ?? ''

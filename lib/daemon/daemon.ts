@@ -1,8 +1,9 @@
 /**
  * The daemon's lifecycle: open the node (which locks the data directory),
- * start heartbeats in cluster mode, serve the HTTP API on the unix socket and
- * optionally on TCP; on close, stop accepting, finish the requests in flight,
- * close the node and remove the socket.
+ * read the scoped tokens, start heartbeats in cluster mode, serve the HTTP
+ * API on the apps' unix socket, on the admin socket (with the admin routes)
+ * and optionally on TCP; on close, stop accepting, finish the requests in
+ * flight, close the node and remove the sockets.
  */
 import { mkdir, stat } from 'node:fs/promises'
 import { hostname } from 'node:os'
@@ -25,7 +26,8 @@ import { readListenerTls } from './listener-tls.js'
 import type { ListenAddress } from './listen.js'
 import { NatsLink } from './nats-link.js'
 import { logRotations } from './rotation-log.js'
-import { claimSocketPath, listenOnSocket, removeSocket } from './unix-socket.js'
+import { TokenStore } from './token-store.js'
+import { ADMIN_SOCKET_MODE, claimSocketPath, listenOnSocket, removeSocket } from './unix-socket.js'
 
 /** Request bodies may exceed the value limit by this much (JSON whitespace, patch envelopes). */
 const BODY_SLACK_BYTES = 16 * 1024
@@ -34,6 +36,8 @@ const BODY_SLACK_BYTES = 16 * 1024
 export interface Daemon extends AsyncDisposable {
   readonly nodeId: string
   readonly socket: string
+  /** The admin socket (mode 0600): the admin routes, and every other route with full rights. */
+  readonly adminSocket: string
   /** The TCP listener's bound address, with `--listen`. */
   readonly tcp: ListenAddress | undefined
   /** Stops accepting, finishes requests in flight, closes the node, removes the socket. Idempotent. */
@@ -41,8 +45,8 @@ export interface Daemon extends AsyncDisposable {
 }
 
 /**
- * Starts a daemon. Fails with `INVALID_CONFIG` (key file, token file, socket
- * in use) or `DATA_DIR_LOCKED` (another process has the data directory), and
+ * Starts a daemon. Fails with `INVALID_CONFIG` (key file, token file, tokens
+ * file, socket in use) or `DATA_DIR_LOCKED` (another process has the data directory), and
  * then leaves nothing running and touches nothing of the other process.
  */
 export async function startDaemon (config: DaemonConfig, logger: Logger): Promise<Daemon> {
@@ -59,6 +63,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     // Refused secrets files fail the start, not every connect attempt in the background.
     if (config.nats !== undefined) await readNatsSecrets(natsOptions(config))
     const token = config.listen === undefined ? undefined : await readTokenFile(config.tokenFile as string)
+    const tokens = await TokenStore.open(join(config.dataDir, 'tokens.json'))
     const https = config.tlsCert === undefined || config.tlsKey === undefined ? undefined : await readListenerTls(config.tlsCert, config.tlsKey)
 
     const node = await openNode({
@@ -87,24 +92,28 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const peers = config.nats === undefined ? undefined : startPeering(config, node, info, metrics, log)
     if (peers !== undefined) closers.push(peers.close)
 
-    const context = { node, peers: peers ?? soloNodes(node, info), metrics, info, sseHeartbeatMs: config.sseHeartbeatMs }
+    const context = { node, peers: peers ?? soloNodes(node, info), metrics, info, sseHeartbeatMs: config.sseHeartbeatMs, tokens }
     const bodyLimit = config.maxValueBytes + BODY_SLACK_BYTES
     await claimSocketPath(config.socket)
-    const unixApp = await createHttpServer({ context, logger: log, bodyLimit })
+    await claimSocketPath(config.adminSocket)
+    const unixApp = await createHttpServer({ context, logger: log, bodyLimit, auth: { listener: 'apps', tokens } })
     closers.push(async () => { await unixApp.close(); await removeSocket(config.socket) })
     await listenOnSocket(unixApp, config.socket)
+    const adminApp = await createHttpServer({ context, logger: log.child({ listener: 'admin' }), bodyLimit, auth: { listener: 'admin' } })
+    closers.push(async () => { await adminApp.close(); await removeSocket(config.adminSocket) })
+    await listenOnSocket(adminApp, config.adminSocket, ADMIN_SOCKET_MODE)
 
     let tcp: ListenAddress | undefined
     if (config.listen !== undefined) {
-      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, ...(token !== undefined ? { token } : {}), ...(https !== undefined ? { https } : {}) })
+      const tcpApp = await createHttpServer({ context, logger: log, bodyLimit, auth: { listener: 'tcp', token: token as string, tokens }, ...(https !== undefined ? { https } : {}) })
       closers.push(async () => await tcpApp.close())
       await tcpApp.listen({ host: config.listen.host, port: config.listen.port })
       const address = tcpApp.server.address()
       tcp = typeof address === 'object' && address !== null ? { host: address.address, port: address.port } : config.listen
     }
 
-    log.info({ socket: config.socket, tcp, tls: https !== undefined, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
-    return { nodeId: node.nodeId, socket: config.socket, tcp, close, [Symbol.asyncDispose]: close }
+    log.info({ socket: config.socket, adminSocket: config.adminSocket, tokens: tokens.size, tcp, tls: https !== undefined, mode: config.nats === undefined ? 'standalone' : 'cluster', version: info.version }, 'ready')
+    return { nodeId: node.nodeId, socket: config.socket, adminSocket: config.adminSocket, tcp, close, [Symbol.asyncDispose]: close }
   } catch (err) {
     await close()
     throw err

@@ -1,7 +1,8 @@
 /**
- * The daemon's unix socket: claimed only when nothing serves on it, created
- * with mode 0660 (owner and group may connect; no window with a looser mode),
- * and removed on shutdown.
+ * The daemon's unix sockets: claimed only when nothing serves on them,
+ * created with their mode (no window with a looser one), and removed on
+ * shutdown. The apps' socket is 0660 (owner and group may connect), the
+ * admin socket 0600 (the daemon's user only).
  */
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
@@ -9,8 +10,11 @@ import { dirname } from 'node:path'
 import { CredregError } from '../errors.js'
 import type { HttpApp } from '../http/context.js'
 
-/** Mode of the socket file: read/write for owner and group. */
+/** Mode of the apps' socket file: read/write for owner and group. */
 export const SOCKET_MODE = 0o660
+
+/** Mode of the admin socket file: read/write for the owner only. */
+export const ADMIN_SOCKET_MODE = 0o600
 
 /**
  * Makes `path` free to listen on: a socket file left by a daemon that died is
@@ -29,16 +33,16 @@ export async function claimSocketPath (path: string): Promise<void> {
   await rm(path, { force: true })
 }
 
-/** Starts `app` on the unix socket `path` with mode {@link SOCKET_MODE}. */
-export async function listenOnSocket (app: HttpApp, path: string): Promise<void> {
+/** Starts `app` on the unix socket `path` with `mode` ({@link SOCKET_MODE} unless said). */
+export async function listenOnSocket (app: HttpApp, path: string, mode = SOCKET_MODE): Promise<void> {
   // The umask applies when the socket is bound, so it never exists with a looser mode.
-  const previous = process.umask(0o777 & ~SOCKET_MODE)
+  const previous = process.umask(0o777 & ~mode)
   try {
     await app.listen({ path })
   } finally {
     process.umask(previous)
   }
-  await chmod(path, SOCKET_MODE)
+  await chmod(path, mode)
 }
 
 /** Removes the socket file, if still there. */

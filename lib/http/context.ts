@@ -1,9 +1,10 @@
 /**
  * What the HTTP routes work with: the node, the view of its peers, the
- * metrics and a few facts about the daemon.
+ * metrics, the scoped tokens and a few facts about the daemon.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify'
+import type { TokenStore } from '../daemon/token-store.js'
 import type { SelfInfo } from '../peers/heartbeat.js'
 import type { NodesView } from '../peers/nodes-view.js'
 import type { CredregNode } from '../types.js'
@@ -19,6 +20,8 @@ export interface HttpContext {
   info: SelfInfo
   /** Interval of the comment heartbeat on watch streams. */
   sseHeartbeatMs: number
+  /** The scoped tokens: the apps' socket and the TCP listener accept them, the admin socket manages them. */
+  tokens: TokenStore
 }
 
 /** The fastify instance the routes register on, typed by the TypeBox provider. */

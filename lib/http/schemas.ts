@@ -61,3 +61,5 @@ export { AbortBodySchema, AckBodySchema, ReleaseBodySchema, RotationEventSchema,
 
 /** `/v1/rotations/{id}…`: a rotation's id, a uuid. */
 export const RotationParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) })
+
+export { CreatedTokenSchema, CreateTokenBodySchema, TokenInfoSchema, TokenListSchema, TokenParamsSchema } from '../shapes/token.js'

@@ -1,12 +1,14 @@
 /**
  * The HTTP API of a daemon as a fastify instance: schemas validated with
- * TypeBox, errors as catalogue JSON, correlation ids, optional bearer-token
- * authentication (for the TCP listener), and bodies over the limit refused
- * before they are read whole.
+ * TypeBox, errors as catalogue JSON, correlation ids, each caller
+ * authenticated as its listener says (lib/http/auth.ts) and held to its
+ * token's scope (lib/http/route-access.ts), and bodies over the limit
+ * refused before they are read whole. The admin routes are served on the
+ * admin socket only: elsewhere they do not exist (404).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify'
-import { requireBearerToken } from './auth.js'
+import { authenticateCallers, type CallerAuth } from './auth.js'
 import type { HttpApp, HttpContext } from './context.js'
 import { correlationId, useCorrelationIds } from './correlation.js'
 import { handleError, handleNotFound } from './error-handler.js'
@@ -18,6 +20,8 @@ import { metricsRoutes } from './routes/metrics.js'
 import { nodesRoutes } from './routes/nodes.js'
 import { rotationEventRoutes } from './routes/rotation-events.js'
 import { rotationRoutes } from './routes/rotations.js'
+import { tokenRoutes } from './routes/tokens.js'
+import { enforceRouteAccess } from './route-access.js'
 import { statusRoutes } from './routes/status.js'
 import { watchRoutes } from './routes/watch.js'
 import type { SseStream } from './sse.js'
@@ -32,8 +36,8 @@ export interface HttpServerOptions {
    * A changeset's may be larger by an envelope per change (routes/changesets.ts).
    */
   bodyLimit: number
-  /** When set, every request needs `Authorization: Bearer <token>` (the TCP listener). */
-  token?: string
+  /** Which listener this is, and so how its callers authenticate and whether it serves the admin routes. */
+  auth: CallerAuth
   /** When set, the server speaks HTTPS with this PEM certificate chain and key. */
   https?: { cert: Buffer, key: Buffer }
 }
@@ -57,7 +61,8 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   app.addContentTypeParser(['application/json-patch+json', 'application/merge-patch+json'], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
   useCorrelationIds(app)
-  if (options.token !== undefined) requireBearerToken(app, options.token)
+  authenticateCallers(app, options.auth)
+  enforceRouteAccess(app, options.context.node)
   app.addHook('onResponse', async (request, reply) => {
     const line = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }
     if (request.method === 'GET') request.log.debug(line, 'request')
@@ -84,7 +89,10 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   statusRoutes(app, ctx)
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
-  adminRoutes(app, ctx)
+  if (options.auth.listener === 'admin') {
+    adminRoutes(app, ctx)
+    tokenRoutes(app, ctx)
+  }
   rotationRoutes(app, ctx, options.bodyLimit)
   rotationEventRoutes(app, ctx, streams)
   await app.ready()

@@ -5,7 +5,9 @@
  * ordinary error answer, with `Retry-After` for `UNAVAILABLE`), sends each
  * event once the socket takes the previous one, and ends a client that does
  * not keep up with a last `closed` event: `{ code: 'WATCH_OVERFLOW', message,
- * reason, ...closing() }`.
+ * reason, ...closing() }`. A stream opened with a scoped token that is then
+ * revoked ends with a last `closed` event `{ code: 'UNAUTHORIZED', message,
+ * reason: 'revoked', ...closing() }`.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CredregError, isCredregError } from '../errors.js'
@@ -49,6 +51,16 @@ export async function serveFeed<E> (request: FastifyRequest, reply: FastifyReply
   const stream = new SseStream(reply.raw, { [CORRELATION_HEADER]: request.id }, ctx.sseHeartbeatMs)
   reply.raw.once('close', () => abort.abort())
   streams.add(stream)
+  // A token revoked while its stream is open ends the stream: it would go on telling what the token no longer may read.
+  const token = request.callerScope.token
+  const stopRevoke = token === undefined
+    ? undefined
+    : ctx.tokens.onRevoke(name => {
+      if (name !== token || abort.signal.aborted) return
+      request.log.info({ ...fields, token }, `${what} closed: its token was revoked`)
+      stream.finish('closed', { ...new CredregError('UNAUTHORIZED', 'the token of this stream was revoked').toJSON(), reason: 'revoked', ...options.closing?.() ?? {} })
+      abort.abort()
+    })
   options.onOpen?.()
   request.log.debug(fields, `${what} opened`)
   const overflow = (reason: 'overflow' | 'stalled', error: CredregError): void => {
@@ -79,6 +91,7 @@ export async function serveFeed<E> (request: FastifyRequest, reply: FastifyReply
       }
     }
   } finally {
+    stopRevoke?.()
     abort.abort()
     streams.delete(stream)
     options.onEnd?.()

@@ -41,12 +41,14 @@ t.test('credreg dev --data-dir --socket --json: one JSON line; the socket shown 
   const dev = startCli(['dev', '--data-dir', join(dir, 'data'), '--socket', socket, '--json'], { env: { XDG_DATA_HOME: dir } })
   t.teardown(async () => { await dev.stop('SIGKILL') })
   const info = JSON.parse(await dev.waitFor(line => line.startsWith('{')))
-  t.match(info, { socket, dataDir: join(dir, 'data'), nodeId: String, mode: 'standalone' })
+  t.match(info, { socket, adminSocket: join(dir, 'credregd-admin.sock'), dataDir: join(dir, 'data'), nodeId: String, mode: 'standalone' })
 
-  const [viaEnv, second] = await Promise.all([
+  const [viaEnv, second, admin] = await Promise.all([
     runCli(['status', '--json'], { env: { CREDREG_SOCKET: socket } }),
-    runCli(['dev', '--data-dir', join(dir, 'other')], { env: { CREDREG_SOCKET: socket } })
+    runCli(['dev', '--data-dir', join(dir, 'other')], { env: { CREDREG_SOCKET: socket } }),
+    runCli(['admin', 'token', 'list', '--json'], { env: { CREDREG_SOCKET: socket } })
   ])
+  t.match(admin, { code: 0, stdout: '[]\n' }, 'the admin socket is beside the socket, where the admin commands look')
   t.equal(viaEnv.code, 0, 'CREDREG_SOCKET reaches it')
   t.equal(JSON.parse(viaEnv.stdout).nodeId, info.nodeId)
   t.equal(second.code, 2, 'a second dev daemon does not take over a live socket')
@@ -55,6 +57,7 @@ t.test('credreg dev --data-dir --socket --json: one JSON line; the socket shown 
   const { code } = await dev.stop('SIGTERM')
   t.equal(code, 0)
   t.notOk(existsSync(socket), 'the socket is removed')
+  t.notOk(existsSync(info.adminSocket), 'the admin socket too')
 })
 
 t.test('credreg dev on a socket other than the default says how to reach it', async t => {

@@ -73,7 +73,7 @@ t.test('exit 2: usage errors and invalid input', async t => {
   ], 5)
   await cases(t, [
     [['status', '--url', 'http://127.0.0.1:1'], 2, 'BAD_REQUEST', /--url needs --token-file/],
-    [['status', '--token-file', tokenFile], 2, 'BAD_REQUEST', /--token-file goes with --url/],
+    [['status', '--token-file', join(dir, 'none')], 2, 'INVALID_CONFIG', /token file .* cannot be read/],
     [['status', '--url', 'http://127.0.0.1:1', '--token-file', join(dir, 'none')], 2, 'INVALID_CONFIG', /token file .* cannot be read/],
     [['status', '--url', 'nope', '--token-file', tokenFile], 2, 'BAD_REQUEST', /is not a URL/],
     [['dev', '--url', 'http://127.0.0.1:1', '--token-file', tokenFile], 2, 'BAD_REQUEST', /--url and --token-file do not apply/]

@@ -47,6 +47,21 @@ t.test('credreg rotation status --help', async t => {
   t.match(stdout, /\nExit codes:\n/)
 })
 
+t.test('credreg admin token create|list|revoke --help: each its flags, --admin-socket and the global options', async t => {
+  const cases: Array<[string[], string[]]> = [
+    [['admin', 'token', 'create'], ['--name <name>', '--read <prefixes>', '--write <prefixes>', '--rotations', '--out <file>']],
+    [['admin', 'token', 'list'], []],
+    [['admin', 'token', 'revoke'], []],
+    [['admin', 'reseed'], []]
+  ]
+  for (const [command, flags] of cases) {
+    const { code, stdout } = await run([...command, '--help'])
+    t.equal(code, 0)
+    t.match(stdout, new RegExp(`^Usage: credreg ${command.join(' ')} `))
+    for (const flag of [...flags, '--admin-socket <path>', '--socket <path>', '--json']) t.match(stdout, `  ${flag}`, `${command.join(' ')} documents ${flag}`)
+  }
+})
+
 t.test('credreg help get is credreg get --help; credreg -V prints the version', async t => {
   t.same(await run(['help', 'get']), await run(['get', '--help']))
   const version = await run(['-V'])

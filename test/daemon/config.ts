@@ -106,3 +106,11 @@ t.test('--listen addresses and the loopback rule', async t => {
   for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) t.ok(isLoopback(host), host)
   for (const host of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.1', 'example.com', '128.0.0.1']) t.notOk(isLoopback(host), host)
 })
+
+t.test('--admin-socket: in the data dir by default, CREDREG_ADMIN_SOCKET its twin, at most 107 bytes, never the apps\' socket', async t => {
+  t.equal(parse(['--data-dir', '/var/lib/credreg']).adminSocket, '/var/lib/credreg/credregd-admin.sock')
+  t.equal(parse(['--data-dir', '/d'], { CREDREG_ADMIN_SOCKET: '/run/a.sock' }).adminSocket, '/run/a.sock')
+  t.equal(parse(['--data-dir', '/d', '--admin-socket', '/run/b.sock'], { CREDREG_ADMIN_SOCKET: '/run/a.sock' }).adminSocket, '/run/b.sock')
+  invalid(t, ['--data-dir', '/d', '--admin-socket', '/' + 'x'.repeat(120)], {}, /--admin-socket \/x+ is longer than 107 bytes/)
+  invalid(t, ['--data-dir', '/d', '--socket', '/run/c.sock', '--admin-socket', '/run/c.sock'], {}, /--admin-socket and --socket are both \/run\/c\.sock/)
+})

@@ -3,10 +3,14 @@ import { pino } from 'pino'
 import { Agent } from 'undici'
 import { watchLoad } from '../../lib/node.js'
 import { Metrics } from '../../lib/http/metrics.js'
+import { TokenStore } from '../../lib/daemon/token-store.js'
 import { createHttpServer } from '../../lib/http/server.js'
 import { shortTempDir } from '../fixtures/daemon.js'
 import { newDataKey, testNode } from '../fixtures/nodes.js'
 import { openSse } from '../fixtures/sse-reader.js'
+
+// A daemon without tokens: the socket's mode alone decides who may call.
+const noTokens = await TokenStore.open(`${await shortTempDir(t)}/tokens.json`)
 
 // In process, unlike the daemon tests, so the node's listeners can be counted.
 t.test('a thousand SSE watchers that disconnect mid-backlog or live leave no listener, slot or queued byte behind', async t => {
@@ -19,10 +23,12 @@ t.test('a thousand SSE watchers that disconnect mid-backlog or live leave no lis
       peers: { nodes: async () => [] },
       metrics: new Metrics(),
       info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' },
-      sseHeartbeatMs: 15_000
+      sseHeartbeatMs: 15_000,
+      tokens: noTokens
     },
     logger: pino({ level: 'silent' }),
-    bodyLimit: 1024 * 1024
+    bodyLimit: 1024 * 1024,
+    auth: { listener: 'apps', tokens: noTokens }
   })
   const socketPath = `${await shortTempDir(t)}/w.sock`
   await app.listen({ path: socketPath })
@@ -49,9 +55,10 @@ t.test('a thousand SSE watchers that disconnect mid-backlog or live leave no lis
 t.test('the changes of a changeset carry no event id but the last, so a stream cut in the middle of one resumes from before it', async t => {
   const node = await testNode(t, { dataKey: newDataKey() })
   const app = await createHttpServer({
-    context: { node, peers: { nodes: async () => [] }, metrics: new Metrics(), info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' }, sseHeartbeatMs: 15_000 },
+    context: { node, peers: { nodes: async () => [] }, metrics: new Metrics(), info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' }, sseHeartbeatMs: 15_000, tokens: noTokens },
     logger: pino({ level: 'silent' }),
-    bodyLimit: 1024 * 1024
+    bodyLimit: 1024 * 1024,
+    auth: { listener: 'apps', tokens: noTokens }
   })
   const socketPath = `${await shortTempDir(t)}/w.sock`
   await app.listen({ path: socketPath })

@@ -4,6 +4,7 @@
  * once the local replica applied the decision, with each host's `holds` as
  * this daemon heard it. A stage without `hosts` waits for every host heard
  * from and alive. A refused decision is 409 `ROTATION_REFUSED` with the reason.
+ * What a scoped token may do here is in lib/http/route-access.ts.
  */
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import { checkChanges } from '../../write/check-changes.js'
@@ -48,8 +49,11 @@ export function rotationRoutes (app: HttpApp, ctx: HttpContext, bodyLimit: numbe
     return await heard(rotation)
   })
 
-  app.get('/v1/rotations', { schema: { response: { 200: RotationListSchema, ...errors } } }, async () => {
-    return { rotations: await withHeardHolds(ctx.peers, await node.rotations()) }
+  app.get('/v1/rotations', { schema: { response: { 200: RotationListSchema, ...errors } } }, async (request) => {
+    // A scoped token without the rotations grant sees the rotations whose every staged key it may read.
+    const scope = request.callerScope
+    const visible = (await node.rotations()).filter(rotation => scope.canSeeRotation(rotation.changes.map(change => change.key)))
+    return { rotations: await withHeardHolds(ctx.peers, visible) }
   })
 
   app.get('/v1/rotations/:id', { schema: { params: RotationParamsSchema, response: one }, ...explained }, async (request) => {
