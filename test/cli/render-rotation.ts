@@ -38,6 +38,9 @@ t.test('a failing test acknowledges failed with its output and the release is re
   await eventually(async () => (await daemon.request('GET', `/v1/rotations/${good.id as string}`)).json.hosts[0].ack === 'ok', 'ack ok')
   t.equal((await daemon.request('POST', `/v1/rotations/${good.id as string}/release`, { body: {} })).status, 200, 'released')
   await eventually(async () => await readFile(out, 'utf8') === 'password=good-3\n', 'the released value rendered')
-  t.equal(render.stderr().split('\n').filter(l => /written.*change/.test(l)).length, 1, 'one render after the release, none for the stages')
+  // The file is renamed into place before its log line is written: wait for the line too.
+  const renders = (): number => render.stderr().split('\n').filter(l => /written.*change/.test(l)).length
+  await eventually(async () => renders() > 0, 'the render\'s log line')
+  t.equal(renders(), 1, 'one render after the release, none for the stages')
   t.equal((await render.stop('SIGTERM')).code, 0)
 })

@@ -37,7 +37,7 @@ t.test('two daemons on one --data-dir: the second exits with DATA_DIR_LOCKED and
   t.equal((await first.request('GET', '/v1/entities/lock/a')).json.version, 1, 'the first daemon still serves its replica')
 })
 
-t.test('a stored value that no longer opens (the data key replaced under the replica) is answered 500 INTERNAL', async t => {
+t.test('a stored value sealed under a key the daemon no longer holds (the data key replaced under the replica) is answered 403 FORBIDDEN, naming the key id', async t => {
   const dir = await shortTempDir(t)
   const dataDir = join(dir, 'data')
   const first = await startDaemon({ dataDir, socket: join(dir, 'd.sock') })
@@ -49,5 +49,5 @@ t.test('a stored value that no longer opens (the data key replaced under the rep
   const daemon = await startDaemon({ dataDir, socket: join(dir, 'd.sock') })
   t.teardown(() => daemon.stop())
   const answer = await daemon.request('GET', '/v1/entities/sealed/a')
-  t.match(answer, { status: 500, json: { code: 'INTERNAL' } }, JSON.stringify(answer.json))
+  t.match(answer, { status: 403, json: { code: 'FORBIDDEN', message: /sealed\/a: this host holds no key with id [0-9a-f]{16}$/ } }, JSON.stringify(answer.json))
 })
