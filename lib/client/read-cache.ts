@@ -87,7 +87,8 @@ export class ReadCache {
   /** `key`'s latest version: from memory when its prefix is cached and served, else `read()` (whose answer may fill the cache). */
   async get (key: string, read: () => Promise<Entity>): Promise<Entity> {
     const feed = this.#feedOf(key)
-    if (feed === undefined) return await read()
+    // A closed client answers CLOSED, as without a cache.
+    if (feed === undefined || this.#source.closed.aborted) return await read()
     this.#start()
     if (this.#serving(feed, Date.now())) {
       const slot = this.#slots.hit(key)

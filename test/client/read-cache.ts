@@ -113,6 +113,16 @@ t.test('one daemon', async (t) => {
     t.match(status?.watches[0], { lastSeq: Number, lastEventAgeMs: Number })
     t.equal(connect({ socket: daemon.socket }).cacheStatus(), undefined, 'undefined without a cache')
   })
+
+  t.test('a closed client answers CLOSED, though it holds the key', async (t) => {
+    const client = connect({ socket: daemon.socket, cache: { prefixes: ['app/'] } })
+    await client.get('app/a')
+    await live(client)
+    await client.get('app/a')
+    t.equal(client.cacheStatus()?.keys, 1)
+    await client.close()
+    t.equal((await rejection(client.get('app/a'))).code, 'CLOSED')
+  })
 })
 
 t.test('maxKeys bounds the keys held, the least recently read going first', async (t) => {
@@ -203,6 +213,7 @@ t.test('a resync event replaces what the cache holds of its key', async (t) => {
   await cached.get('app/r')
   await cached.get('app/s')
   t.equal(cached.cacheStatus()?.keys, 2)
+  const { appliedSeq } = await other.status()
 
   await daemon.kill()
   await eventually(() => cached.cacheStatus()?.watches[0]?.live === false, 'the watch to go down')
@@ -213,6 +224,9 @@ t.test('a resync event replaces what the cache holds of its key', async (t) => {
   await live(cached)
   const expected = await other.get('app/r')
   t.equal(expected.version, 5)
+  const watch = other.watch('app/', { since: appliedSeq })
+  t.match((await watch.next()).value, { op: 'resync', key: 'app/r', version: 5 }, 'what the cache\'s watch got on resuming')
+  await watch.return?.()
   const { misses } = cached.cacheStatus() ?? { misses: 0 }
   t.same(await eventually(async () => { const e = await cached.get('app/r'); return e.version === 5 && e }, 'the resynced state'), expected)
   t.equal(cached.cacheStatus()?.misses, misses, 'from memory: the resync event filled it')
