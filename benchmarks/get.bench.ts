@@ -1,9 +1,12 @@
 /**
  * Scenario 1, get: keys read one at a time in a scattered order by an
  * in-process node (`openNode`), a client through the daemon's unix socket,
- * NATS KV `get` and etcd's serializable get. Every reader parses the value.
+ * a client with a read cache (`connect({ cache })`, every key read once
+ * before timing), NATS KV `get` and etcd's serializable get. Every reader
+ * parses the value (the cached client copies it).
  */
-import { connect } from '../lib/client/client.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { connect, type CredregClient } from '../lib/client/client.js'
 import { runIfMain } from './support/cli.js'
 import { discardNode, dropNamespace, loadNode, openBenchNode } from './support/credreg.js'
 import { key, spread } from './support/data.js'
@@ -16,6 +19,21 @@ import { measure } from './support/stats.js'
 
 const ID = 'get'
 const NAMESPACE = 'bget'
+// What every key(n) starts with.
+const PREFIX = 'svc/'
+
+/** Waits for the cache's watch, then reads every key once: the timed gets are hits. */
+async function warmCache (client: CredregClient, keys: number): Promise<void> {
+  await client.get(key(0))
+  const deadline = Date.now() + 30_000
+  while (client.cacheStatus()?.watches.every(w => w.live) !== true) {
+    if (Date.now() > deadline) throw new Error('the cache watch did not go live within 30 s')
+    await sleep(20)
+  }
+  for (let n = 0; n < keys; n++) await client.get(key(n))
+  const held = client.cacheStatus()?.keys
+  if (held !== keys) throw new Error(`the cache holds ${String(held)} keys, not ${keys}`)
+}
 
 export const scenario: Scenario = {
   id: ID,
@@ -37,6 +55,10 @@ export const scenario: Scenario = {
       // A client of its own, as an application would hold one.
       await using client = connect({ socket: daemon.socket })
       rows.push(measuredRow(ID, 'credreg daemon', 'client.get over the unix socket', await measure(getOps, async i => await client.get(pick(i)))))
+      progress(`${ID}: credreg cached client`)
+      await using cached = connect({ socket: daemon.socket, cache: { prefixes: [PREFIX] } })
+      await warmCache(cached, getKeys)
+      rows.push(measuredRow(ID, 'credreg cached client', 'client.get with connect({ cache }), every key cached', await measure(getOps, async i => await cached.get(pick(i)))))
     })
     await dropNamespace(env, NAMESPACE)
 

@@ -10,7 +10,7 @@ const Extra = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean
 /** One system in one scenario. Figures are present exactly when `status` is `ok`. */
 export const RowSchema = Type.Object({
   scenario: Type.String({ minLength: 1 }),
-  system: Type.Union([Type.Literal('credreg node'), Type.Literal('credreg daemon'), Type.Literal('NATS KV'), Type.Literal('etcd')]),
+  system: Type.Union([Type.Literal('credreg node'), Type.Literal('credreg daemon'), Type.Literal('credreg cached client'), Type.Literal('NATS KV'), Type.Literal('etcd')]),
   /** `not installed` (etcd), `unavailable` (e.g. the daemon is not built), `error` (the scenario failed). */
   status: Type.Union([Type.Literal('ok'), Type.Literal('not installed'), Type.Literal('unavailable'), Type.Literal('error')]),
   /** What exactly was measured, or why nothing was. */
@@ -56,7 +56,9 @@ export type Row = Static<typeof RowSchema>
 export type System = Row['system']
 
 /** The systems compared, credreg's first (the order scenarios measure them in). */
-export const SYSTEMS: readonly System[] = ['credreg node', 'credreg daemon', 'NATS KV', 'etcd']
+export const SYSTEMS: readonly System[] = ['credreg node', 'credreg daemon', 'credreg cached client', 'NATS KV', 'etcd']
+/** The systems every scenario measures: the cached client only reads, in get. */
+export const EVERY_SCENARIO: readonly System[] = SYSTEMS.filter(s => s !== 'credreg cached client')
 export const PEERS: readonly System[] = ['NATS KV', 'etcd']
 export type Target = Static<typeof TargetSchema>
 export type Results = Static<typeof ResultsSchema>

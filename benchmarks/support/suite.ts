@@ -7,7 +7,7 @@
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { startEnv, type BenchEnv } from './env.js'
 import { progress } from './progress.js'
-import { SYSTEMS, type Results, type Row } from './results.js'
+import { EVERY_SCENARIO, SYSTEMS, type Results, type Row } from './results.js'
 import { missingRow } from './rows.js'
 import type { Scenario } from './scenario.js'
 import { judgeTargets } from './targets.js'
@@ -29,7 +29,7 @@ export async function runSuite (scenarios: Scenario[], quick: boolean, save: (re
         await scenario.run(env, mine)
       } catch (err) {
         // Systems are measured in SYSTEMS order: the first one without a row is the one that failed.
-        const system = SYSTEMS.find(s => !mine.some(r => r.system === s)) ?? 'credreg node'
+        const system = (scenario.id === 'get' ? SYSTEMS : EVERY_SCENARIO).find(s => !mine.some(r => r.system === s)) ?? 'credreg node'
         mine.push(missingRow(scenario.id, system, 'error', (err as Error).stack ?? String(err)))
         progress(`${scenario.id}: FAILED: ${(err as Error).message}`)
       }

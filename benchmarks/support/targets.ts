@@ -35,6 +35,18 @@ const RULES: Rule[] = [
     judge: f => compare(f, 'get', 'credreg daemon', 'NATS KV', 'p99Ms', (a, b) => a <= b, ms)
   },
   {
+    id: 'get-cached-p50',
+    scenario: 'get',
+    text: 'cached client get p50 ≤ 0.7× NATS KV get p50',
+    judge: f => compare(f, 'get', 'credreg cached client', 'NATS KV', 'p50Ms', (a, b) => a <= 0.7 * b, ms)
+  },
+  {
+    id: 'get-cached-p99',
+    scenario: 'get',
+    text: 'cached client get p99 ≤ NATS KV get p99',
+    judge: f => compare(f, 'get', 'credreg cached client', 'NATS KV', 'p99Ms', (a, b) => a <= b, ms)
+  },
+  {
     id: 'get-node-10x',
     scenario: 'get',
     text: 'in-process get at least 10× faster than NATS KV get (p50)',

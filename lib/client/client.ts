@@ -14,7 +14,8 @@ import type { CreatedToken, CreateTokenBody, TokenInfo } from '../shapes/token.j
 import { Http } from './http.js'
 import type { HttpRequest } from './http.js'
 import { watchRotationEvents } from './rotation-watch.js'
-import type { ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo } from './types.js'
+import { ReadCache } from './read-cache.js'
+import type { CacheStatus, ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo } from './types.js'
 import { watchChanges } from './watch.js'
 
 const DEFAULT_TIMEOUT_MS = 15_000
@@ -44,6 +45,7 @@ export function connect (options: ConnectOptions): CredregClient {
 export class CredregClient implements CredregReader<ClientHistoryEntry>, CredregWriter<ClientWriteResult>, CredregRotations, CredregAdmin, AsyncDisposable {
   readonly #http: Http
   readonly #reconnect: Required<NonNullable<ConnectOptions['reconnect']>>
+  readonly #cache: ReadCache | undefined
 
   constructor (options: ConnectOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('connect() takes { socket, token? } or { url, token }')
@@ -60,17 +62,22 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
       throw new TypeError('connect() takes { socket, token? } or { url, token }')
     }
     this.#reconnect = { initialDelayMs: 250, maxDelayMs: 5000, idleTimeoutMs: 45_000, ...options.reconnect }
+    this.#cache = options.cache === undefined ? undefined : this.#readCache(options.cache)
   }
 
   /**
    * The latest version of `key`, `options.version` from its history, or with
    * `stage: 'pending'` the value an open rotation stages for it. Rejects with `NOT_FOUND`.
+   * With `connect({ cache })`, the latest version of a key under a cached
+   * prefix comes from memory when it can (see `CacheOptions`).
    */
   async get (key: string, options: GetOptions = {}): Promise<Entity> {
+    if (this.#cache !== undefined && options.version === undefined && options.stage === undefined) {
+      return await this.#cache.get(key, async () => await this.#get(key, ''))
+    }
     if (options.stage !== undefined && options.stage !== 'pending') throw new CredregError('BAD_REQUEST', `stage must be 'pending', got ${JSON.stringify(options.stage)}`)
     const query = options.version !== undefined ? `?version=${integer(options.version, 'version')}` : options.stage === 'pending' ? '?stage=pending' : ''
-    const { json } = await this.#http.request({ method: 'GET', path: entityPath(key) + query, key })
-    return json as Entity
+    return await this.#get(key, query)
   }
 
   /**
@@ -118,6 +125,7 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
     const headers: Record<string, string> = { 'content-type': 'application/json' }
     if (options.correlationId !== undefined) headers['x-correlation-id'] = options.correlationId
     const { json } = await this.#http.request({ method: 'POST', path: '/v1/changesets', headers, body: JSON.stringify({ changes: checked }) })
+    this.#cache?.committed(checked, json as CommitResult)
     return json as CommitResult
   }
 
@@ -257,13 +265,34 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
     return (await this.#http.request({ method: 'DELETE', path: `/v1/admin/tokens/${encodeURIComponent(name)}` })).json as TokenInfo
   }
 
+  /** The read cache's watches and size (`connect({ cache })`); `undefined` without a cache. */
+  cacheStatus (): CacheStatus | undefined {
+    return this.#cache?.status()
+  }
+
   /** Ends every request and watch in flight and closes the connections; later calls reject with `CLOSED`. Idempotent. */
   async close (): Promise<void> {
     await this.#http.close()
+    await this.#cache?.stopped()
   }
 
   async [Symbol.asyncDispose] (): Promise<void> {
     await this.close()
+  }
+
+  async #get (key: string, query: string): Promise<Entity> {
+    const { json } = await this.#http.request({ method: 'GET', path: entityPath(key) + query, key })
+    return json as Entity
+  }
+
+  #readCache (options: NonNullable<ConnectOptions['cache']>): ReadCache {
+    return new ReadCache(options, {
+      appliedSeq: async (signal) => ((await this.#http.request({ method: 'GET', path: '/v1/status', signal })).json as DaemonStatus).appliedSeq,
+      watch: (prefix, since, signal, onLink) => watchChanges({ http: this.#http, prefix, since, signal, onLink, ...this.#reconnect }),
+      closed: this.#http.closed,
+      initialDelayMs: this.#reconnect.initialDelayMs,
+      maxDelayMs: this.#reconnect.maxDelayMs
+    })
   }
 
   async #rotationRequest (method: 'GET' | 'POST', path: string, body?: object, correlationId?: string): Promise<Rotation> {
@@ -276,6 +305,7 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
   async #write (req: HttpRequest): Promise<ClientWriteResult> {
     const { status, headers, json } = await this.#http.request(req)
     const { key, version } = json as { key: string, version: number }
+    this.#cache?.wrote(key, version, req.method === 'DELETE')
     const correlationId = headers['x-correlation-id']
     return { key, version, created: status === 201, ...(typeof correlationId === 'string' ? { correlationId } : {}) }
   }

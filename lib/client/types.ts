@@ -17,6 +17,68 @@ export interface ClientOptions {
   timeoutMs?: number
   /** How `watch` reconnects after the daemon goes away. */
   reconnect?: ReconnectOptions
+  /** Keep a copy of the keys `get` reads under these prefixes, fresh through watches (see {@link CacheOptions}). */
+  cache?: CacheOptions
+}
+
+/**
+ * The client's read cache: `get(key)` (latest version, no options) of a key
+ * under one of `prefixes` is served from memory, kept fresh by one watch per
+ * prefix. What it guarantees:
+ *
+ * - **Never backwards**: a key's cached version only grows, so a get never
+ *   returns a version older than one an earlier get of this client returned.
+ * - **Read-your-writes**: a write through this client (put, patch, merge,
+ *   delete, commit) raises the cached version of its keys to the one the
+ *   daemon answered before it resolves; a later get reads through until that
+ *   version's value is known (a delete caches its tombstone at once).
+ * - **Bounded staleness**: another writer's change is served once its watch
+ *   event arrives (the event delay: the daemon applied it, then pushed it).
+ *   While a watch is down (daemon restart, reconnecting) its keys are served
+ *   from memory for at most `staleAfterMs`; after that every get of them reads
+ *   through the daemon (and fails as the daemon does, e.g. `UNAVAILABLE`), and
+ *   when the watch is back after such a gap its keys are dropped and refilled.
+ * - **Same errors**: a cached tombstone answers `NOT_FOUND`; a key the daemon
+ *   refuses (`FORBIDDEN`) or has never seen is never cached.
+ *
+ * `client.cacheStatus()` tells whether each watch is live, its last
+ * sequence and how old that is.
+ */
+export interface CacheOptions {
+  /** Key prefixes to cache (`''` for every key); no prefix may start with another. */
+  prefixes: string[]
+  /** Most keys held (default 10000); beyond it the least recently read goes. */
+  maxKeys?: number
+  /** How long cached keys are served while their watch is down (default 5000 ms). */
+  staleAfterMs?: number
+}
+
+/** One watch of the read cache, as `cacheStatus()` reports it. */
+export interface CacheWatchStatus {
+  prefix: string
+  /** Whether the watch stream is open now. */
+  live: boolean
+  /** Whether gets of its keys are served from memory now (live, or down for less than `staleAfterMs`). */
+  serving: boolean
+  /** Sequence of the last change event received, if any. */
+  lastSeq?: number
+  /** Milliseconds since that event. */
+  lastEventAgeMs?: number
+  /** Milliseconds since the watch went down (absent while live). */
+  downForMs?: number
+  /** The code of the last error that restarted the watch (e.g. `WATCH_OVERFLOW`), if any. */
+  lastError?: string
+}
+
+/** What `cacheStatus()` answers. */
+export interface CacheStatus {
+  /** Keys held, and the bound. */
+  keys: number
+  maxKeys: number
+  /** Gets answered from memory, and gets of cached prefixes read through. */
+  hits: number
+  misses: number
+  watches: CacheWatchStatus[]
 }
 
 /**

@@ -45,6 +45,8 @@ interface WatchParams extends Required<ReconnectOptions> {
   prefix: string
   since: number | undefined
   signal: AbortSignal
+  /** Told `true` when a stream is open (the daemon answered 200) and `false` when it ends or fails. */
+  onLink?: (up: boolean) => void
 }
 
 const OPS = new Set(['put', 'patch', 'delete', 'resync'])
@@ -85,6 +87,7 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
         signal
       })
       delay = serverRetry ?? params.initialDelayMs
+      params.onLink?.(true)
       const events: SseEvent[] = []
       const parser = createSseParser({
         onEvent: (e) => events.push(e),
@@ -103,6 +106,7 @@ async function * follow (params: WatchParams): AsyncGenerator<ChangeEvent, void,
         }
       } finally {
         res.body.destroy()
+        params.onLink?.(false)
       }
     } catch (err) {
       if (signal.aborted) return
