@@ -19,9 +19,11 @@ import { nodesRoutes } from './routes/nodes.js'
 import { rotationEventRoutes } from './routes/rotation-events.js'
 import { rotationRoutes } from './routes/rotations.js'
 import { statusRoutes } from './routes/status.js'
+import { timingsRoutes } from './routes/timings.js'
 import { watchRoutes } from './routes/watch.js'
 import type { SseStream } from './sse.js'
 import { validatorCompiler } from './validator.js'
+import { timeWrites } from './write-stages.js'
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -77,6 +79,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   })
 
   const ctx = options.context
+  if (ctx.timings !== undefined) timeWrites(app, ctx.timings)
   entityRoutes(app, ctx)
   changesetRoutes(app, ctx, options.bodyLimit)
   historyRoutes(app, ctx)
@@ -84,6 +87,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   statusRoutes(app, ctx)
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
+  if (ctx.timings !== undefined) timingsRoutes(app, ctx.timings)
   adminRoutes(app, ctx)
   rotationRoutes(app, ctx, options.bodyLimit)
   rotationEventRoutes(app, ctx, streams)
