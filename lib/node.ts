@@ -201,6 +201,7 @@ class Node implements CredregNode {
         maxPerKey: this.#depth,
         authenticator,
         maxValueBytes: this.#maxValueBytes,
+        ...(o.timings !== undefined ? { timestamps: true } : {}),
         ...(o.logger !== undefined ? { logger: o.logger } : {})
       })
       await log.open()

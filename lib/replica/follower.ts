@@ -136,7 +136,7 @@ export class Follower {
         this.#read = new AbortController()
         const signal = AbortSignal.any([stop, this.#read.signal])
         for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, signal)) {
-          this.#clock?.start()
+          this.#clock?.start(batch)
           await this.#replica.apply(batch)
           this.#clock?.end()
           this.#logSeq = Math.max(this.#logSeq, batch.at(-1)?.seq ?? 0)

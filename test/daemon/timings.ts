@@ -3,13 +3,15 @@
  * watcher receiving their events, `/metrics` has the stage histograms with
  * a count per write, `GET /v1/timings` summarises them and `credreg status
  * --timings` prints every stage. No figure is asserted: only that each
- * stage was timed as often as it happened.
+ * stage was timed as often as it happened; in cluster mode too, where a
+ * record's delivery is timed from the stream's own time of it.
  */
 import t from 'tap'
 import { Agent } from 'undici'
 import { runCli } from '../fixtures/cli.js'
-import { startDaemon } from '../fixtures/daemon.js'
+import { startDaemon, writeKeyFile } from '../fixtures/daemon.js'
 import { eventually } from '../fixtures/eventually.js'
+import { startNatsServer } from '../fixtures/nats-server.js'
 import { openSse } from '../fixtures/sse-reader.js'
 
 const WRITE_STAGES = ['parsed', 'checked', 'sealed', 'published', 'applied', 'answered']
@@ -21,9 +23,9 @@ t.teardown(() => daemon.stop())
 const agent = new Agent({ connect: { socketPath: daemon.socket } })
 t.teardown(() => agent.close())
 
-/** The `_count` of every stage of `metric` in the daemon's `/metrics`. */
-async function counts (metric: string): Promise<Record<string, number>> {
-  const text = (await daemon.request('GET', '/metrics')).text
+/** The `_count` of every stage of `metric` in the `/metrics` of `from`. */
+async function counts (metric: string, from = daemon): Promise<Record<string, number>> {
+  const text = (await from.request('GET', '/metrics')).text
   const found: Record<string, number> = {}
   for (const [, stage, n] of text.matchAll(new RegExp(`^${metric}_count\\{stage="([a-z-]+)"\\} (\\d+)$`, 'gm'))) found[stage as string] = Number(n)
   return found
@@ -88,4 +90,21 @@ t.test('credreg status --timings prints every stage with its count', async t => 
 
   const plain = await runCli(['status'], { socket: daemon.socket })
   t.notMatch(plain.stdout, /STAGE/, 'without --timings, no table')
+})
+
+t.test('in cluster mode every record read from the stream is timed once from its delivery', async t => {
+  const nats = await startNatsServer()
+  t.teardown(() => nats.stop())
+  const clustered = await startDaemon({ nats: nats.url, keyFile: await writeKeyFile() })
+  t.teardown(() => clustered.stop())
+  for (let i = 0; i < 3; i++) t.equal((await clustered.request('PUT', `/v1/entities/app/k${i}`, { body: { n: i } })).status, 201)
+  const c = await eventually(async () => {
+    const found = await counts('credreg_propagation_stage_seconds', clustered)
+    return found.applied === 3 && found
+  }, 'the three applies to be timed')
+  t.same(c, { delivered: 3, applied: 3, 'event-sent': 0 }, 'the stream\'s identity record is not a delivery; no watcher, no event')
+  t.same(await eventually(async () => {
+    const found = await counts('credreg_write_stage_seconds', clustered)
+    return found.answered === 3 && found
+  }, 'the last answer to be timed'), every(WRITE_STAGES, 3))
 })
