@@ -46,25 +46,36 @@ function table (timings: Timings): string {
     ...timings.write.map(row('write')), ...timings.propagation.map(row('propagation'))].join('\n') + '\n'
 }
 
-await using env = await startEnv(values.quick)
-if (env.daemonUnavailable !== undefined) throw new Error(env.daemonUnavailable)
-await using daemon = await startBenchDaemon({ natsUrl: env.nats.url, keyFile: env.keyFile, namespace: NAMESPACE, dir: await scratchDir(env, 'stages-d') })
-const client = daemon.client
-const versions: number[] = []
-for (let n = 0; n < keys; n++) versions[n] = (await client.put(key(n), value(n), { ifAbsent: true })).version
-const write = async (n: number): Promise<void> => { versions[n] = (await client.put(key(n), value(n, versions[n]), { ifVersion: versions[n] as number })).version }
-
-// One watcher of every key, as an agent rendering them would be: each write is an event sent.
-const stop = new AbortController()
-const watching = (async () => { for await (const _ of client.watch('svc/', { signal: stop.signal })); })().catch(() => {})
+const env = await startEnv(values.quick)
 try {
-  let out = `## Stage timings (${new Date().toISOString()}, ${keys} keys of 256 bytes, one watcher)\n\n`
-  out += await phase(daemon, 'Conditional put, 1 writer', async () => await measure(ops, async i => await write(spread(i, keys))))
-  const perWriter = Math.floor(keys / WRITERS)
-  out += await phase(daemon, `Conditional put, ${WRITERS} writers on distinct keys`,
-    async () => await measureConcurrent(WRITERS, Math.ceil(ops / WRITERS) * 2, async (w, i) => await write(w + WRITERS * (i % perWriter))))
-  process.stdout.write(out)
+  if (env.daemonUnavailable !== undefined) throw new Error(env.daemonUnavailable)
+  const daemon = await startBenchDaemon({ natsUrl: env.nats.url, keyFile: env.keyFile, namespace: NAMESPACE, dir: await scratchDir(env, 'stages-d') })
+  try {
+    process.stdout.write(await run(daemon))
+  } finally {
+    await daemon[Symbol.asyncDispose]()
+  }
 } finally {
-  stop.abort()
-  await watching
+  await env.close()
+}
+
+async function run (daemon: BenchDaemon): Promise<string> {
+  const client = daemon.client
+  const versions: number[] = []
+  for (let n = 0; n < keys; n++) versions[n] = (await client.put(key(n), value(n), { ifAbsent: true })).version
+  const write = async (n: number): Promise<void> => { versions[n] = (await client.put(key(n), value(n, versions[n]), { ifVersion: versions[n] as number })).version }
+  // One watcher of every key, as an agent rendering them would be: each write is an event sent.
+  const stop = new AbortController()
+  const watching = (async () => { for await (const _ of client.watch('svc/', { signal: stop.signal })); })().catch(() => {})
+  try {
+    let out = `## Stage timings (${new Date().toISOString()}, ${keys} keys of 256 bytes, one watcher)\n\n`
+    out += await phase(daemon, 'Conditional put, 1 writer', async () => await measure(ops, async i => await write(spread(i, keys))))
+    const perWriter = Math.floor(keys / WRITERS)
+    out += await phase(daemon, `Conditional put, ${WRITERS} writers on distinct keys`,
+      async () => await measureConcurrent(WRITERS, Math.ceil(ops / WRITERS) * 2, async (w, i) => await write(w + WRITERS * (i % perWriter))))
+    return out
+  } finally {
+    stop.abort()
+    await watching
+  }
 }
