@@ -36,7 +36,8 @@ export class StageTimings implements TimingHook {
 
   readonly #propagationHistogram = new Histogram({
     name: 'credreg_propagation_stage_seconds',
-    help: 'Stages of a record\'s way into this replica and out to watchers: delivered (written to apply start, per record), applied (apply start to batch committed, per batch), ' +
+    help: 'Stages of a record\'s way into this replica and out to watchers: delivered (stored by the log, or written standalone, to apply start, per record), ' +
+      'applied (apply start to batch committed, per batch), ' +
       'event-sent (committed to sent on a watch stream, per event and watcher).',
     labelNames: ['stage'] as const,
     buckets: BUCKETS,

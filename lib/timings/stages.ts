@@ -32,11 +32,12 @@ export type NodePropagationStage = Exclude<PropagationStage, 'event-sent'>
  *   conflict; `sealed`: record built, sealed, signed and encoded;
  *   `published`: append sent to the log's acknowledgement; `applied`: the
  *   acknowledgement to the local replica having applied it).
- * - `propagation`: `delivered` once per record the replica applies (the
- *   writer's `updatedAt` to the start of its apply: sealing, publishing,
- *   delivery and queueing, with any clock skew between hosts, never below
- *   0); `applied` once per apply batch that applied changes (apply start to
- *   its LevelDB batch written).
+ * - `propagation`: `delivered` once per record read (from the shared log's
+ *   own time of it, or the writer's `updatedAt` when the log keeps none, to
+ *   the start of its apply: delivery and the wait behind earlier batches,
+ *   with any clock difference between hosts, never below 0); `applied` once
+ *   per apply batch that applied changes (apply start to its LevelDB batch
+ *   written).
  */
 export interface TimingHook {
   write: (stage: NodeWriteStage, seconds: number) => void
