@@ -38,6 +38,7 @@ import { NodeRotations } from './rotations/node-rotations.js'
 import { RotationDeadlines } from './rotations/rotation-deadlines.js'
 import { RotationWatchers } from './rotations/rotation-watchers.js'
 import { RotationWriter } from './write/rotation-writer.js'
+import { ApplyClock } from './timings/apply-clock.js'
 
 export const DEFAULT_HISTORY_DEPTH = 10
 export const DEFAULT_WRITE_TIMEOUT_MS = 5000
@@ -212,10 +213,11 @@ class Node implements CredregNode {
         maxPerKey: this.#depth,
         authenticator,
         maxValueBytes: this.#maxValueBytes,
+        ...(o.timings !== undefined ? { timestamps: true } : {}),
         ...(o.logger !== undefined ? { logger: o.logger } : {})
       })
       await log.open()
-      const follower = new Follower(log, replica, o.logger)
+      const follower = new Follower(log, replica, o.logger, o.timings === undefined ? undefined : new ApplyClock(o.timings, replica))
       follower.start()
       this.#replica = replica
       this.#authenticator = authenticator
@@ -228,7 +230,8 @@ class Node implements CredregNode {
         nodeId: this.#nodeId,
         maxValueBytes: this.#maxValueBytes,
         timeoutMs: this.#timeoutMs,
-        refusal: () => follower.writeRefusal
+        refusal: () => follower.writeRefusal,
+        ...(o.timings !== undefined ? { timings: o.timings } : {})
       }
       this.#writer = new Writer(path)
       this.#changesets = new ChangesetWriter(path)

@@ -13,6 +13,7 @@ import type { ListPage } from './shapes/list-page.js'
 import type { ReseedResult } from './shapes/reseed.js'
 import type { NodeStatus, Status } from './shapes/status.js'
 import type { WriteResult } from './shapes/write-result.js'
+import type { TimingHook } from './timings/stages.js'
 
 export type { ChangeEvent } from './shapes/change-event.js'
 export type { Change, ChangeResult, ChangesetBody, ChangesetPosition, CommitResult, KeyFailure } from './shapes/changeset.js'
@@ -200,6 +201,12 @@ export interface NodeOptions {
   watchQueueBytes?: number
   /** Receives structured log lines; silent when absent. */
   logger?: Logger
+  /**
+   * Receives the durations of each stage of a write and of each apply
+   * (lib/timings/stages.ts); absent, nothing is timed. The daemon's
+   * `/metrics` and `GET /v1/timings` are fed from it.
+   */
+  timings?: TimingHook
 }
 
 /** Minimal structured logger (pino-compatible). */

@@ -167,6 +167,7 @@ function addRotationCommands (command: Declare, rotation: Command): void {
 /** This host's daemon and its peers, keys, and the standalone daemon. */
 function addHostCommands (command: Declare): void {
   command('status', 'show the daemon: node, mode, namespace, applied sequence, lag, NATS connection, entities', async () => await import('./commands/status.js'))
+    .option('--timings', 'also show where the daemon\'s time goes: per stage of a write and of a change\'s propagation, the count and p50 / p99 in ms')
 
   command('nodes', 'list every daemon of the namespace: applied sequence, lag, last seen (with --key: the version of KEY each holds)', async () => await import('./commands/nodes.js'))
     .option('--key <key>', 'also show the version of this key on each host, and which hosts are behind')

@@ -9,6 +9,7 @@ import type { ReconnectOptions } from './watch.js'
 export type { ReconnectOptions }
 export type { ClientHistoryEntry } from '../shapes/history.js'
 export type { DaemonStatus } from '../shapes/status.js'
+export type { StageSummary, Timings } from '../shapes/timings.js'
 export type { ClientWriteResult } from '../shapes/write-result.js'
 
 /** Options shared by both ways of connecting. */

@@ -13,7 +13,8 @@ import { Metrics } from '../http/metrics.js'
 import { createHttpServer } from '../http/server.js'
 import { readKeyFile, writeNewKeyFile } from '../key-file.js'
 import { readNatsSecrets } from '../log/connect.js'
-import { openNode } from '../node.js'
+import { onApplied, openNode } from '../node.js'
+import { StageTimings } from '../timings/stage-timings.js'
 import type { SelfInfo } from '../peers/heartbeat.js'
 import { soloNodes } from '../peers/nodes-view.js'
 import { startPeers, type Peers } from '../peers/peers.js'
@@ -66,6 +67,8 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const tokens = await TokenStore.open(join(config.dataDir, 'tokens.json'))
     const https = config.tlsCert === undefined || config.tlsKey === undefined ? undefined : await readListenerTls(config.tlsCert, config.tlsKey)
 
+    // Timed always: a few marks per write, and what an operator reads to see where a slow write went.
+    const timings = new StageTimings()
     const node = await openNode({
       dataDir: config.dataDir,
       dataKey,
@@ -78,12 +81,16 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
       ...(config.writeTimeoutMs !== undefined ? { writeTimeoutMs: config.writeTimeoutMs } : {}),
       ...(config.maxWatchers !== undefined ? { maxWatchers: config.maxWatchers } : {}),
       ...(config.maxWatchReplays !== undefined ? { maxWatchReplays: config.maxWatchReplays } : {}),
-      logger: logger.child({ component: 'node' })
+      logger: logger.child({ component: 'node' }),
+      timings
     })
     closers.push(async () => await node.close())
     const log = logger.child({ nodeId: node.nodeId, namespace: node.namespace })
 
     const metrics = new Metrics()
+    timings.register(metrics.registry)
+    const stopCommitStamps = onApplied(node, changes => { timings.committed(changes) })
+    closers.push(async () => { stopCommitStamps() })
     const stopLogging = logApplied(node, metrics, log)
     closers.push(async () => { stopLogging() })
     const stopRotationLog = logRotations(node, metrics, log)
@@ -92,7 +99,7 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
     const peers = config.nats === undefined ? undefined : startPeering(config, node, info, metrics, log)
     if (peers !== undefined) closers.push(peers.close)
 
-    const context = { node, peers: peers ?? soloNodes(node, info), metrics, info, sseHeartbeatMs: config.sseHeartbeatMs, tokens }
+    const context = { node, peers: peers ?? soloNodes(node, info), metrics, timings, info, sseHeartbeatMs: config.sseHeartbeatMs, tokens }
     const bodyLimit = config.maxValueBytes + BODY_SLACK_BYTES
     await claimSocketPath(config.socket)
     await claimSocketPath(config.adminSocket)

@@ -8,6 +8,7 @@ import type { TokenStore } from '../daemon/token-store.js'
 import type { SelfInfo } from '../peers/heartbeat.js'
 import type { NodesView } from '../peers/nodes-view.js'
 import type { CredregNode } from '../types.js'
+import type { StageTimings } from '../timings/stage-timings.js'
 import type { Metrics } from './metrics.js'
 
 /** Everything the routes share. */
@@ -16,6 +17,8 @@ export interface HttpContext {
   /** The nodes of the namespace (`GET /v1/nodes`). */
   peers: NodesView
   metrics: Metrics
+  /** The stage timings of writes and propagation (`GET /v1/timings`, the stage histograms); absent, nothing is timed. */
+  timings?: StageTimings
   /** The daemon's host name, version and start time. */
   info: SelfInfo
   /** Interval of the comment heartbeat on watch streams. */

@@ -62,6 +62,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Rule>> = {
   'POST /v1/rotations/:id/release': decideRotation('release'),
   'POST /v1/rotations/:id/abort': decideRotation('abort'),
   'GET /v1/status': anyone,
+  'GET /v1/timings': anyone,
   'GET /v1/nodes': (scope, request) => {
     const { key } = request.query as { key?: string }
     if (key === undefined) return

@@ -16,6 +16,7 @@ export { DaemonStatusSchema, type DaemonStatus } from '../shapes/status.js'
 export { NodeRowSchema, NodesSchema, type NodeRow } from '../shapes/node-row.js'
 export { ReseedResultSchema } from '../shapes/reseed.js'
 export { ChangesetBodySchema, CommitResultSchema } from '../shapes/changeset.js'
+export { TimingsSchema } from '../shapes/timings.js'
 
 /** Every error: `code` from the catalogue, and the details some codes carry. */
 export const ErrorSchema = Type.Object({

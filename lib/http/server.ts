@@ -23,9 +23,11 @@ import { rotationRoutes } from './routes/rotations.js'
 import { tokenRoutes } from './routes/tokens.js'
 import { enforceRouteAccess } from './route-access.js'
 import { statusRoutes } from './routes/status.js'
+import { timingsRoutes } from './routes/timings.js'
 import { watchRoutes } from './routes/watch.js'
 import type { SseStream } from './sse.js'
 import { validatorCompiler } from './validator.js'
+import { timeWrites } from './write-stages.js'
 
 /** Options of {@link createHttpServer}. */
 export interface HttpServerOptions {
@@ -82,6 +84,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   })
 
   const ctx = options.context
+  if (ctx.timings !== undefined) timeWrites(app, ctx.timings)
   entityRoutes(app, ctx)
   changesetRoutes(app, ctx, options.bodyLimit)
   historyRoutes(app, ctx)
@@ -89,6 +92,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   statusRoutes(app, ctx)
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
+  if (ctx.timings !== undefined) timingsRoutes(app, ctx.timings)
   if (options.auth.listener === 'admin') {
     adminRoutes(app, ctx)
     tokenRoutes(app, ctx)

@@ -27,8 +27,8 @@ export interface FeedOptions<E> {
   fields?: Record<string, unknown>
   /** What a client that fell behind is told to do. */
   resumeHint: string
-  /** Called with each event's `id` once the client was sent the event. */
-  sent?: (id: number | undefined) => void
+  /** Called with each event's `id` (and the event) once the client was sent the event. */
+  sent?: (id: number | undefined, event: E) => void
   /** Extra fields of the `closed` event, as things stand when it is sent. */
   closing?: () => Record<string, unknown>
   /** Called once the stream is open, and once it has ended. */
@@ -74,7 +74,7 @@ export async function serveFeed<E> (request: FastifyRequest, reply: FastifyReply
       const { id, name } = options.frame(event)
       const sent = await stream.send(id, name, event)
       if (sent === 'closed') break
-      options.sent?.(id)
+      options.sent?.(id, event)
       if (sent === 'stalled') {
         overflow('stalled', new CredregError('WATCH_OVERFLOW', `the client took nothing for ${ctx.sseHeartbeatMs * SSE_STALL_HEARTBEATS} ms: ${options.resumeHint}`))
         break

@@ -32,6 +32,8 @@ export interface LogEntry {
   control?: boolean
   /** On a control entry: an authentic identity record of a history whose records are all tagged (schema 1 never counts from here). */
   authenticatedHistory?: boolean
+  /** When the log stored it, in milliseconds since the epoch: on a read of a log asked for `timestamps` that keeps them. */
+  loggedAt?: number
 }
 
 /** Where the log stands. */

@@ -23,6 +23,8 @@ export interface CreateLogOptions {
   authenticator: Authenticator
   /** Largest serialized value a node writes: bounds a shared log's largest message when this node creates it. */
   maxValueBytes: number
+  /** Stamp the records a shared log reads with its time of them (for stage timings); the embedded log keeps none. */
+  timestamps?: boolean
   logger?: Logger
 }
 
@@ -38,6 +40,7 @@ export function createLog (options: CreateLogOptions): AbstractLog {
     authenticator: options.authenticator,
     maxValueBytes: options.maxValueBytes,
     ...(nats.maxBytes !== undefined ? { maxBytes: nats.maxBytes } : {}),
+    ...(options.timestamps === true ? { timestamps: true } : {}),
     ...(options.logger !== undefined ? { logger: options.logger } : {})
   })
 }

@@ -10,7 +10,7 @@
 import { NoRespondersError, PermissionViolationError, TimeoutError, type NatsConnection } from '@nats-io/nats-core'
 import {
   DeliverPolicy, DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, StorageType,
-  type JetStreamClient, type JetStreamManager, type StreamInfo
+  type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo
 } from '@nats-io/jetstream'
 import { randomUUID } from 'node:crypto'
 import { CredregError } from '../errors.js'
@@ -43,6 +43,8 @@ export interface JetStreamLogOptions {
   maxValueBytes: number
   /** Bytes the stream may hold (`max_bytes`); when full it refuses new records rather than drop old ones. Unlimited when absent. */
   maxBytes?: number
+  /** Stamp each record read with the stream's own time of it (`LogEntry.loggedAt`), for stage timings. */
+  timestamps?: boolean
   logger?: Logger
 }
 
@@ -409,6 +411,9 @@ export class JetStreamLog extends AbstractLog {
     const { js } = this.#clients()
     const consumer = await js.consumers.get(this.#stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq })
     const messages = await consumer.consume({ max_messages: READ_BATCH })
-    yield * inBatches(messages, m => this.#entry(m.seq, m.subject, m.data), READ_BATCH, signal, err => unavailable(err, 'reading the stream failed'))
+    const entry = this.#options.timestamps !== true
+      ? (m: JsMsg): LogEntry => this.#entry(m.seq, m.subject, m.data)
+      : (m: JsMsg): LogEntry => Object.assign(this.#entry(m.seq, m.subject, m.data), { loggedAt: m.info.timestampNanos / 1e6 })
+    yield * inBatches(messages, entry, READ_BATCH, signal, err => unavailable(err, 'reading the stream failed'))
   }
 }

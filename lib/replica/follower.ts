@@ -12,6 +12,7 @@ import { decodeEntry } from '../records/decode-entry.js'
 import { contribute, type Contribution } from './contribute.js'
 import type { Replica } from './replica.js'
 import { seqKey } from './store.js'
+import type { ApplyClock } from '../timings/apply-clock.js'
 
 /** Why and since when the node refuses the log. */
 export interface Divergence { reason: string, since: string }
@@ -32,6 +33,7 @@ export class Follower {
   readonly #log: AbstractLog
   readonly #replica: Replica
   readonly #logger: Logger | undefined
+  readonly #clock: ApplyClock | undefined
   readonly #stop = new AbortController()
   #running: Promise<void> | undefined
   #read: AbortController | undefined
@@ -46,10 +48,12 @@ export class Follower {
   // Whether the missing authentic identity was reported already (once, not at every check).
   #unverified = false
 
-  constructor (log: AbstractLog, replica: Replica, logger?: Logger) {
+  /** `clock`, when given, times each apply batch. */
+  constructor (log: AbstractLog, replica: Replica, logger?: Logger, clock?: ApplyClock) {
     this.#log = log
     this.#replica = replica
     this.#logger = logger
+    this.#clock = clock
   }
 
   get diverged (): Divergence | undefined { return this.#diverged }
@@ -109,6 +113,7 @@ export class Follower {
 
   async stop (): Promise<void> {
     clearInterval(this.#watchdog)
+    this.#clock?.stop()
     this.#stop.abort()
     this.#read?.abort()
     // A read stuck in the NATS client (a consumer being set up against a cluster
@@ -131,7 +136,9 @@ export class Follower {
         this.#read = new AbortController()
         const signal = AbortSignal.any([stop, this.#read.signal])
         for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, signal)) {
+          this.#clock?.start(batch)
           await this.#replica.apply(batch)
+          this.#clock?.end()
           this.#logSeq = Math.max(this.#logSeq, batch.at(-1)?.seq ?? 0)
         }
       } catch (err) {

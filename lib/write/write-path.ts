@@ -9,6 +9,7 @@ import { CredregError, isCredregError } from '../errors.js'
 import { StaleAppendError, SubjectRefusedError, type AbstractLog } from '../log/abstract-log.js'
 import type { WriteRefusal } from '../replica/follower.js'
 import type { Replica } from '../replica/replica.js'
+import type { TimingHook } from '../timings/stages.js'
 
 /** The log a write goes to, and how long it may take. */
 export interface WritePath {
@@ -17,6 +18,8 @@ export interface WritePath {
   timeoutMs: number
   /** Set when the log must not be written to now. */
   refusal: () => WriteRefusal | undefined
+  /** Receives the stages of each write, when timed. */
+  timings?: TimingHook
 }
 
 const RETRY_PAUSE_MS = 50

@@ -14,6 +14,7 @@ import { subjectSeqOf } from '../replica/store.js'
 import type { JsonObject, WriteOp, WriteResult } from '../types.js'
 import { serializeValue } from '../value.js'
 import { appendWithRetry, correlationIdOf, whenWritable, type WritePath } from './write-path.js'
+import { WriteTimer } from '../timings/write-timer.js'
 
 /** What a write does to the current value: `undefined` current means absent or deleted. */
 export interface WriteIntent {
@@ -40,7 +41,8 @@ export class Writer {
   }
 
   async write (key: string, intent: WriteIntent): Promise<WriteResult> {
-    const { log, replica } = this.#o
+    const { log, replica, timings } = this.#o
+    const timer = timings === undefined ? undefined : new WriteTimer(timings)
     const correlationId = correlationIdOf(intent.correlationId, key)
     const deadline = Date.now() + this.#o.timeoutMs
     let head = await replica.head(key)
@@ -74,6 +76,7 @@ export class Writer {
         await refresh()
         continue
       }
+      timer?.mark('checked')
       const version = currentVersion + 1
       const record = this.#record(key, version, intent, current === undefined || intent.op !== 'patch' ? undefined : replica.unseal(key, current), correlationId)
       let seq: number
@@ -82,7 +85,9 @@ export class Writer {
         // other keys too), and a deduplicated append must only answer for this record.
         const data = encodeRecord(record)
         const msgId = uuidv7()
+        timer?.mark('sealed')
         seq = await appendWithRetry(this.#o, key, deadline, async timeoutMs => await log.append(key, data, { expectedLastSeq: expectedSeq, msgId, timeoutMs }), key)
+        timer?.mark('published')
       } catch (err) {
         if (!(err instanceof StaleAppendError)) throw err
         await refresh()
@@ -90,6 +95,7 @@ export class Writer {
       }
       await replica.waitForApplied(seq, Math.max(1, deadline - Date.now()))
       const outcome = await this.#outcome(key, version, seq, expectedSeq)
+      timer?.mark('applied')
       if (outcome === 'refused') {
         // The log took the record, but another one under the same version came first (a
         // clustered stream can let two conditional publishes through at once), so every
@@ -101,6 +107,7 @@ export class Writer {
         throw new CredregError('TIMEOUT', `${key}: version ${version} was appended at sequence ${seq}, but whether it counts cannot be told any more ` +
           '(the log no longer holds the records around it and this replica never read it); read the key to see', { key })
       }
+      timer?.done()
       return { key, version, seq, created: current === undefined, correlationId }
     }
   }

@@ -12,6 +12,7 @@ import { ROUTE_ACCESS } from '../../lib/http/route-access.js'
 import { createHttpServer } from '../../lib/http/server.js'
 import { shortTempDir } from '../fixtures/daemon.js'
 import { newDataKey, testNode } from '../fixtures/nodes.js'
+import { StageTimings } from '../../lib/timings/stage-timings.js'
 
 const billing = CallerScope.of({ name: 'billing', read: ['svc/a/', 'shared/'], write: ['svc/a/'], rotations: false })
 
@@ -78,7 +79,7 @@ t.test('every route of the access table is a route of the API', async t => {
   const node = await testNode(t, { dataKey: newDataKey() })
   const tokens = await TokenStore.open(`${await shortTempDir(t)}/tokens.json`)
   const app = await createHttpServer({
-    context: { node, peers: { nodes: async () => [] }, metrics: new Metrics(), info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' }, sseHeartbeatMs: 15_000, tokens },
+    context: { node, peers: { nodes: async () => [] }, metrics: new Metrics(), timings: new StageTimings(), info: { hostname: 'test', startedAt: new Date(), version: '0.0.0' }, sseHeartbeatMs: 15_000, tokens },
     logger: pino({ level: 'silent' }),
     bodyLimit: 1024 * 1024,
     auth: { listener: 'apps', tokens }

@@ -39,7 +39,10 @@ export function watchRoutes (app: HttpApp, ctx: HttpContext, streams: Set<SseStr
     await serveFeed<ChangeEvent>(request, reply, ctx, streams, {
       open: signal => ctx.node.watch(prefix, { ...(since !== undefined ? { since } : {}), signal }),
       frame: change => ({ id: eventId(change), name: change.op }),
-      sent: id => { if (id !== undefined) lastSeq = id },
+      sent: (id, change) => {
+        if (id !== undefined) lastSeq = id
+        ctx.timings?.eventSent(change.seq)
+      },
       what: 'watch',
       fields: { prefix, since },
       resumeHint: 'resume from the last event id',
