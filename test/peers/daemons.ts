@@ -178,3 +178,14 @@ t.test('nodes --key answers from each member\'s applied sequence, asking nobody'
   await nc.flush()
   t.equal(questions, 0, 'no question on the wire')
 })
+
+t.test('credreg nodes prints every one of 2,000 members into a pipe, in one read of the stream', async t => {
+  const ids = Array.from({ length: 2000 }, (_, i) => `many-${i}`)
+  for (let i = 0; i < ids.length; i += 200) {
+    await Promise.all(ids.slice(i, i + 200).map(async id => await js.publish(memberSubject(NS, id), JSON.stringify(signHeartbeat(auth, fieldsOf(id))))))
+  }
+  const cli = await runCli(['nodes'], { socket: a.socket })
+  t.equal(cli.code, 0, cli.stderr)
+  const lines = cli.stdout.trimEnd().split('\n')
+  t.equal(lines.filter(l => l.startsWith('many-')).length, 2000, `all 2,000 in ${cli.stdout.length} bytes of output`)
+})
