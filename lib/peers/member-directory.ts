@@ -46,6 +46,7 @@ export class MemberDirectory {
   readonly #now: () => number
   #readAt = -Infinity
   #reading: Promise<void> | undefined
+  #lastFailure = ''
 
   constructor (options: MemberDirectoryOptions) {
     this.#o = options
@@ -73,8 +74,13 @@ export class MemberDirectory {
     let records
     try {
       records = await readMembers({ ...this.#o, cap: this.#table.cap })
+      this.#lastFailure = ''
     } catch (err) {
-      logger.warn({ err }, 'the membership stream could not be read: peers as last read')
+      // Asks for a cache period after the failure are answered from the table, not each kept waiting for NATS.
+      this.#readAt = this.#now()
+      const reason = err instanceof Error ? err.message : String(err)
+      if (reason !== this.#lastFailure) logger.warn({ err }, 'the membership stream could not be read: peers as last read')
+      this.#lastFailure = reason
       return
     }
     const heard: Record<'new' | 'restarted', string[]> = { new: [], restarted: [] }

@@ -21,6 +21,9 @@ import { listNodes, type NodesView } from './nodes-view.js'
 /** The heartbeat interval when none is given (the daemon's `--heartbeat-ms` default). */
 export const DEFAULT_HEARTBEAT_MS = 5000
 
+/** How long a JetStream API call of the peers waits for its answer. */
+const API_TIMEOUT_MS = 2000
+
 /** Options of {@link startPeers}. */
 export interface PeersOptions {
   /** A node opened by `openNode`: its namespace key tags this node's messages and checks the peers'. */
@@ -68,7 +71,8 @@ export interface Peers extends NodesView, AsyncDisposable {
 /**
  * Starts writing this node's heartbeats (a first one at once, creating the
  * membership stream if it is missing). Throws a `TypeError` for a node
- * not opened by `openNode` or an interval that is not a positive integer.
+ * not opened by `openNode`, an interval that is not a positive integer or
+ * replicas not from 1 to 5.
  */
 export function startPeers (options: PeersOptions): Peers {
   return new PeerRoom(options)
@@ -92,6 +96,7 @@ class PeerRoom implements Peers {
   constructor (o: PeersOptions) {
     const intervalMs = o.intervalMs ?? DEFAULT_HEARTBEAT_MS
     if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new TypeError('intervalMs must be a positive integer')
+    if (o.replicas !== undefined && (!Number.isInteger(o.replicas) || o.replicas < 1 || o.replicas > 5)) throw new TypeError('replicas must be an integer from 1 to 5')
     const authenticator = authenticatorOf(o.node)
     const logger = o.logger ?? SILENT
     const ignored = new IgnoredMessages({ logger, ...(o.onIgnored !== undefined ? { count: o.onIgnored } : {}) })
@@ -101,7 +106,8 @@ class PeerRoom implements Peers {
     const { node, replicas } = o
     this.#start = async nc => {
       const js = jetstream(nc)
-      const jsm = await jetstreamManager(nc, { checkAPI: false })
+      // A read while NATS is away gives up after this, and the peers are listed as last read.
+      const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: API_TIMEOUT_MS })
       return {
         heartbeat: new Heartbeat({ js, jsm, node, authenticator, self, intervalMs, logger, ...(replicas !== undefined ? { replicas } : {}) }),
         directory: new MemberDirectory({ js, jsm, namespace: node.namespace, nodeId: node.nodeId, authenticator, intervalMs, logger, ignored })

@@ -80,4 +80,5 @@ t.test('close() stops the heartbeats, lists only this node and leaves the connec
 t.test('misuse throws a TypeError', async t => {
   t.throws(() => startPeers({ node: {} as unknown as CredregNode, nc: b.nc }), TypeError, 'a node not opened by openNode')
   t.throws(() => startPeers({ node: b.node, nc: b.nc, intervalMs: 0 }), TypeError, 'an interval that is not a positive integer')
+  t.throws(() => startPeers({ node: b.node, nc: b.nc, replicas: 7 }), TypeError, 'replicas beyond what a stream may have')
 })
