@@ -12,7 +12,9 @@ import { startNatsServer } from '../fixtures/nats-server.js'
 const nats = await startNatsServer()
 t.teardown(async () => { await nats.stop() })
 const keyFile = await writeKeyFile()
-const [a, b, c] = await Promise.all([0, 1, 2].map(async () => await startDaemon({ nats: nats.url, keyFile }))) as [DaemonProcess, DaemonProcess, DaemonProcess]
+// A stopped daemon stays listed (gone) 63 intervals: long enough for the second test under load.
+const HEARTBEAT = ['--heartbeat-ms', '1000']
+const [a, b, c] = await Promise.all([0, 1, 2].map(async () => await startDaemon({ nats: nats.url, keyFile, args: HEARTBEAT }))) as [DaemonProcess, DaemonProcess, DaemonProcess]
 const running = new Set([a, b, c])
 t.teardown(async () => { await Promise.all([...running].map(async d => await d.stop())) })
 
@@ -66,4 +68,15 @@ t.test('nodes --key names the host that has not applied the latest write while i
 
   t.match(status.stdout, /^mode\s+cluster$/m)
   t.match(status.stdout, new RegExp(`^nats\\s+connected to 127\\.0\\.0\\.1:${nats.port}$`, 'm'))
+})
+
+t.test('a daemon keeping one version per key cannot tell the version of a host behind it: ? and behind, from its applied sequence', async t => {
+  const d = await startDaemon({ nats: nats.url, keyFile, args: [...HEARTBEAT, '--history', '1'] })
+  running.add(d)
+  await until('D to hold version 2', async () => (await d.request('GET', '/v1/entities/app/db')).json?.version === 2)
+  const text = await runCli(['nodes', '--key', 'app/db'], { socket: d.socket })
+  t.equal(text.code, 0, text.stderr)
+  const line = (id: string): string | undefined => text.stdout.split('\n').find(l => l.startsWith(id + ' '))
+  t.match(line(c.nodeId), /\s\?\s+behind$/, 'C, stopped before version 2')
+  t.match(line(d.nodeId), /\s2\s+current$/, 'D itself')
 })
