@@ -151,8 +151,8 @@ t.test('200 members joining cost a daemon no extra write, and it lists them when
   await Promise.all(Array.from({ length: 200 }, async (_, i) => await js.publish(memberSubject(NS, `newcomer-${i}`), JSON.stringify(signHeartbeat(auth, fieldsOf(`newcomer-${i}`))))))
   await sleep(windowMs - (Date.now() - started))
   subs.forEach(s => s.unsubscribe())
-  // 10 intervals in a second; a timer may fire late but never more often.
-  for (const [id, n] of writes) t.ok(n >= 5 && n <= 11, `${id} wrote ${n} records in ${windowMs} ms`)
+  // 10 intervals in a second; a timer may fire late (a starved process), never more often.
+  for (const [id, n] of writes) t.ok(n >= 1 && n <= 11, `${id} wrote ${n} records in ${windowMs} ms`)
   t.equal((await nodes(a)).filter(r => r.nodeId.startsWith('newcomer-')).length, 200, 'the newcomers are listed')
 })
 
