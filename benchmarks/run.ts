@@ -10,6 +10,7 @@ import { scenario as contention } from './contention.bench.js'
 import { scenario as get } from './get.bench.js'
 import { scenario as propagation } from './propagation.bench.js'
 import { scenario as put } from './put.bench.js'
+import { scenario as fleet } from './fleet.bench.js'
 import { scenario as scale } from './scale.bench.js'
 import { main } from './support/cli.js'
 
@@ -20,4 +21,4 @@ const out = {
 }
 
 // The heaviest last.
-await main([get, put, propagation, contention, catchUp, scale], out)
+await main([get, put, propagation, contention, catchUp, scale, fleet], out)

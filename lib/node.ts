@@ -80,7 +80,7 @@ export function onRotationEvents (node: CredregNode, listener: (events: Rotation
 
 /**
  * The authenticator of an open node's namespace key, for the messages a
- * node exchanges with its peers (heartbeats, key queries: lib/peers). Not
+ * node exchanges with its peers (membership records: lib/peers). Not
  * part of the public node contract.
  */
 export function authenticatorOf (node: CredregNode): Authenticator {

@@ -40,6 +40,8 @@ export interface DaemonSpec {
   namespace: string
   /** Holds the data dir and the socket; short, for the 107-byte socket path limit. */
   dir: string
+  /** More credregd flags (e.g. `--heartbeat-ms`). */
+  args?: string[]
 }
 
 export interface BenchDaemon extends AsyncDisposable {
@@ -62,7 +64,7 @@ export async function startBenchDaemon (spec: DaemonSpec): Promise<BenchDaemon> 
   const socket = join(spec.dir, 'd.sock')
   const args = [
     ...nodeArgs(), DAEMON_BIN, '--data-dir', join(spec.dir, 'data'), '--socket', socket, '--nats', spec.natsUrl,
-    '--key-file', spec.keyFile, '--namespace', spec.namespace
+    '--key-file', spec.keyFile, '--namespace', spec.namespace, ...spec.args ?? []
   ]
   const client = connect({ socket, timeoutMs: 60_000 })
   let child: ChildProcess | undefined

@@ -1,5 +1,5 @@
 /** The Markdown report on stdout: one table of every row, then the targets. */
-import { PEERS, SYSTEMS, type Results, type Row } from './results.js'
+import { ALL_SYSTEMS, PEERS, type Results, type Row } from './results.js'
 
 const TITLES: Record<string, string> = {
   get: 'get',
@@ -8,7 +8,9 @@ const TITLES: Record<string, string> = {
   propagation: 'propagation A → B',
   'catch-up': 'catch-up',
   scale: 'scale',
-  contention: 'contention, 1 key'
+  contention: 'contention, 1 key',
+  fleet: 'fleet (simulated members)',
+  'fleet-consumers': 'ordered consumers on one stream'
 }
 
 const MARK = { met: '✅ met', missed: '❌ missed', 'n/a': '➖ n/a' } as const
@@ -55,10 +57,10 @@ export function report (results: Results): string {
   return out.join('\n') + '\n'
 }
 
-/** Scenarios in the order they ran, systems in {@link SYSTEMS} order within each. */
+/** Scenarios in the order they ran, systems in {@link ALL_SYSTEMS} order within each. */
 function ordered (rows: Row[]): Row[] {
   const scenarios = [...new Set(rows.map(r => r.scenario))]
-  const rank = (r: Row): number => scenarios.indexOf(r.scenario) * SYSTEMS.length + SYSTEMS.indexOf(r.system)
+  const rank = (r: Row): number => scenarios.indexOf(r.scenario) * ALL_SYSTEMS.length + ALL_SYSTEMS.indexOf(r.system)
   return rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map(({ r }) => r)
 }
 

@@ -10,7 +10,8 @@ const Extra = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean
 /** One system in one scenario. Figures are present exactly when `status` is `ok`. */
 export const RowSchema = Type.Object({
   scenario: Type.String({ minLength: 1 }),
-  system: Type.Union([Type.Literal('credreg node'), Type.Literal('credreg daemon'), Type.Literal('credreg cached client'), Type.Literal('NATS KV'), Type.Literal('etcd')]),
+  /** The systems compared, and `nats-server` for what the server itself costs (fleet-consumers). */
+  system: Type.Union([Type.Literal('credreg node'), Type.Literal('credreg daemon'), Type.Literal('credreg cached client'), Type.Literal('NATS KV'), Type.Literal('etcd'), Type.Literal('nats-server')]),
   /** `not installed` (etcd), `unavailable` (e.g. the daemon is not built), `error` (the scenario failed). */
   status: Type.Union([Type.Literal('ok'), Type.Literal('not installed'), Type.Literal('unavailable'), Type.Literal('error')]),
   /** What exactly was measured, or why nothing was. */
@@ -59,6 +60,8 @@ export type System = Row['system']
 export const SYSTEMS: readonly System[] = ['credreg node', 'credreg daemon', 'credreg cached client', 'NATS KV', 'etcd']
 /** The systems every scenario measures: the cached client only reads, in get. */
 export const EVERY_SCENARIO: readonly System[] = SYSTEMS.filter(s => s !== 'credreg cached client')
+/** Every system a row may name: the compared ones, then the server's own costs. */
+export const ALL_SYSTEMS: readonly System[] = [...SYSTEMS, 'nats-server']
 export const PEERS: readonly System[] = ['NATS KV', 'etcd']
 export type Target = Static<typeof TargetSchema>
 export type Results = Static<typeof ResultsSchema>

@@ -20,6 +20,12 @@ export interface Sizes {
   /** contention: writers on one key, successful increments each. */
   contentionWriters: number
   contentionIncrements: number
+  /** fleet: the most simulated members (measured at 1 %, 10 % and all of it), their heartbeat interval, the measuring window at each size. */
+  fleetMembers: number
+  fleetIntervalMs: number
+  fleetWindowMs: number
+  /** fleet: the most ordered consumers on one stream (measured at 1 %, 10 % and all of it). */
+  fleetConsumers: number
 }
 
 export const FULL: Sizes = {
@@ -35,7 +41,11 @@ export const FULL: Sizes = {
   scaleEntities: 1_000_000,
   scaleGets: 5000,
   contentionWriters: 16,
-  contentionIncrements: 50
+  contentionIncrements: 50,
+  fleetMembers: 10_000,
+  fleetIntervalMs: 5000,
+  fleetWindowMs: 15_000,
+  fleetConsumers: 1000
 }
 
 export const QUICK: Sizes = {
@@ -51,5 +61,9 @@ export const QUICK: Sizes = {
   scaleEntities: 1000,
   scaleGets: 100,
   contentionWriters: 16,
-  contentionIncrements: 3
+  contentionIncrements: 3,
+  fleetMembers: 100,
+  fleetIntervalMs: 500,
+  fleetWindowMs: 1000,
+  fleetConsumers: 100
 }

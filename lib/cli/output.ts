@@ -8,6 +8,7 @@
  */
 import Table from 'cli-table3'
 import { ChangesetError, CredregError, exitCodeFor, isCredregError, type KeyFailureDetail } from '../errors.js'
+import { asciiColumns } from './columns.js'
 import type { CliIo, OutStream } from './io.js'
 
 /** Whether human output may use colour: stdout is a terminal, `NO_COLOR` is unset or empty, `TERM` is not `dumb`. */
@@ -80,6 +81,12 @@ export class Output {
 
   /** A borderless table with a header row. */
   table (head: string[], rows: Cell[][]): void {
+    const plain = asciiColumns(head, rows)
+    if (plain !== undefined) {
+      const [first = '', ...rest] = plain
+      this.line([this.color ? bold(first) : first, ...rest].join('\n'))
+      return
+    }
     // Colour is applied here, not by cli-table3's own colour library, which decides by itself from the process.
     const table = new Table({
       head: this.color ? head.map(bold) : head,

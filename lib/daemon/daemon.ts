@@ -127,10 +127,10 @@ export async function startDaemon (config: DaemonConfig, logger: Logger): Promis
   }
 }
 
-/** Heartbeats and key queries over the daemon's own NATS connection, made in the background. */
+/** Membership records (written every interval, read when asked) over the daemon's own NATS connection, made in the background. */
 function startPeering (config: DaemonConfig, node: CredregNode, self: SelfInfo, metrics: Metrics, logger: Logger): Peers {
   const link = new NatsLink({ ...natsOptions(config), name: `credregd ${node.nodeId} heartbeat` }, logger)
-  const peers = startPeers({ node, nc: link.connected, self, intervalMs: config.heartbeatMs, logger, onIgnored: (kind, reason) => { metrics.peerMessageIgnored(kind, reason) } })
+  const peers = startPeers({ node, nc: link.connected, self, intervalMs: config.heartbeatMs, ...(config.replicas !== undefined ? { replicas: config.replicas } : {}), logger, onIgnored: (kind, reason) => { metrics.peerMessageIgnored(kind, reason) } })
   const close = async (): Promise<void> => {
     // Closing the link first ends a connect loop still waiting for NATS.
     const closingLink = link.close()

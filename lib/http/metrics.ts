@@ -72,7 +72,7 @@ export class Metrics {
 
   readonly #peerIgnored = new Counter({
     name: 'credreg_peer_messages_ignored_total',
-    help: 'Heartbeats and key-query questions and answers ignored, by kind and reason (malformed, version, forged, replayed, stale, table-full, oversized).',
+    help: 'Membership records (kind heartbeat) ignored when the membership stream is read, by reason (malformed, version, forged, stale, table-full, oversized).',
     labelNames: ['kind', 'reason'] as const,
     registers: [this.registry]
   })

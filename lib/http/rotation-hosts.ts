@@ -1,9 +1,10 @@
 /**
  * What a daemon knows of the hosts of its namespace, for rotations: who a
  * rotation waits for when the caller names no one (this node and every peer
- * heard from and alive), and whether each host holds a rotation's staged
- * values (the sequence it applied, from its heartbeats; this node's from its
- * own status).
+ * of the membership stream alive), and whether each host holds a rotation's
+ * staged values (the sequence it applied, from its membership record; this
+ * node's from its own status). Both read the nodes view, which reads the
+ * stream at most once a second however often rotations are asked for.
  */
 import type { NodesView } from '../peers/nodes-view.js'
 import { withHolds } from '../rotations/rotation-view.js'

@@ -1,20 +1,15 @@
 /**
- * Heartbeats: every node publishes its progress, tagged with the namespace
- * key, on the core NATS subject `credreg.<namespace>.hb` every interval, and
- * keeps the table of the peers it has heard from. A newcomer (or a restarted
- * peer) is answered with one extra heartbeat at a random point of half an
- * interval, coalesced with any other newcomer of that window.
+ * Heartbeats: every node writes its progress, tagged with the namespace key,
+ * as the last record of its own subject in the membership stream, once an
+ * interval. It hears nobody's: the others' records are read only when the
+ * nodes view is asked for (member-directory.ts). A write costs the same
+ * whether the namespace has three hosts or ten thousand.
  */
-import type { NatsConnection, Subscription } from '@nats-io/nats-core'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { Authenticator } from '../authenticator.js'
 import type { CredregNode, Logger } from '../types.js'
-import { CoalescedJitter } from './coalesced-jitter.js'
-import { heartbeatSubject, readHeartbeat, signHeartbeat } from './heartbeat-record.js'
-import type { IgnoredMessages } from './ignored-messages.js'
-import { PeerTable, type Peer } from './peer-table.js'
-
-/** The least time between two "peer table full" warnings. */
-const FULL_WARNING_MS = 60_000
+import { memberSubject, signHeartbeat } from './heartbeat-record.js'
+import { ensureMembersStream } from './members-stream.js'
 
 /** What a heartbeat says about this node, besides its progress. */
 export interface SelfInfo {
@@ -27,61 +22,55 @@ export interface SelfInfo {
 
 /** Options of {@link Heartbeat}. */
 export interface HeartbeatOptions {
-  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
   node: CredregNode
-  /** The namespace key's authenticator: tags this node's heartbeats, checks the peers'. */
+  /** The namespace key's authenticator: tags this node's records. */
   authenticator: Authenticator
   self: SelfInfo
   intervalMs: number
+  /** Replicas of the membership stream, should this node create it. */
+  replicas?: number
   logger: Logger
-  ignored: IgnoredMessages
 }
 
-/** Publishes this node's heartbeats and records its peers'. */
+/** Writes this node's membership record every interval. */
 export class Heartbeat {
   readonly #o: HeartbeatOptions
-  readonly #table: PeerTable
   readonly #subject: string
-  readonly #sub: Subscription
   readonly #timer: NodeJS.Timeout
-  readonly #answer: CoalescedJitter
-  readonly #received: Promise<void>
+  #writing: Promise<void> | undefined
+  #streamReady = false
   #beat = 0
-  #lastFullWarning = -Infinity
+  #lastFailure = ''
 
-  /** Subscribes and publishes a first heartbeat right away. */
+  /** Writes a first record right away (creating the stream if it is missing). */
   constructor (options: HeartbeatOptions) {
     this.#o = options
-    this.#table = new PeerTable({ intervalMs: options.intervalMs })
-    this.#subject = heartbeatSubject(options.node.namespace)
-    this.#answer = new CoalescedJitter(options.intervalMs / 2, () => { void this.#publish() })
-    this.#sub = options.nc.subscribe(this.#subject)
-    this.#received = this.#receive()
-    this.#timer = setInterval(() => { this.#sweep(); void this.#publish() }, options.intervalMs)
-    void this.#publish()
+    this.#subject = memberSubject(options.node.namespace, options.node.nodeId)
+    this.#timer = setInterval(() => { this.#tick() }, options.intervalMs)
+    this.#tick()
   }
 
-  /** Every peer in the table (not this node), alive or gone, most recently heard first. */
-  peers (): Peer[] {
-    return this.#table.peers()
-  }
-
-  /** How many peers are alive. */
-  alive (): number {
-    return this.#table.alive()
-  }
-
-  /** Stops publishing and listening. */
+  /** Stops writing; the last record ages out of the stream on its own. */
   async close (): Promise<void> {
     clearInterval(this.#timer)
-    this.#answer.close()
-    this.#sub.unsubscribe()
-    await this.#received
+    await this.#writing
   }
 
-  async #publish (): Promise<void> {
-    const { nc, node, self, authenticator, logger } = this.#o
+  // A write still under way (NATS slow or away) is not doubled by the next tick.
+  #tick (): void {
+    if (this.#writing !== undefined) return
+    this.#writing = this.#write().finally(() => { this.#writing = undefined })
+  }
+
+  async #write (): Promise<void> {
+    const { js, jsm, node, self, authenticator, intervalMs, replicas, logger } = this.#o
     try {
+      if (!this.#streamReady) {
+        await ensureMembersStream(jsm, node.namespace, intervalMs, replicas)
+        this.#streamReady = true
+      }
       const s = await node.nodeStatus()
       const record = signHeartbeat(authenticator, {
         namespace: s.namespace,
@@ -89,51 +78,19 @@ export class Heartbeat {
         hostname: self.hostname,
         startedAt: self.startedAt.toISOString(),
         beat: ++this.#beat,
+        at: new Date().toISOString(),
         appliedSeq: s.appliedSeq,
         logSeq: s.logSeq,
         version: self.version
       })
-      if (!nc.isClosed() && !nc.isDraining()) nc.publish(this.#subject, JSON.stringify(record))
+      await js.publish(this.#subject, JSON.stringify(record), { timeout: Math.max(intervalMs, 2000) })
+      this.#lastFailure = ''
     } catch (err) {
-      logger.debug({ err }, 'heartbeat not published')
+      // The stream may have been deleted, or never made for want of rights: look again next time.
+      this.#streamReady = false
+      const reason = err instanceof Error ? err.message : String(err)
+      if (reason !== this.#lastFailure) logger.warn({ err, subject: this.#subject }, 'membership record not written; retrying every interval')
+      this.#lastFailure = reason
     }
-  }
-
-  #sweep (): void {
-    for (const peer of this.#table.sweep()) {
-      this.#o.logger.info({ peer: peer.nodeId, hostname: peer.hostname, lastSeen: new Date(peer.lastSeen).toISOString() }, 'a peer went silent')
-    }
-  }
-
-  async #receive (): Promise<void> {
-    const { node, authenticator, logger, ignored } = this.#o
-    for await (const msg of this.#sub) {
-      const read = readHeartbeat(authenticator, node.namespace, msg.data)
-      if ('ignored' in read) {
-        ignored.note('heartbeat', read.ignored)
-        continue
-      }
-      const hb = read.record
-      if (hb.nodeId === node.nodeId) continue
-      const { tag: _tag, v: _v, ...fields } = hb
-      const result = this.#table.offer(fields)
-      if (result === 'stale') {
-        ignored.note('heartbeat', 'stale')
-      } else if (result === 'full') {
-        ignored.note('heartbeat', 'table-full')
-        this.#warnFull()
-      } else if (result !== 'updated') {
-        logger.info({ peer: hb.nodeId, hostname: hb.hostname, startedAt: hb.startedAt }, result === 'new' ? 'heard from a new peer' : 'a peer restarted')
-        // So the newcomer need not wait a whole interval to learn of this node; jittered and coalesced, so it is not answered by every host at once.
-        this.#answer.request()
-      }
-    }
-  }
-
-  #warnFull (): void {
-    const now = Date.now()
-    if (now - this.#lastFullWarning < FULL_WARNING_MS) return
-    this.#lastFullWarning = now
-    this.#o.logger.warn({ cap: this.#table.cap }, 'the peer table is full: new peers are not added (at most one such line a minute)')
   }
 }

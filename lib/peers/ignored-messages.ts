@@ -1,22 +1,24 @@
 /**
- * Peer messages a node ignores (malformed, forged, replayed, stale…):
- * counted per kind and reason, and summed up in one debug line at most every
- * ten seconds, so a flood of forgeries costs a counter, never a log line each.
+ * Peer messages a node ignores when it reads the membership stream
+ * (malformed, forged, stale…): counted per kind and reason, and summed up in
+ * one debug line at most every ten seconds, so a flood of forgeries costs a
+ * counter, never a log line each. A record that stays in the stream is
+ * counted at each read that meets it.
  */
 import type { Logger } from '../types.js'
 
-/** What kind of peer message was ignored. */
-export type PeerMessageKind = 'heartbeat' | 'key-query' | 'key-answer'
+/** What kind of peer message was ignored: a membership record (a heartbeat). */
+export type PeerMessageKind = 'heartbeat'
 
 /**
  * Why it was ignored: `oversized` (more bytes than any genuine one),
- * `malformed` (not JSON or not the schema, wrong namespace), `version` (another
- * schema version, such as a v1 heartbeat of a node not yet upgraded),
- * `forged` (its tag does not verify under the namespace key), `replayed` (a
- * question already answered), `stale` (older than what the table holds of that
- * node), `table-full` (a new peer beyond the cap of the peer table).
+ * `malformed` (not JSON or not the schema, wrong namespace, not on its node's
+ * own subject), `version` (another schema version), `forged` (its tag does not
+ * verify under the namespace key), `stale` (older than what the table holds
+ * of that node: a replay of an earlier record), `table-full` (a new peer
+ * beyond the cap of the peer table).
  */
-export type IgnoreReason = 'oversized' | 'malformed' | 'version' | 'forged' | 'replayed' | 'stale' | 'table-full'
+export type IgnoreReason = 'oversized' | 'malformed' | 'version' | 'forged' | 'stale' | 'table-full'
 
 /** Options of {@link IgnoredMessages}. */
 export interface IgnoredMessagesOptions {

@@ -1,17 +1,19 @@
 /**
- * The table of peers a node has heard from: ordered updates (a replayed or
- * older heartbeat never rolls a peer back), expiry and a cap. A pure data
- * structure with an injected clock; the heartbeat feeds it.
+ * The table of peers a node has read from the membership stream: ordered
+ * updates (a replayed or older record never rolls a peer back), expiry and a
+ * cap. A pure data structure with an injected clock; the member directory
+ * feeds it each time it reads the stream.
  *
- * A peer's heartbeats are ordered by (startedAt, beat): a later start is a
- * restart; within one run the beat counter only grows. So a heartbeat
- * recorded and replayed later changes nothing (not its progress, nor its
- * last-seen time: a stopped node cannot be kept alive by replaying its
- * last heartbeat).
+ * A peer's records are ordered by (startedAt, beat): a later start is a
+ * restart; within one run the beat counter only grows. Reading the same
+ * record again changes nothing. When a peer was last heard of is the time its
+ * record says it was written (signed, so a record written again later by
+ * someone else cannot keep a stopped node alive), no later than the server
+ * stored it.
  *
- * Lifecycle of a row, in heartbeat intervals since the peer was last heard:
+ * Lifecycle of a row, in heartbeat intervals since the peer last wrote:
  *
- * | since last heard          | state   |
+ * | since last written        | state   |
  * | ------------------------- | ------- |
  * | ≤ 3                       | alive   |
  * | > 3 and ≤ 3 + 60          | gone    |
@@ -19,30 +21,30 @@
  */
 import type { HeartbeatFields } from './heartbeat-record.js'
 
-/** Intervals without a heartbeat after which a peer is shown as gone. */
+/** Intervals without a record after which a peer is shown as gone. */
 export const GONE_AFTER_INTERVALS = 3
 /** Intervals a gone peer stays in the table (5 minutes at the default 5 s interval). */
 export const KEEP_GONE_INTERVALS = 60
 /** The most peers (alive and gone) a table holds; new peers beyond it are not added. */
-export const PEER_CAP = 10_000
+export const PEER_CAP = 100_000
 
 /** Whether a peer was heard from lately. */
 export type PeerState = 'alive' | 'gone'
 
 /** A peer as last heard from. */
 export interface Peer extends HeartbeatFields {
-  /** When its last heartbeat arrived (the table's clock, ms). */
+  /** When it wrote its last record (ms). */
   lastSeen: number
   state: PeerState
 }
 
 /**
- * What became of an offered heartbeat: `new` (a peer not in the table),
- * `restarted` (a known peer that started again), `updated`, `stale` (not
- * newer than what the table holds: ignored), `full` (a new peer beyond the
- * cap: ignored).
+ * What became of an offered record: `new` (a peer not in the table),
+ * `restarted` (a known peer that started again), `updated`, `unchanged` (the
+ * record the table holds, read again), `stale` (older than what the table
+ * holds: ignored), `full` (a new peer beyond the cap: ignored).
  */
-export type OfferResult = 'new' | 'restarted' | 'updated' | 'stale' | 'full'
+export type OfferResult = 'new' | 'restarted' | 'updated' | 'unchanged' | 'stale' | 'full'
 
 /** Options of {@link PeerTable}. */
 export interface PeerTableOptions {
@@ -72,11 +74,11 @@ export class PeerTable {
     return this.#cap
   }
 
-  /** Records a heartbeat (already authenticated) if it is newer than what the table holds. */
-  offer (hb: HeartbeatFields): OfferResult {
+  /** Records a heartbeat (already authenticated), written at `seenAt` (ms), if it is newer than what the table holds. */
+  offer (hb: HeartbeatFields, seenAt: number): OfferResult {
     const known = this.#peers.get(hb.nodeId)
     const startedMs = Date.parse(hb.startedAt)
-    const entry: Entry = { fields: hb, startedMs, lastSeen: this.#now(), gone: false }
+    const entry: Entry = { fields: hb, startedMs, lastSeen: seenAt, gone: false }
     if (known === undefined || this.#expired(known)) {
       if (known === undefined && this.#peers.size >= this.#cap) return 'full'
       this.#peers.set(hb.nodeId, entry)
@@ -86,7 +88,8 @@ export class PeerTable {
       this.#peers.set(hb.nodeId, entry)
       return 'restarted'
     }
-    if (startedMs < known.startedMs || hb.startedAt !== known.fields.startedAt || hb.beat <= known.fields.beat) return 'stale'
+    if (hb.startedAt === known.fields.startedAt && hb.beat === known.fields.beat) return 'unchanged'
+    if (startedMs < known.startedMs || hb.startedAt !== known.fields.startedAt || hb.beat < known.fields.beat) return 'stale'
     this.#peers.set(hb.nodeId, entry)
     return 'updated'
   }

@@ -1,5 +1,5 @@
 /**
- * One daemon of the namespace as heard through its heartbeats (`GET /v1/nodes`).
+ * One daemon of the namespace as read from its membership record (`GET /v1/nodes`).
  */
 import { Type, type Static } from 'typebox'
 import { SeqSchema, VersionSchema } from './numbers.js'
@@ -17,17 +17,22 @@ export const NodeRowSchema = Type.Object({
   appliedSeq: SeqSchema,
   /** How far the node is behind the log. */
   lag: SeqSchema,
-  /** Seconds since the node's last heartbeat (0 for the answering node). */
+  /** Seconds since the node wrote its last membership record (0 for the answering node). */
   lastSeenS: Type.Number({ minimum: 0 }),
   /** The credreg version the node runs. */
   version: Type.String(),
   /** ISO-8601 time the node's daemon started. */
   startedAt: Type.String(),
-  /** With `?key=K`: the version of K the node holds (0: none), `null` when it did not answer in time. */
+  /**
+   * With `?key=K`: the version of K the node holds (0: none), told from its
+   * applied sequence and the answering node's history of K; for a node ahead
+   * of the answering one, that version or a later one; `null` when the node is
+   * behind the oldest version the answering node keeps (`--history`).
+   */
   keyVersion: Type.Optional(Type.Union([VersionSchema, Type.Null()]))
 })
 
-/** One daemon of the namespace as heard through its heartbeats, this one first in `GET /v1/nodes`. */
+/** One daemon of the namespace as read from its membership record, this one first in `GET /v1/nodes`. */
 export type NodeRow = Static<typeof NodeRowSchema>
 
 /** `GET /v1/nodes?key=` → 200: every node heard from, this one first. */

@@ -1,6 +1,8 @@
 /** Human output: colour only on a terminal without NO_COLOR; tables without borders or trailing blanks; durations. */
 import { PassThrough } from 'node:stream'
+import Table from 'cli-table3'
 import t from 'tap'
+import { asciiColumns } from '../../lib/cli/columns.js'
 import type { CliIo } from '../../lib/cli/io.js'
 import { duration } from '../../lib/cli/format.js'
 import { Output, colorEnabled } from '../../lib/cli/output.js'
@@ -29,6 +31,18 @@ t.test('tables are borderless, aligned, without trailing blanks; colour only in 
   new Output(tty, false).table(['KEY'], [['a']])
   t.match(tty.text(), '\u001b[1m')
   t.notMatch(tty.text().split('\n')[1], '\u001b')
+})
+
+t.test('a table of printable ASCII is laid out as cli-table3 lays it out', async t => {
+  const head = ['NODE', 'HOST', 'APPLIED SEQ', 'LAG', 'LAST SEEN', 'CREDREG']
+  const rows = Array.from({ length: 50 }, (_, i) => [`node-${i}`, 'h'.repeat(i % 7), i * 97, i % 3, i % 2 === 0 ? 'now' : `gone (${i}s ago)`, `1.${i}.0`])
+  const viaTable = new Table({ head, chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' }, style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] } })
+  viaTable.push(...rows)
+  t.same(asciiColumns(head, rows), viaTable.toString().split('\n').map(l => l.trimEnd()))
+  t.equal(asciiColumns(['KEY'], [['clé']]), undefined, 'anything else is left to cli-table3')
+  const wide = io(false)
+  new Output(wide, false).table(['KEY', 'V'], [['日本', 1], ['ab', 2]])
+  t.equal(wide.text(), 'KEY   V\n日本  1\nab    2\n', 'which measures wide characters')
 })
 
 t.test('durations read as the largest two units', async t => {

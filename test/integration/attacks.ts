@@ -1,7 +1,7 @@
 /**
  * The attacks on records seen against earlier releases, each replayed on two
  * replicas sharing a real NATS server: the register is unchanged and still
- * writable afterwards. (Heartbeat and query forgeries: test/peers/*.ts;
+ * writable afterwards. (Membership record forgeries: test/peers/*.ts;
  * patch bombs: test/patch*.ts; secrets files: test/daemon/secrets*.ts.)
  */
 import t, { type Test } from 'tap'

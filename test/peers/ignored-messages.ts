@@ -1,6 +1,5 @@
 import t from 'tap'
 import { IgnoredMessages } from '../../lib/peers/ignored-messages.js'
-import { RecentIds } from '../../lib/peers/recent-ids.js'
 
 t.test('a flood of ignored messages is counted one by one but logged as one debug line per 10 s', async t => {
   let now = 0
@@ -20,14 +19,4 @@ t.test('a flood of ignored messages is counted one by one but logged as one debu
   t.equal(lines.length, 2, 'one line at the start, one 10 s later')
   t.ok(lines.every(l => l.level === 'debug'))
   t.same(lines[1]?.obj, { ignored: { 'heartbeat malformed': 5000, 'heartbeat forged': 5000 } }, 'what was ignored in between')
-})
-
-t.test('recent ids: a repeat is recognised until it is among the forgotten oldest', async t => {
-  const ids = new RecentIds(2)
-  t.ok(ids.add('a'))
-  t.notOk(ids.add('a'))
-  t.ok(ids.add('b'))
-  t.ok(ids.add('c'))
-  t.notOk(ids.add('b'))
-  t.ok(ids.add('a'), 'a was forgotten')
 })

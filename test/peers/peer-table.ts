@@ -6,12 +6,18 @@ const INTERVAL = 1000
 const started = '2026-01-01T00:00:00.000Z'
 
 function hb (nodeId: string, beat: number, more: Partial<HeartbeatFields> = {}): HeartbeatFields {
-  return { namespace: 'ns', nodeId, hostname: `host-${nodeId}`, startedAt: started, beat, appliedSeq: beat * 10, logSeq: beat * 10, version: '1.0.0', ...more }
+  return { namespace: 'ns', nodeId, hostname: `host-${nodeId}`, startedAt: started, beat, at: started, appliedSeq: beat * 10, logSeq: beat * 10, version: '1.0.0', ...more }
 }
 
-function table (cap?: number): { table: PeerTable, advance: (ms: number) => void } {
+/** A table whose clock moves only when told; `offer` records a heartbeat as written now. */
+function table (cap?: number): { table: { offer: (f: HeartbeatFields, at?: number) => ReturnType<PeerTable['offer']>, peers: PeerTable['peers'], sweep: PeerTable['sweep'], alive: PeerTable['alive'] }, advance: (ms: number) => void, now: () => number } {
   let now = 1_000_000
-  return { table: new PeerTable({ intervalMs: INTERVAL, now: () => now, ...(cap !== undefined ? { cap } : {}) }), advance: ms => { now += ms } }
+  const inner = new PeerTable({ intervalMs: INTERVAL, now: () => now, ...(cap !== undefined ? { cap } : {}) })
+  return {
+    table: { offer: (f, at = now) => inner.offer(f, at), peers: () => inner.peers(), sweep: () => inner.sweep(), alive: () => inner.alive() },
+    advance: ms => { now += ms },
+    now: () => now
+  }
 }
 
 t.test('a newer beat updates a peer; a replayed or older one changes nothing, not even when it was last seen', async t => {
@@ -21,7 +27,7 @@ t.test('a newer beat updates a peer; a replayed or older one changes nothing, no
   t.equal(peers.offer(hb('a', 6)), 'updated')
   const seen = peers.peers()[0]?.lastSeen
   advance(500)
-  t.equal(peers.offer(hb('a', 6)), 'stale', 'the same heartbeat again')
+  t.equal(peers.offer(hb('a', 6)), 'unchanged', 'the same record read again')
   t.equal(peers.offer(hb('a', 2, { appliedSeq: 0 })), 'stale', 'an older one')
   t.match(peers.peers(), [{ nodeId: 'a', beat: 6, appliedSeq: 60, lastSeen: seen }], 'progress and last-seen time kept')
 })
@@ -77,4 +83,13 @@ t.test('beyond the cap, new peers are not added; known ones still update, and ro
   peers.sweep()
   t.equal(peers.offer(hb('d', 1)), 'new')
   t.same(peers.peers().map(p => p.nodeId).sort(), ['a', 'd'])
+})
+
+t.test('a peer was last seen when its record says it was written: a record read long after is gone at once', async t => {
+  const { table: peers, now } = table()
+  t.equal(peers.offer(hb('old', 1), now() - (GONE_AFTER_INTERVALS + 1) * INTERVAL), 'new')
+  t.equal(peers.offer(hb('fresh', 1), now() - INTERVAL), 'new')
+  t.same(peers.peers().map(p => [p.nodeId, p.state]), [['fresh', 'alive'], ['old', 'gone']])
+  t.equal(peers.offer(hb('ancient', 1), now() - (GONE_AFTER_INTERVALS + KEEP_GONE_INTERVALS + 1) * INTERVAL), 'new')
+  t.notOk(peers.peers().some(p => p.nodeId === 'ancient'), 'one older than the stream keeps records is not listed')
 })

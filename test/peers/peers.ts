@@ -1,9 +1,11 @@
 /**
  * startPeers without a daemon: two apps each embed a node (openNode with
  * NATS) and run the peers over a NATS connection of their own; each lists the
- * other, the key query answers, ignored messages reach the injected counter,
- * and close() leaves the app's connection open.
+ * other, the version of a key each holds is told from its applied sequence,
+ * ignored records reach the injected counter, and close() leaves the app's
+ * connection open.
  */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import t from 'tap'
 import { startPeers, type NodeInfo, type Peers } from '../../lib/index.js'
@@ -43,22 +45,27 @@ t.test('each embedded node lists itself first, then the other, alive', async t =
   }
 })
 
-t.test('the key query gathers the version each node holds', async t => {
+t.test('the version each node holds is told from its applied sequence', async t => {
   await a.node.put('app/db', { password: 'one' })
   await a.node.put('app/db', { password: 'two' })
   await caughtUp(b.node)
   for (const [me, other] of [[a, b], [b, a]] as const) {
     const rows = await me.peers.nodes('app/db')
-    t.same(rows.map(r => [r.nodeId, r.keyVersion]), [[me.node.nodeId, 2], [other.node.nodeId, 2]], `${me.node.nodeId} reads its own version 2 and hears the other's`)
+    await eventually(async () => (await me.peers.nodes()).every(r => r.appliedSeq === rows[0]?.appliedSeq), `${me.node.nodeId} to read the other's applied sequence`)
+    t.same((await me.peers.nodes('app/db')).map(r => [r.nodeId, r.keyVersion]), [[me.node.nodeId, 2], [other.node.nodeId, 2]], `${me.node.nodeId} holds version 2 and knows the other does`)
   }
   t.same((await a.peers.nodes('app/never')).map(r => r.keyVersion), [0, 0], 'a key nobody holds is version 0 everywhere')
 })
 
-t.test('ignored peer messages reach the injected counter', async t => {
-  a.nc.publish('credreg.room.hb', JSON.stringify({ v: 2, namespace: 'room', nodeId: 'ghost' }))
-  await a.nc.flush()
-  await eventually(() => b.ignored.includes('heartbeat malformed'), 'the untagged heartbeat to be counted')
+t.test('ignored membership records reach the injected counter', async t => {
+  await jetstream(a.nc).publish('credreg.room.m.ghost', JSON.stringify({ v: 3, namespace: 'room', nodeId: 'ghost' }))
+  await eventually(async () => { await b.peers.nodes(); return b.ignored.includes('heartbeat malformed') }, 'the untagged record to be counted')
   t.notOk(ids(await b.peers.nodes()).includes('ghost'), 'and not listed')
+})
+
+t.test('the membership stream was created by the first node: one record per node, in memory', async t => {
+  const info = await (await jetstreamManager(a.nc)).streams.info('CREDREG-MEMBERS_room')
+  t.match(info.config, { subjects: ['credreg.room.m.*'], max_msgs_per_subject: 1, storage: 'memory', max_age: 63 * INTERVAL_MS * 1e6 })
 })
 
 t.test('close() stops the heartbeats, lists only this node and leaves the connection open', async t => {
@@ -73,4 +80,5 @@ t.test('close() stops the heartbeats, lists only this node and leaves the connec
 t.test('misuse throws a TypeError', async t => {
   t.throws(() => startPeers({ node: {} as unknown as CredregNode, nc: b.nc }), TypeError, 'a node not opened by openNode')
   t.throws(() => startPeers({ node: b.node, nc: b.nc, intervalMs: 0 }), TypeError, 'an interval that is not a positive integer')
+  t.throws(() => startPeers({ node: b.node, nc: b.nc, replicas: 7 }), TypeError, 'replicas beyond what a stream may have')
 })

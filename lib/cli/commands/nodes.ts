@@ -1,6 +1,7 @@
 /**
  * `credreg nodes [--key KEY]`: every daemon of the namespace as the answering
- * one knows it, alive or gone. With `--key`, the version of KEY each one holds, and which
+ * one reads it from the membership stream, alive or gone. With `--key`, the
+ * version of KEY each one holds (told from its applied sequence), and which
  * are behind: the answer to "which hosts still have the old password".
  */
 import type { NodeInfo } from '../../client/types.js'
@@ -38,11 +39,15 @@ function lastSeen (node: NodeInfo): string {
   return node.lastSeenS === 0 ? 'now' : `${duration(node.lastSeenS)} ago`
 }
 
-/** Whether a node holds the latest version of the key: `current`, `behind`, or a guess from its applied sequence when it did not answer. */
+/**
+ * Whether a node holds the latest version of the key: `current` or `behind`;
+ * when its version cannot be told (it is behind the oldest version the
+ * answering daemon keeps), from its applied sequence alone.
+ */
 function state (node: NodeInfo, latest: Latest): string {
   if (node.keyVersion === null || node.keyVersion === undefined) {
-    if (latest.seq === undefined) return 'no answer'
-    return node.appliedSeq >= latest.seq ? 'no answer (had applied it)' : 'behind (no answer)'
+    if (latest.seq === undefined) return 'unknown'
+    return node.appliedSeq >= latest.seq ? 'current' : 'behind'
   }
   return node.keyVersion >= latest.version ? 'current' : 'behind'
 }

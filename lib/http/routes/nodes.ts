@@ -1,6 +1,7 @@
 /**
- * `GET /v1/nodes?key=K`: every daemon of the namespace heard from, with its
- * progress; with `key`, the version of K each one holds.
+ * `GET /v1/nodes?key=K`: every daemon of the namespace's membership stream,
+ * with its progress; with `key`, the version of K each one holds, told from
+ * its applied sequence (lib/peers/key-versions.ts).
  */
 import { assertKey } from '../../key.js'
 import type { HttpApp, HttpContext } from '../context.js'
