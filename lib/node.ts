@@ -33,6 +33,7 @@ import { PolicyWriter } from './write/policy-writer.js'
 import type { Policy } from './identity/policy.js'
 import type { NodeIdentity } from './shapes/identity.js'
 import type { AuditPage } from './shapes/audit.js'
+import { resealKeys, type ResealResult } from './admin/reseal.js'
 import { NodeRotations } from './rotations/node-rotations.js'
 import { RotationDeadlines } from './rotations/rotation-deadlines.js'
 import { RotationWatchers } from './rotations/rotation-watchers.js'
@@ -105,6 +106,17 @@ export function policyAccess (node: CredregNode): { current: () => { version: nu
 export async function auditTrail (node: CredregNode, query: { prefix?: string, since?: string, after?: number, limit?: number } = {}): Promise<AuditPage> {
   if (!(node instanceof Node)) throw new TypeError('auditTrail needs a node opened by openNode')
   return await node.audit(query)
+}
+
+/**
+ * Writes again, under its read scope's current key, every live value under
+ * `prefix` still sealed under an older one (lib/admin/reseal.ts): what
+ * `credreg admin rotate-key --reseal` runs before the old key is retired.
+ * Not part of the public node contract.
+ */
+export async function resealScope (node: CredregNode, prefix: string, onProgress?: (result: ResealResult) => void): Promise<ResealResult> {
+  if (!(node instanceof Node)) throw new TypeError('resealScope needs a node opened by openNode')
+  return await node.reseal(prefix, onProgress)
 }
 
 /**
@@ -475,6 +487,12 @@ class Node implements CredregNode {
     const page = await replica.audit({ prefix, limit, ...(from !== undefined ? { since: from } : {}), ...(after !== undefined ? { after } : {}) })
     // Entries of keys this host may not read are not its to show, as in a list.
     return replica.policy === undefined ? page : { ...page, entries: page.entries.filter(e => e.keys.length === 0 || e.keys.some(k => replica.readable(k))) }
+  }
+
+  async reseal (prefix: string, onProgress?: (result: ResealResult) => void): Promise<ResealResult> {
+    const { replica } = this.#open()
+    assertPrefix(prefix)
+    return await resealKeys(replica, prefix, async (key, value, ifVersion) => await this.put(key, value, { ifVersion }), onProgress)
   }
 
   /** Carries a policy record the admin built and signed to the log (lib/write/policy-writer.ts). */

@@ -11,6 +11,7 @@ import type { HttpApp, HttpContext } from './context.js'
 import { correlationId, useCorrelationIds } from './correlation.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { adminRoutes } from './routes/admin.js'
+import { auditRoutes } from './routes/audit.js'
 import { changesetRoutes } from './routes/changesets.js'
 import { entityRoutes } from './routes/entities.js'
 import { historyRoutes } from './routes/history.js'
@@ -84,6 +85,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   statusRoutes(app, ctx)
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
+  auditRoutes(app, ctx)
   adminRoutes(app, ctx)
   rotationRoutes(app, ctx, options.bodyLimit)
   rotationEventRoutes(app, ctx, streams)
