@@ -44,7 +44,7 @@ t.test('every code has an HTTP error status and a CLI exit code', async t => {
   for (const code of codes) {
     const { status, exit } = ERROR_CODES[code]
     t.ok(status >= 400 && status < 600, `${code} → HTTP ${status}`)
-    t.ok(exit >= 1 && exit <= 6, `${code} → exit ${exit}`)
+    t.ok(exit >= 1 && exit <= 7, `${code} → exit ${exit}`)
     t.equal(exitCodeFor(new CredregError(code, 'x')), exit)
   }
   t.equal(exitCodeFor(new Error('plain')), 1)

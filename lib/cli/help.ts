@@ -8,7 +8,8 @@ const MEANING: Record<number, string> = {
   3: 'conflict: --if-version or --if-absent (a changeset\'s ifVersion or ifAbsent) no longer holds, or a rotation refused (acks missing or failed, a key moved, closed)',
   4: 'not found: no such key, version or field',
   5: 'unavailable: the daemon cannot be reached (or NATS, for a write)',
-  6: 'refused: a reseed that does not apply (the log matches the replica, or holds another history)'
+  6: 'refused: a reseed that does not apply (the log matches the replica, or holds another history)',
+  7: 'forbidden: the policy does not grant this host the key or the act (or the admin key is not the one in force), or this host holds no key that opens the value'
 }
 
 /** The exit codes, each with the error codes that end in it. */

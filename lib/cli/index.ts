@@ -16,7 +16,7 @@ export type { CliIo } from './io.js'
 /**
  * Runs `credreg` with `argv` (the arguments after the program name) and
  * resolves with its exit code: 0 ok, 1 other failure, 2 usage or invalid
- * input, 3 version conflict, 4 not found, 5 unavailable, 6 reseed refused.
+ * input, 3 version conflict, 4 not found, 5 unavailable, 6 reseed refused, 7 forbidden.
  */
 export async function main (argv: string[], io: CliIo = processIo()): Promise<number> {
   let ctx: CommandContext | undefined

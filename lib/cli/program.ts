@@ -7,6 +7,7 @@ import { Argument, Command, Option, type OutputConfiguration } from 'commander'
 import type { Runner } from './context.js'
 import { environmentHelp, exitCodesHelp } from './help.js'
 import { durationMs, durationSeconds, fileMode, nodeIdList, renderStage, versionNumber, wholeNumber } from './input.js'
+import { hostName, keyId, prefix, prefixList, publicKey } from './policy-input.js'
 
 /** A command's module, loaded on demand. */
 export type Loader = () => Promise<{ run: Runner<any> }>
@@ -57,11 +58,12 @@ export function buildProgram (version: string, dispatch: Dispatch, output: Outpu
   addRotationCommands(command, rotation)
   addHostCommands(command)
   const agent = addAgentCommands(command)
-  const admin = program.command('admin').description('recovery operations on the register (see docs/guarantees.md)')
+  const admin = program.command('admin').description('administration of the register: the policy (host grants, read scopes, key rotation) and recovery')
   addAdminCommands(command, admin)
+  const policy = addPolicyCommands(command, admin)
 
   // Last, so each command's help lists its own options first.
-  for (const cmd of [...program.commands, ...rotation.commands, ...agent.commands, ...admin.commands]) addGlobalOptions(cmd, 'Global options:')
+  for (const cmd of [...program.commands, ...rotation.commands, ...agent.commands, ...admin.commands, ...policy.commands]) addGlobalOptions(cmd, 'Global options:')
   return program
 }
 
@@ -167,6 +169,17 @@ function addRotationCommands (command: Declare, rotation: Command): void {
 function addHostCommands (command: Declare): void {
   command('status', 'show the daemon: node, mode, namespace, applied sequence, lag, NATS connection, entities', async () => await import('./commands/status.js'))
 
+  command('whoami', 'show who the daemon\'s host is: node id, public key, the data key ids it holds, the policy version in force and what it grants this host', async () => await import('./commands/whoami.js'))
+
+  command('audit', 'list the audit trail under PREFIX, oldest first: seq, time, op, keys, who (node id and verified signer), outcome, correlation id', async () => await import('./commands/audit.js'))
+    .argument('[prefix]', 'only entries touching a key starting with this', '')
+    .option('--since <time>', 'only entries written at or after this ISO-8601 time, e.g. 2026-01-31T12:00:00Z')
+    .addOption(new Option('--limit <n>', 'at most N entries (default: every one, page after page)').argParser(versionNumber))
+    .addHelpText('after', '\nUnder a policy, WHO is the node id and the first characters of the public key whose signature\n' +
+      'verified (the policy names that key with that node id); in open mode records are signed by no one:\n' +
+      '"unverified". OUTCOME is applied, or why every replica refused the record (unauthorized, stale-version…).\n' +
+      'Entries of keys this host may not read are not listed. The trail keeps the last million log sequences.')
+
   command('nodes', 'list every daemon of the namespace: applied sequence, lag, last seen (with --key: the version of KEY each holds)', async () => await import('./commands/nodes.js'))
     .option('--key <key>', 'also show the version of this key on each host, and which hosts are behind')
 
@@ -222,10 +235,55 @@ function addAgentCommands (command: Declare): Command {
 
 /** Recovery operations, under `credreg admin`. */
 function addAdminCommands (command: Declare, admin: Command): void {
+  const adminKey = (): Option => new Option('--admin-key <file>', 'the admin key file (credreg admin keygen): signs the new policy version here; it is never sent').makeOptionMandatory()
   command('reseed', 'restore the change log from this daemon\'s replica after NATS lost its JetStream store; the other daemons adopt it by themselves', async () => await import('./commands/reseed.js'), admin)
     .addHelpText('after', '\nOnly a daemon that refuses the log (credreg status: diverged) reseeds. Every version its replica\n' +
       'holds is written to a new history that continues the old one; every other daemon of the old history\n' +
       'then adds the versions it holds that are newer, so no acknowledged write is lost and versions continue.\n' +
       'Refused (exit 6) when the log matches the replica, or when the stream exists with another history:\n' +
       'a reseed only creates a missing stream. See docs/guarantees.md.')
+
+  command('keygen', 'write a new Ed25519 admin key (PEM, mode 0600, never overwrites) and print its public key; with --scope, a new 32-byte data key of that read scope, and print its key id', async () => await import('./commands/admin-keygen.js'), admin)
+    .requiredOption('--out <path>', 'the key file to create')
+    .addOption(new Option('--scope <prefix>', 'make a data key for the read scope of keys starting with PREFIX (\'\' for the namespace\'s) instead').argParser(prefix))
+    .addHelpText('after', '\nExamples:\n  credreg admin keygen --out admin.key\n  credreg admin keygen --scope shared/ --out shared-2.key')
+
+  command('init', 'start the policy (version 1): signed by the admin key; the daemon\'s host may write and read everything and decide rotations; records no granted host signed are refused from then on', async () => await import('./commands/admin-init.js'), admin)
+    .addOption(adminKey())
+    .addOption(new Option('--name <name>', 'the name to grant the daemon\'s host under (default: its node id, which its records must carry)').argParser(hostName))
+    .addHelpText('after', '\nRefused (exit 3, VERSION_CONFLICT) when a policy is in force already.\n\nExample:\n  credreg admin init --admin-key admin.key')
+
+  command('grant', 'add HOST to the policy, or replace its grant: the prefixes it may write and read, and whether it decides rotations', async () => await import('./commands/admin-grant.js'), admin)
+    .addArgument(new Argument('<host>', 'the host\'s node id').argParser(hostName))
+    .addOption(new Option('--key <public-key>', 'its public key, as credreg whoami prints it on that host (required for a new host; default: the one granted)').argParser(publicKey))
+    .addOption(new Option('--write <prefixes>', 'comma-separated prefixes of the keys it may write, * for every key (default: none)').argParser(prefixList))
+    .addOption(new Option('--read <prefixes>', 'comma-separated prefixes of the keys it may read, * for every key (default: none)').argParser(prefixList))
+    .option('--rotations', 'it may stage, release and abort rotations')
+    .addOption(adminKey())
+    .addHelpText('after', '\nThe grant is replaced whole: flags left out grant nothing. A change is signed as the next version\n' +
+      'of the policy in force; when another admin\'s version landed first, it is applied again to that one.\n\n' +
+      'Example:\n  credreg admin grant b --key Xk3…(43 characters) --write svc/b/ --read svc/b/ --admin-key admin.key')
+
+  command('revoke', 'remove HOST from the policy: every replica refuses its records from this version on', async () => await import('./commands/admin-revoke.js'), admin)
+    .addArgument(new Argument('<host>', 'the host\'s node id').argParser(hostName))
+    .addOption(adminKey())
+
+  command('rotate-key', 'make KID the current key of a read scope (new values are sealed under it; older key ids still open theirs); with --reseal, write the scope\'s live values again under it', async () => await import('./commands/admin-rotate-key.js'), admin)
+    .addOption(new Option('--scope <prefix>', 'the read scope (\'\' for the namespace\'s); created when absent').argParser(prefix).default('', '\'\''))
+    .addOption(new Option('--kid <kid>', 'the new key\'s id, as credreg admin keygen --scope printed it').argParser(keyId).makeOptionMandatory())
+    .option('--reseal', 'then have the daemon write every live value of the scope still under an older key again, under KID')
+    .addOption(adminKey())
+    .addHelpText('after', '\nEvery host that reads the scope must hold the new key (credregd --scope-key-file) first.\n' +
+      'Then: credreg admin retire-key OLD-KID. See docs/key-rotation.md.')
+
+  command('retire-key', 'retire the older key KID of its read scope: nothing opens under it any more where its file was dropped (refused for a scope\'s current key)', async () => await import('./commands/admin-retire-key.js'), admin)
+    .addArgument(new Argument('<kid>', 'the key id').argParser(keyId))
+    .addOption(adminKey())
+}
+
+/** The policy itself, under `credreg admin policy`. */
+function addPolicyCommands (command: Declare, admin: Command): Command {
+  const policy = admin.command('policy').description('the policy in force: credreg admin policy show')
+  command('show', 'show the policy in force: version, admin key, each host\'s grant, each read scope\'s key ids', async () => await import('./commands/admin-policy-show.js'), policy)
+  return policy
 }

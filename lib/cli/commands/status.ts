@@ -1,4 +1,4 @@
-/** `credreg status`: the daemon's node, mode, namespace, applied sequence, lag, NATS connection and entity count. */
+/** `credreg status`: the daemon's node, mode, namespace, applied sequence, lag, NATS connection, entity count, public key and policy version. */
 import type { DaemonStatus } from '../../client/types.js'
 import type { CommandContext } from '../context.js'
 import { duration } from '../format.js'
@@ -15,6 +15,8 @@ export async function run (ctx: CommandContext): Promise<void> {
     ['lag', s.lag],
     ['nats', nats(s)],
     ['entities', s.entities],
+    ['public key', s.identity.publicKey],
+    ['policy', s.identity.policyVersion === undefined ? 'none (open mode)' : `version ${s.identity.policyVersion}`],
     ...Object.keys(s.rejected).length > 0 ? [['rejected', Object.entries(s.rejected).map(([why, n]) => `${why}=${n}`).join(' ')] as [string, string]] : [],
     ...s.diverged !== undefined ? [['diverged', `${s.diverged.reason} (since ${s.diverged.since}); writes are refused`] as [string, string]] : [],
     ['version', s.version],
