@@ -174,7 +174,7 @@ function addHostCommands (command: Declare): void {
   command('audit', 'list the audit trail under PREFIX, oldest first: seq, time, op, keys, who (node id and verified signer), outcome, correlation id', async () => await import('./commands/audit.js'))
     .argument('[prefix]', 'only entries touching a key starting with this', '')
     .option('--since <time>', 'only entries written at or after this ISO-8601 time, e.g. 2026-01-31T12:00:00Z')
-    .addOption(new Option('--limit <n>', 'at most N entries (default: every one, page after page)').argParser(versionNumber))
+    .addOption(new Option('--limit <n>', 'at most N entries, N at least 1 (default: every one, page after page)').argParser(wholeNumber))
     .addHelpText('after', '\nUnder a policy, WHO is the node id and the first characters of the public key whose signature\n' +
       'verified (the policy names that key with that node id); in open mode records are signed by no one:\n' +
       '"unverified". OUTCOME is applied, or why every replica refused the record (unauthorized, stale-version…).\n' +

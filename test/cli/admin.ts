@@ -109,7 +109,8 @@ t.test('bad grants exit 2 with a clear message and change nothing', async t => {
     [['admin', 'grant', 'b', '--write', 'svc/b/', '--admin-key', adminKey], /b is not in the policy yet: give its public key with --key/],
     [['admin', 'grant', 'b', '--key', (await daemon.request('GET', '/v1/status')).json.identity.publicKey, '--admin-key', adminKey], /is granted to .* already: one key, one host/],
     [['admin', 'rotate-key', '--kid', 'XYZ', '--admin-key', adminKey], /a key id is 16 lowercase hex digits/],
-    [['audit', '--since', 'yesterday'], /--since takes an ISO-8601 time/]
+    [['audit', '--since', 'yesterday'], /--since takes an ISO-8601 time/],
+    [['audit', '--limit', '0'], /--limit must be at least 1/]
   ]
   for (const [args, message] of cases) {
     const r = await cli(args)
@@ -146,6 +147,24 @@ t.test('grant adds or replaces a host; revoke removes it; policy show lists host
   t.equal(gone.code, 4)
   t.match(gone.stderr, /b is not in the policy .*\(NOT_FOUND\)/)
   t.equal(await policyVersion(), start + 3)
+})
+
+t.test('two admins changing the policy at once both land: the later change is applied again to the earlier version', async t => {
+  const [x, y] = [await newPublicKey(t, 'x.key'), await newPublicKey(t, 'y.key')]
+  const start = await policyVersion()
+  const [gx, gy] = await Promise.all([
+    cli(['admin', 'grant', 'x', '--key', x, '--read', 'x/', '--admin-key', adminKey]),
+    cli(['admin', 'grant', 'y', '--key', y, '--read', 'y/', '--admin-key', adminKey])
+  ])
+  t.equal(gx.code, 0, gx.stderr)
+  t.equal(gy.code, 0, gy.stderr)
+  const { version, policy } = (await daemon.request('GET', '/v1/admin/policy')).json
+  t.equal(version, start + 2)
+  t.same(policy.hosts.map((h: any) => h.name).slice(1).sort(), ['x', 'y'], 'neither change lost')
+  t.match(policy.hosts.find((h: any) => h.name === 'x'), { key: x, read: ['x/'] })
+  t.match(policy.hosts.find((h: any) => h.name === 'y'), { key: y, read: ['y/'] })
+  await ok(t, ['admin', 'revoke', 'x', '--admin-key', adminKey])
+  await ok(t, ['admin', 'revoke', 'y', '--admin-key', adminKey])
 })
 
 t.test('rotate-key makes a key current and keeps the older ones; retire-key refuses the current one', async t => {

@@ -19,6 +19,7 @@ const PAGE = 1000
 const KEYS_SHOWN = 3
 
 export async function run (ctx: CommandContext, { prefix, since, limit }: AuditInput): Promise<void> {
+  if (limit === 0) throw new CredregError('BAD_REQUEST', '--limit must be at least 1')
   if (since !== undefined && Number.isNaN(Date.parse(since))) throw new CredregError('BAD_REQUEST', `--since takes an ISO-8601 time such as 2026-01-31T12:00:00Z, got ${JSON.stringify(since)}`)
   const client = await ctx.client()
   const most = limit ?? Infinity
