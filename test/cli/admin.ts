@@ -76,6 +76,13 @@ t.test('in open mode: whoami says so, audit names writers unverified, policy sho
   t.match(await ok(t, ['audit', 'open/']), new RegExp(`put\\s+open/x\\s+${daemon.nodeId} \\(unverified\\)\\s+applied`))
   t.match(await ok(t, ['admin', 'policy', 'show']), /^open mode: no policy/)
   t.match(await ok(t, ['status']), /^policy\s+none \(open mode\)$/m)
+  t.match(await daemon.request('GET', '/v1/admin/policy'), { status: 404, json: { code: 'NOT_FOUND', message: /open mode/ } })
+  t.match(await daemon.request('POST', '/v1/admin/reseal', { body: { prefix: '' } }), { status: 400, json: { code: 'BAD_REQUEST', message: /no policy is in force/ } })
+  t.match(await daemon.request('POST', '/v1/admin/reseal', { body: { prefix: 'a b' } }), { status: 400, json: { code: 'INVALID_KEY' } })
+  t.match(await daemon.request('PUT', '/v1/admin/policy', { body: { record: { v: 2 } } }), { status: 400, json: { code: 'BAD_REQUEST', message: /not a policy record/ } })
+  t.match(await daemon.request('GET', '/v1/audit?limit=0'), { status: 400 })
+  t.match(await daemon.request('GET', '/v1/audit?since=soon'), { status: 400, json: { message: /since must be an ISO-8601 time/ } })
+  t.match(await daemon.request('GET', '/v1/audit?prefix=open/&limit=1'), { status: 200, json: { entries: [{ op: 'put', keys: ['open/x'], nodeId: daemon.nodeId, outcome: 'applied' }] } })
 })
 
 t.test('admin init grants the daemon\'s host everything under policy version 1; a second init exits 3', async t => {

@@ -6,10 +6,14 @@
  * created when the policy has none for P. With `--reseal`, the daemon then
  * writes every live value of P still under an older key again under KID.
  */
+import type { ResealResult } from '../../client/types.js'
 import { CredregError } from '../../errors.js'
 import { MAX_SCOPE_KEYS } from '../../identity/policy.js'
 import type { CommandContext } from '../context.js'
 import { changePolicy, loadAdminKey } from '../policy-edit.js'
+
+// How often a long reseal reports on stderr that it is still under way.
+const PROGRESS_EVERY_MS = 5000
 
 export interface AdminRotateKeyInput {
   scope: string
@@ -41,7 +45,14 @@ export async function run (ctx: CommandContext, { scope, kid, reseal, adminKey }
   }
   ctx.out.note(`resealing the live values under ${label} (this takes as long as the scope is large; the daemon logs its progress)…`)
   const started = Date.now()
-  const result = await client.resealScope(scope)
+  // The daemon answers once done: until then, say every few seconds that it still works.
+  const ticker = setInterval(() => ctx.out.note(`still resealing (${Math.round((Date.now() - started) / 1000)}s)…`), PROGRESS_EVERY_MS)
+  let result: ResealResult
+  try {
+    result = await client.resealScope(scope)
+  } finally {
+    clearInterval(ticker)
+  }
   ctx.out.result(result, () => {
     ctx.out.line(`resealed ${result.resealed} values under key id ${kid}; ${result.current} already current (${Math.round((Date.now() - started) / 100) / 10}s)`)
     for (const f of result.failed) ctx.out.line(`  failed ${f.key}: ${f.message} (${f.code})`)
