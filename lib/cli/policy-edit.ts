@@ -73,8 +73,3 @@ export async function changePolicy (client: CredregClient, admin: SigningKey, ch
     }
   }
 }
-
-/** The first characters of a public key: enough to tell keys apart in a table. */
-export function shortKey (key: string): string {
-  return `${key.slice(0, 8)}…`
-}

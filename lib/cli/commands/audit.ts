@@ -6,7 +6,7 @@
 import type { AuditEntry } from '../../client/types.js'
 import { CredregError } from '../../errors.js'
 import type { CommandContext } from '../context.js'
-import { shortKey } from '../policy-edit.js'
+import { shortKey } from '../format.js'
 
 export interface AuditInput {
   prefix: string

@@ -7,7 +7,7 @@
 import type { PatchOperation } from '../../types.js'
 import type { CommandContext } from '../context.js'
 import type { Cell } from '../output.js'
-import { shortKey } from '../policy-edit.js'
+import { shortKey } from '../format.js'
 
 export interface VersionsInput {
   key: string
