@@ -9,6 +9,11 @@ export function duration (seconds: number): string {
   return `${Math.floor(s / 86400)}d${pad(Math.floor(s / 3600) % 24)}h`
 }
 
+/** The first characters of a public key: enough to tell keys apart in a table. */
+export function shortKey (key: string): string {
+  return `${key.slice(0, 8)}…`
+}
+
 function pad (n: number): string {
   return String(n).padStart(2, '0')
 }

@@ -9,7 +9,7 @@ const MEANING: Record<number, string> = {
   4: 'not found: no such key, version or field',
   5: 'unavailable: the daemon cannot be reached (or NATS, for a write)',
   6: 'refused: a reseed that does not apply (the log matches the replica, or holds another history)',
-  7: 'forbidden: the token (or the policy) does not allow it'
+  7: 'forbidden: the policy does not grant this host the key or the act (or the admin key is not the one in force), the token does not cover it, or this host holds no key that opens the value'
 }
 
 /** The exit codes, each with the error codes that end in it. */

@@ -169,6 +169,17 @@ function addHostCommands (command: Declare): void {
   command('status', 'show the daemon: node, mode, namespace, applied sequence, lag, NATS connection, entities', async () => await import('./commands/status.js'))
     .option('--timings', 'also show where the daemon\'s time goes: per stage of a write and of a change\'s propagation, the count and p50 / p99 in ms')
 
+  command('whoami', 'show who the daemon\'s host is: node id, public key, the data key ids it holds, the policy version in force and what it grants this host', async () => await import('./commands/whoami.js'))
+
+  command('audit', 'list the audit trail under PREFIX, oldest first: seq, time, op, keys, who (node id and verified signer), outcome, correlation id', async () => await import('./commands/audit.js'))
+    .argument('[prefix]', 'only entries touching a key starting with this', '')
+    .option('--since <time>', 'only entries written at or after this ISO-8601 time, e.g. 2026-01-31T12:00:00Z')
+    .addOption(new Option('--limit <n>', 'at most N entries, N at least 1 (default: every one, page after page)').argParser(wholeNumber))
+    .addHelpText('after', '\nUnder a policy, WHO is the node id and the first characters of the public key whose signature\n' +
+      'verified (the policy names that key with that node id); in open mode records are signed by no one:\n' +
+      '"unverified". OUTCOME is applied, or why every replica refused the record (unauthorized, stale-version…).\n' +
+      'Entries of keys this host may not read are not listed. The trail keeps the last million log sequences.')
+
   command('nodes', 'list every daemon of the namespace: applied sequence, lag, last seen (with --key: the version of KEY each holds)', async () => await import('./commands/nodes.js'))
     .option('--key <key>', 'also show the version of this key on each host, and which hosts are behind')
 

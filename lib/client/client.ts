@@ -15,7 +15,7 @@ import { Http } from './http.js'
 import type { HttpRequest } from './http.js'
 import { watchRotationEvents } from './rotation-watch.js'
 import { ReadCache } from './read-cache.js'
-import type { CacheStatus, ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo, Timings } from './types.js'
+import type { AuditPage, AuditQuery, CacheStatus, ClientHistoryEntry, ClientWriteResult, ConnectOptions, DaemonStatus, NodeInfo, PolicyVersion, ResealResult, Timings } from './types.js'
 import { watchChanges } from './watch.js'
 
 const DEFAULT_TIMEOUT_MS = 15_000
@@ -273,6 +273,57 @@ export class CredregClient implements CredregReader<ClientHistoryEntry>, Credreg
   /** The read cache's watches and size (`connect({ cache })`); `undefined` without a cache. */
   cacheStatus (): CacheStatus | undefined {
     return this.#cache?.status()
+  }
+
+  /**
+   * The policy in force and its version (`GET /v1/admin/policy`). Rejects
+   * with `NOT_FOUND` in open mode (no policy yet).
+   */
+  async policy (): Promise<PolicyVersion> {
+    return (await this.#http.request({ method: 'GET', path: '/v1/admin/policy' })).json as PolicyVersion
+  }
+
+  /**
+   * Carries `record`, the next version of the policy built and signed by the
+   * admin key (`buildPolicyRecord`), to the log (`PUT /v1/admin/policy`);
+   * resolves once the daemon's replica applied it. `VERSION_CONFLICT` when it
+   * is not the next version, `FORBIDDEN` when the admin key in force did not
+   * sign it, `BAD_REQUEST` when it is not a policy record.
+   */
+  async putPolicy (record: object): Promise<ClientWriteResult> {
+    return await this.#write({ method: 'PUT', path: '/v1/admin/policy', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ record }) })
+  }
+
+  /**
+   * Writes again, under its read scope's current key, every live value under
+   * `prefix` still sealed under an older key (`POST /v1/admin/reseal`), each
+   * conditional on the version read. Takes as long as the scope is large: no
+   * time bound unless `timeoutMs`.
+   */
+  async resealScope (prefix: string, options: { timeoutMs?: number } = {}): Promise<ResealResult> {
+    assertPrefix(prefix)
+    const req: HttpRequest = { method: 'POST', path: '/v1/admin/reseal', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prefix }), timeoutMs: options.timeoutMs ?? 0 }
+    return (await this.#http.request(req)).json as ResealResult
+  }
+
+  /**
+   * A page of the daemon's audit trail, oldest first (`GET /v1/audit`):
+   * entries touching a key under `prefix`, written at or after `since`
+   * (ISO-8601), after log sequence `after` (a page's `next`), at most `limit`
+   * (1–1000, default 100). Under a policy, entries of keys the daemon's host
+   * may not read are left out.
+   */
+  async audit (query: AuditQuery = {}): Promise<AuditPage> {
+    const q = new URLSearchParams()
+    if (query.prefix !== undefined && query.prefix !== '') {
+      assertPrefix(query.prefix)
+      q.set('prefix', query.prefix)
+    }
+    if (query.since !== undefined) q.set('since', query.since)
+    if (query.after !== undefined) q.set('after', String(integer(query.after, 'after')))
+    if (query.limit !== undefined) q.set('limit', String(integer(query.limit, 'limit')))
+    const qs = q.toString()
+    return (await this.#http.request({ method: 'GET', path: `/v1/audit${qs === '' ? '' : `?${qs}`}` })).json as AuditPage
   }
 
   /** Ends every request and watch in flight and closes the connections; later calls reject with `CLOSED`. Idempotent. */

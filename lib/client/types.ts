@@ -11,6 +11,21 @@ export type { ClientHistoryEntry } from '../shapes/history.js'
 export type { DaemonStatus } from '../shapes/status.js'
 export type { StageSummary, Timings } from '../shapes/timings.js'
 export type { ClientWriteResult } from '../shapes/write-result.js'
+export type { AuditEntry, AuditPage } from '../shapes/audit.js'
+export type { PolicyVersion } from '../shapes/policy.js'
+export type { ResealResult } from '../admin/reseal.js'
+
+/** What to read of the audit trail (`client.audit`). */
+export interface AuditQuery {
+  /** Entries touching a key under it (default: all). */
+  prefix?: string
+  /** Entries written at or after this ISO-8601 time. */
+  since?: string
+  /** Entries after this log sequence: the `next` of the page before. */
+  after?: number
+  /** At most this many entries (1–1000, default 100). */
+  limit?: number
+}
 
 /** Options shared by both ways of connecting. */
 export interface ClientOptions {

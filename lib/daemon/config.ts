@@ -129,7 +129,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version: st
   const raw: Record<string, unknown> = { ...DEFAULTS }
   for (const f of FLAGS) {
     const fromEnv = env[envName(f.flag)]
-    const value = cli[f.key] ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined)
+    // Commander names an option by its flag (`--scope-key-file` → scopeKeyFile), which the config key may not match.
+    const value = cli[new Option(f.flag).attributeName()] ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined)
     if (value !== undefined) raw[f.key] = convert(f, value)
   }
   return finish(raw)

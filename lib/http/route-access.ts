@@ -63,6 +63,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Rule>> = {
   'POST /v1/rotations/:id/abort': decideRotation('abort'),
   'GET /v1/status': anyone,
   'GET /v1/timings': anyone,
+  // The trail of the keys under a prefix the token may read (entries name keys and writers).
+  'GET /v1/audit': readPrefix,
   'GET /v1/nodes': (scope, request) => {
     const { key } = request.query as { key?: string }
     if (key === undefined) return

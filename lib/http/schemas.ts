@@ -64,3 +64,15 @@ export { AbortBodySchema, AckBodySchema, ReleaseBodySchema, RotationEventSchema,
 export const RotationParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) })
 
 export { CreatedTokenSchema, CreateTokenBodySchema, TokenInfoSchema, TokenListSchema, TokenParamsSchema } from '../shapes/token.js'
+export { AuditPageSchema } from '../shapes/audit.js'
+export { PolicyInForceSchema, PutPolicyBodySchema, ResealBodySchema, ResealResultSchema } from '../shapes/policy.js'
+
+/** `GET /v1/audit?prefix=&since=&after=&limit=`. */
+export const AuditQuerySchema = Type.Object({
+  prefix: Type.Optional(Type.String()),
+  /** Entries written at or after this ISO-8601 time. */
+  since: Type.Optional(Type.String({ minLength: 1 })),
+  /** Entries after this log sequence (a page's `next`). */
+  after: Type.Optional(SeqSchema),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 }))
+})

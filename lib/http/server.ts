@@ -13,6 +13,7 @@ import type { HttpApp, HttpContext } from './context.js'
 import { correlationId, useCorrelationIds } from './correlation.js'
 import { handleError, handleNotFound } from './error-handler.js'
 import { adminRoutes } from './routes/admin.js'
+import { auditRoutes } from './routes/audit.js'
 import { changesetRoutes } from './routes/changesets.js'
 import { entityRoutes } from './routes/entities.js'
 import { historyRoutes } from './routes/history.js'
@@ -93,6 +94,7 @@ export async function createHttpServer (options: HttpServerOptions): Promise<Htt
   nodesRoutes(app, ctx)
   metricsRoutes(app, ctx)
   if (ctx.timings !== undefined) timingsRoutes(app, ctx.timings)
+  auditRoutes(app, ctx)
   if (options.auth.listener === 'admin') {
     adminRoutes(app, ctx)
     tokenRoutes(app, ctx)

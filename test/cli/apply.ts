@@ -49,7 +49,7 @@ t.test('apply writes a changeset from a file or stdin and prints "KEY version N"
   const versions = await runCli(['versions', 'ap/db/pass'], { socket })
   t.equal(versions.code, 0)
   const [head, ...rows] = versions.stdout.trimEnd().split('\n')
-  t.match(head, /^VERSION\s+SEQ\s+OP\s+UPDATED\s+NODE\s+CORRELATION\s+CHANGED\s+CHANGESET$/, 'versions shows which changeset wrote each version')
+  t.match(head, /^VERSION\s+SEQ\s+OP\s+UPDATED\s+NODE\s+SIGNER\s+CORRELATION\s+CHANGED\s+CHANGESET$/, 'versions shows which changeset wrote each version')
   t.equal(rows.length, 2)
   for (const row of rows) t.match(row, /\s[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/)
   await daemon.request('PUT', '/v1/entities/ap/single', { body: { a: 1 } })

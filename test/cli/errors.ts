@@ -162,7 +162,7 @@ t.test('with --json, stderr gets {"code","message"} and the details of the error
 })
 
 t.test('--help documents every command, the global options and the exit code of every error code', async t => {
-  const commands = ['get', 'put', 'patch', 'delete', 'ls', 'versions', 'diff', 'rollback', 'watch', 'status', 'nodes', 'keygen', 'dev']
+  const commands = ['get', 'put', 'patch', 'delete', 'ls', 'versions', 'diff', 'rollback', 'watch', 'status', 'whoami', 'audit', 'nodes', 'keygen', 'dev', 'admin']
   const help = await runCli(['--help'])
   t.equal(help.code, 0)
   t.equal(help.stderr, '')

@@ -25,12 +25,21 @@ const FLAGS: Record<string, string[]> = {
   abort: ['--reason <text>'],
   nodes: ['--key <key>'],
   keygen: ['--out <path>'],
-  dev: ['--data-dir <dir>', '--log-level <level>']
+  dev: ['--data-dir <dir>', '--log-level <level>'],
+  whoami: [],
+  audit: ['--since <time>', '--limit <n>'],
+  'admin keygen': ['--out <path>', '--scope <prefix>'],
+  'admin init': ['--admin-key <file>', '--name <name>'],
+  'admin grant': ['--key <public-key>', '--write <prefixes>', '--read <prefixes>', '--rotations', '--admin-key <file>'],
+  'admin revoke': ['--admin-key <file>'],
+  'admin policy show': [],
+  'admin rotate-key': ['--scope <prefix>', '--kid <kid>', '--reseal', '--admin-key <file>'],
+  'admin retire-key': ['--admin-key <file>']
 }
 
 for (const [command, flags] of Object.entries(FLAGS)) {
   t.test(`credreg ${command} --help`, async t => {
-    const { code, stdout, stderr } = await run([command, '--help'])
+    const { code, stdout, stderr } = await run([...command.split(' '), '--help'])
     t.equal(code, 0)
     t.equal(stderr, '')
     t.match(stdout, new RegExp(`^Usage: credreg ${command} `))

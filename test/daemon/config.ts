@@ -60,6 +60,8 @@ t.test('every flag has a CREDREG_* twin; a flag wins over its twin', async t => 
   })
   t.match(parse(['--namespace', 'flag', '--history', '5'], env), { namespace: 'flag', history: 5 })
   t.equal(parse(['--data-dir', '/d'], { CREDREG_ALLOW_REMOTE: 'true' }).allowRemote, true)
+  t.same(parse(['--data-dir', '/d', '--scope-key-file', '/k/a.key, /k/b.key']).scopeKeyFiles, ['/k/a.key', '/k/b.key'], 'a flag whose config key is not its commander name (--scope-key-file → scopeKeyFiles)')
+  t.same(parse(['--data-dir', '/d', '--scope-key-file', '/k/flag.key'], { CREDREG_SCOPE_KEY_FILE: '/k/env.key' }).scopeKeyFiles, ['/k/flag.key'])
   invalid(t, ['--data-dir', '/d'], { CREDREG_ALLOW_REMOTE: 'maybe' }, /CREDREG_ALLOW_REMOTE must be true or false/)
 })
 

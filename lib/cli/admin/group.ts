@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from 'commander'
 import type { Declare } from '../program.js'
+import { addPolicyAdminCommands } from './policy.js'
 import { addTokenCommands } from './tokens.js'
 
 /** The `--admin-socket` option, which the admin commands (and `credreg dev`) take. */
@@ -16,13 +17,14 @@ export function adminSocketOption (): Option {
 
 /** Declares the `admin` group and its commands under `program`; resolves with the group. */
 export function addAdminCommands (program: Command, command: Declare): Command {
-  const admin = program.command('admin').description('the daemon\'s admin socket: scoped tokens of the apps\' socket, recovery of the register')
+  const admin = program.command('admin').description('the daemon\'s admin socket: the policy (host grants, read scopes, key rotation), scoped tokens of the apps\' socket, recovery of the register')
   command('reseed', 'restore the change log from this daemon\'s replica after NATS lost its JetStream store; the other daemons adopt it by themselves', async () => await import('../commands/reseed.js'), admin)
     .addHelpText('after', '\nOnly a daemon that refuses the log (credreg status: diverged) reseeds. Every version its replica\n' +
       'holds is written to a new history that continues the old one; every other daemon of the old history\n' +
       'then adds the versions it holds that are newer, so no acknowledged write is lost and versions continue.\n' +
       'Refused (exit 6) when the log matches the replica, or when the stream exists with another history:\n' +
       'a reseed only creates a missing stream. See docs/guarantees.md.')
+  addPolicyAdminCommands(admin, command)
   addTokenCommands(admin, command)
   for (const cmd of [admin, ...descendants(admin)]) cmd.addOption(adminSocketOption())
   return admin

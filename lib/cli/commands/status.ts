@@ -1,6 +1,6 @@
 /**
  * `credreg status [--timings]`: the daemon's node, mode, namespace, applied
- * sequence, lag, NATS connection and entity count; with `--timings`, a table
+ * sequence, lag, NATS connection, entity count, public key and policy version; with `--timings`, a table
  * of where its time goes, per stage of a write and of a change's propagation.
  */
 import type { DaemonStatus, StageSummary, Timings } from '../../client/types.js'
@@ -25,6 +25,8 @@ export async function run (ctx: CommandContext, { timings: withTimings = false }
       ['lag', s.lag],
       ['nats', nats(s)],
       ['entities', s.entities],
+      ['public key', s.identity.publicKey],
+      ['policy', s.identity.policyVersion === undefined ? 'none (open mode)' : `version ${s.identity.policyVersion}`],
       ...Object.keys(s.rejected).length > 0 ? [['rejected', Object.entries(s.rejected).map(([why, n]) => `${why}=${n}`).join(' ')] as [string, string]] : [],
       ...s.diverged !== undefined ? [['diverged', `${s.diverged.reason} (since ${s.diverged.since}); writes are refused`] as [string, string]] : [],
       ['version', s.version],

@@ -16,7 +16,7 @@ export function historyRoutes (app: HttpApp, ctx: HttpContext): void {
     const entries = await ctx.node.history(key)
     return {
       key,
-      versions: entries.map(({ version, seq, op, meta, patch, changeset }) => ({ version, seq, op, meta, patch, ...(changeset !== undefined ? { changeset } : {}) }))
+      versions: entries.map(({ version, seq, op, meta, unreadable, patch, changeset }) => ({ version, seq, op, meta, ...(unreadable !== undefined ? { unreadable } : {}), patch, ...(changeset !== undefined ? { changeset } : {}) }))
     }
   })
 }
