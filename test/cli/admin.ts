@@ -30,7 +30,7 @@ async function ok (t: Test, args: string[]): Promise<string> {
 
 /** The policy version in force (0 in open mode). */
 async function policyVersion (): Promise<number> {
-  const res = await daemon.request('GET', '/v1/admin/policy')
+  const res = await daemon.adminRequest('GET', '/v1/admin/policy')
   return res.status === 404 ? 0 : res.json.version
 }
 
@@ -76,10 +76,10 @@ t.test('in open mode: whoami says so, audit names writers unverified, policy sho
   t.match(await ok(t, ['audit', 'open/']), new RegExp(`put\\s+open/x\\s+${daemon.nodeId} \\(unverified\\)\\s+applied`))
   t.match(await ok(t, ['admin', 'policy', 'show']), /^open mode: no policy/)
   t.match(await ok(t, ['status']), /^policy\s+none \(open mode\)$/m)
-  t.match(await daemon.request('GET', '/v1/admin/policy'), { status: 404, json: { code: 'NOT_FOUND', message: /open mode/ } })
-  t.match(await daemon.request('POST', '/v1/admin/reseal', { body: { prefix: '' } }), { status: 400, json: { code: 'BAD_REQUEST', message: /no policy is in force/ } })
-  t.match(await daemon.request('POST', '/v1/admin/reseal', { body: { prefix: 'a b' } }), { status: 400, json: { code: 'INVALID_KEY' } })
-  t.match(await daemon.request('PUT', '/v1/admin/policy', { body: { record: { v: 2 } } }), { status: 400, json: { code: 'BAD_REQUEST', message: /not a policy record/ } })
+  t.match(await daemon.adminRequest('GET', '/v1/admin/policy'), { status: 404, json: { code: 'NOT_FOUND', message: /open mode/ } })
+  t.match(await daemon.adminRequest('POST', '/v1/admin/reseal', { body: { prefix: '' } }), { status: 400, json: { code: 'BAD_REQUEST', message: /no policy is in force/ } })
+  t.match(await daemon.adminRequest('POST', '/v1/admin/reseal', { body: { prefix: 'a b' } }), { status: 400, json: { code: 'INVALID_KEY' } })
+  t.match(await daemon.adminRequest('PUT', '/v1/admin/policy', { body: { record: { v: 2 } } }), { status: 400, json: { code: 'BAD_REQUEST', message: /not a policy record/ } })
   t.match(await daemon.request('GET', '/v1/audit?limit=0'), { status: 400 })
   t.match(await daemon.request('GET', '/v1/audit?since=soon'), { status: 400, json: { message: /since must be an ISO-8601 time/ } })
   t.match(await daemon.request('GET', '/v1/audit?prefix=open/&limit=1'), { status: 200, json: { entries: [{ op: 'put', keys: ['open/x'], nodeId: daemon.nodeId, outcome: 'applied' }] } })
@@ -91,7 +91,7 @@ t.test('admin init grants the daemon\'s host everything under policy version 1; 
   t.match(out, 'policy version 1 is in force')
   t.match(out, `granted    ${daemon.nodeId} (${status.identity.publicKey}): write *, read *, rotations`)
   t.match(out, 'refused from now on')
-  const policy = (await daemon.request('GET', '/v1/admin/policy')).json
+  const policy = (await daemon.adminRequest('GET', '/v1/admin/policy')).json
   t.same(policy.policy.hosts, [{ name: daemon.nodeId, key: status.identity.publicKey, write: [''], read: [''], rotations: true }])
   t.same(policy.policy.scopes, [{ prefix: '', kids: [status.identity.keyIds[0]] }])
   const again = await cli(['admin', 'init', '--admin-key', adminKey])
@@ -165,7 +165,7 @@ t.test('two admins changing the policy at once both land: the later change is ap
   ])
   t.equal(gx.code, 0, gx.stderr)
   t.equal(gy.code, 0, gy.stderr)
-  const { version, policy } = (await daemon.request('GET', '/v1/admin/policy')).json
+  const { version, policy } = (await daemon.adminRequest('GET', '/v1/admin/policy')).json
   t.equal(version, start + 2)
   t.same(policy.hosts.map((h: any) => h.name).slice(1).sort(), ['x', 'y'], 'neither change lost')
   t.match(policy.hosts.find((h: any) => h.name === 'x'), { key: x, read: ['x/'] })
@@ -179,7 +179,7 @@ t.test('rotate-key makes a key current and keeps the older ones; retire-key refu
   const kid = keyId((await ok(t, ['admin', 'keygen', '--scope', 'svc/', '--out', path]), await readKeyFile(path)))
   const namespaceKid = (await daemon.request('GET', '/v1/status')).json.identity.keyIds[0]
   t.match(await ok(t, ['admin', 'rotate-key', '--scope', 'svc/', '--kid', kid, '--admin-key', adminKey]), `the scope svc/ seals new values under key id ${kid}`)
-  t.match((await daemon.request('GET', '/v1/admin/policy')).json.policy.scopes, [{ prefix: '' }, { prefix: 'svc/', kids: [kid] }], 'the scope is created')
+  t.match((await daemon.adminRequest('GET', '/v1/admin/policy')).json.policy.scopes, [{ prefix: '' }, { prefix: 'svc/', kids: [kid] }], 'the scope is created')
   t.match(await ok(t, ['admin', 'rotate-key', '--scope', 'svc/', '--kid', namespaceKid, '--admin-key', adminKey]), `under key id ${namespaceKid}; ${kid} still open older ones`)
   const current = await cli(['admin', 'retire-key', namespaceKid, '--admin-key', adminKey])
   t.equal(current.code, 2)
@@ -200,7 +200,7 @@ t.test('audit lists who did what with the verified signer, page after page; vers
   await ok(t, ['put', 'aud/x', '{"a":2}'])
   const lines = (await ok(t, ['audit'])).trimEnd().split('\n')
   t.match(lines[0], /^SEQ\s+AT\s+OP\s+KEYS\s+WHO\s+OUTCOME\s+CORRELATION$/)
-  const policyAdmin = (await daemon.request('GET', '/v1/admin/policy')).json.policy.admin as string
+  const policyAdmin = (await daemon.adminRequest('GET', '/v1/admin/policy')).json.policy.admin as string
   t.ok(lines.some(l => new RegExp(`\\spolicy\\s+_credreg/policy\\s+admin \\(${policyAdmin.slice(0, 8)}…\\)\\s+applied\\s`).test(l)), 'policy versions by the admin key')
   t.match(lines.at(-1), new RegExp(`^\\d+\\s+\\S+\\s+put\\s+aud/x\\s+${daemon.nodeId} \\(${short}\\)\\s+applied\\s+[0-9a-f-]{36}$`))
   const json = JSON.parse(await ok(t, ['audit', 'aud/', '--json']))

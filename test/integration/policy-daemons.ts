@@ -111,7 +111,7 @@ t.test('the README walkthrough: init on a, grant b its prefix, b refused beyond 
   t.match(audit, new RegExp(`put\\s+svc/b/x\\s+b \\(${short(pubB)}\\)\\s+applied`), 'b\'s write, by b\'s verified key')
   t.match(audit, new RegExp(`put\\s+svc/a/x\\s+a \\(${short((await status(a)).identity.publicKey)}\\)\\s+applied`))
   t.notMatch(audit, /stolen/)
-  const admin = (await a.request('GET', '/v1/admin/policy')).json.policy.admin
+  const admin = (await a.adminRequest('GET', '/v1/admin/policy')).json.policy.admin
   const policies = JSON.parse(await ok(t, a, ['audit', '_credreg/', '--json']))
   t.same(policies.map((e: any) => [e.op, e.nodeId, e.signer, e.outcome]), [1, 2, 3, 4].map(() => ['policy', 'admin', admin, 'applied']), 'four policy versions, each by the admin key')
 })
@@ -224,16 +224,16 @@ t.test('key rotation end to end: a new shared/ key, reseal, retire; values open 
 })
 
 t.test('a forged policy, signed by another key, is refused over the admin route and straight from NATS', async t => {
-  const current = (await a.request('GET', '/v1/admin/policy')).json as { version: number, policy: Policy }
+  const current = (await a.adminRequest('GET', '/v1/admin/policy')).json as { version: number, policy: Policy }
   const forger = SigningKey.generate()
   const widened: Policy = { ...current.policy, admin: forger.publicKey, hosts: current.policy.hosts.map(h => ({ ...h, write: [''], read: [''] })) }
   const record = policyRecord(NS, current.version + 1, widened, forger)
-  const put = await c.request('PUT', '/v1/admin/policy', { body: { record } })
+  const put = await c.adminRequest('PUT', '/v1/admin/policy', { body: { record } })
   t.equal(put.status, 403)
   t.match(put.json, { code: 'FORBIDDEN', message: /not by the admin key/ })
-  const malformed = await c.request('PUT', '/v1/admin/policy', { body: { policy: widened } })
+  const malformed = await c.adminRequest('PUT', '/v1/admin/policy', { body: { policy: widened } })
   t.equal(malformed.status, 400, 'the envelope is checked')
-  const notNext = await a.request('PUT', '/v1/admin/policy', { body: { record: policyRecord(NS, current.version, current.policy, forger) } })
+  const notNext = await a.adminRequest('PUT', '/v1/admin/policy', { body: { record: policyRecord(NS, current.version, current.policy, forger) } })
   t.equal(notNext.status, 412, 'not the next version')
   const before = await Promise.all([a, b, c].map(async d => (await status(d)).rejected.unauthorized ?? 0))
   await publishKeyRecord(nc, NS, POLICY_KEY, record)
