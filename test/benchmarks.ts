@@ -6,7 +6,7 @@ import { resultsProblem, SYSTEMS, type Results } from '../benchmarks/support/res
 import { spawnTs } from './fixtures/child.js'
 
 const RUNNER = fileURLToPath(new URL('../benchmarks/run.ts', import.meta.url))
-const SCENARIOS = ['get', 'put-1', 'put-16', 'propagation', 'catch-up', 'scale', 'contention']
+const SCENARIOS = ['get', 'put-1', 'put-16', 'put-1-signed', 'put-16-signed', 'propagation', 'catch-up', 'catch-up-signed', 'scale', 'contention']
 
 // No timing is asserted: only that the benchmarks still run end to end.
 t.test('npm run bench -- --quick runs every scenario and writes a well-formed results file', async t => {

@@ -5,8 +5,11 @@ const TITLES: Record<string, string> = {
   get: 'get',
   'put-1': 'conditional put, 1 writer',
   'put-16': 'conditional put, 16 writers',
+  'put-1-signed': 'conditional put, 1 writer, under a policy',
+  'put-16-signed': 'conditional put, 16 writers, under a policy',
   propagation: 'propagation A → B',
   'catch-up': 'catch-up',
+  'catch-up-signed': 'catch-up, under a policy',
   scale: 'scale',
   contention: 'contention, 1 key'
 }
