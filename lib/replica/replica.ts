@@ -185,7 +185,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
 
   /** Applies `run` (ascending sequences above the applied one, or a run {@link prepare}d) in one atomic batch. */
   async apply (run: LogEntry[] | PreparedRun): Promise<void> {
-    const { entries, reads: all, verified } = Array.isArray(run) ? this.prepare(run) : run
+    const { entries, reads: all, verified } = Array.isArray(run) ? this.prepare(run.filter(e => e.seq > this.#appliedSeq)) : run
     const from = entries.findIndex(e => e.seq > this.#appliedSeq)
     if (from === -1) return
     const fresh = entries.slice(from)
