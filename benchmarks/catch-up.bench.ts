@@ -4,9 +4,12 @@
  * them all. credreg: a daemon (from its spawn) and an in-process node (from
  * `openNode`) that had both seen the namespace before; NATS KV: a watch of
  * all history (the bucket keeps every change); etcd: a watch from the
- * revision before the changes.
+ * revision before the changes. credreg runs twice: in open mode, then
+ * with the same changes signed under a policy (every replica verifies every
+ * signature), reported beside the open-mode figures.
  */
-import { bulkLoad } from './support/bulk-load.js'
+import { SigningKey } from '../lib/identity/signing-key.js'
+import { bulkLoad, LOADER } from './support/bulk-load.js'
 import { runIfMain } from './support/cli.js'
 import { discardNode, dropNamespace, openBenchNode, openRawNode, scratchDir } from './support/credreg.js'
 import { startBenchDaemon } from './support/daemon.js'
@@ -16,59 +19,70 @@ import { loadEtcd, type EtcdSpace } from './support/etcd.js'
 import { openBucket } from './support/nats-kv.js'
 import { counter, progress } from './support/progress.js'
 import type { Row } from './support/results.js'
-import { missingRow, rateRow, round } from './support/rows.js'
+import { BenchPolicy } from './support/policy.js'
+import { besideOpenMode, missingRow, rateRow, round } from './support/rows.js'
 import { withEtcd, type Scenario } from './support/scenario.js'
 import { pipelined } from './support/stats.js'
 
 const ID = 'catch-up'
 const NAMESPACE = 'bcatch'
 
+/** One credreg run: open mode, or under a policy with signed records. */
+interface Mode { id: string, namespace: string, signed: boolean }
+const OPEN: Mode = { id: ID, namespace: NAMESPACE, signed: false }
+const SIGNED: Mode = { id: `${ID}-signed`, namespace: `${NAMESPACE}s`, signed: true }
+
 export const scenario: Scenario = {
   id: ID,
   run: async (env, rows) => {
-    await credreg(env, rows)
+    await credreg(env, rows, OPEN)
+    await credreg(env, rows, SIGNED)
     await natsKv(env, rows)
     await withEtcd(env, rows, ID, NAMESPACE, async space => await etcd(env, space, rows))
   }
 }
 
-async function credreg (env: BenchEnv, rows: Row[]): Promise<void> {
+async function credreg (env: BenchEnv, rows: Row[], { id, namespace, signed }: Mode): Promise<void> {
   const { catchUpChanges: changes, catchUpKeys: keys } = env.sizes
+  const push = (row: Row): void => { rows.push(signed ? besideOpenMode(row, rows) : row) }
   // Both readers see the empty namespace first, then go away.
-  const first = await openBenchNode(env, NAMESPACE, 'catch-node')
+  const first = await openBenchNode(env, namespace, 'catch-node')
   await first.close()
   const daemon = env.daemonUnavailable === undefined
-    ? await startBenchDaemon({ natsUrl: env.nats.url, keyFile: env.keyFile, namespace: NAMESPACE, dir: await scratchDir(env, 'catch-d') })
+    ? await startBenchDaemon({ natsUrl: env.nats.url, keyFile: env.keyFile, namespace, dir: await scratchDir(env, 'catch-d') })
     : undefined
   await daemon?.stop()
   try {
-    const lastSeq = await bulkLoad({ nc: env.nc, namespace: NAMESPACE, keyFile: env.keyFile, changes, keys, label: `${ID}: credreg changes landing` })
+    // Under a policy the readers catch up with the policy too: its record comes first.
+    const signer = signed ? SigningKey.generate() : undefined
+    if (signer !== undefined) await new BenchPolicy(env.nc, namespace, env.keyFile).grant([{ name: LOADER, key: signer.publicKey }])
+    const lastSeq = await bulkLoad({ nc: env.nc, namespace, keyFile: env.keyFile, changes, keys, label: `${id}: credreg changes landing`, ...(signer !== undefined ? { signer } : {}) })
 
-    progress(`${ID}: credreg node catching up`)
+    progress(`${id}: credreg node catching up`)
     let started = performance.now()
-    const node = await openRawNode(env, NAMESPACE, 'catch-node', first.dataDir)
+    const node = await openRawNode(env, namespace, 'catch-node', first.dataDir)
     try {
       await node.waitForApplied(lastSeq, 600_000)
       const seconds = (performance.now() - started) / 1000
-      rows.push(rateRow(ID, 'credreg node', 'openNode on the old replica → all applied', changes, changes / seconds, { seconds: round(seconds) }))
+      push(rateRow(id, 'credreg node', 'openNode on the old replica → all applied', changes, changes / seconds, { seconds: round(seconds) }))
     } finally {
       await discardNode(node)
     }
 
     if (daemon === undefined) {
-      rows.push(missingRow(ID, 'credreg daemon', 'unavailable', env.daemonUnavailable ?? ''))
+      rows.push(missingRow(id, 'credreg daemon', 'unavailable', env.daemonUnavailable ?? ''))
       return
     }
-    progress(`${ID}: credreg daemon catching up`)
+    progress(`${id}: credreg daemon catching up`)
     started = performance.now()
     await daemon.start()
     const ready = performance.now()
     let atReady: number | undefined
-    await daemon.waitApplied(lastSeq, counterOf(lastSeq, applied => { atReady ??= applied }))
+    await daemon.waitApplied(lastSeq, counterOf(id, lastSeq, applied => { atReady ??= applied }))
     const done = performance.now()
     const seconds = (done - started) / 1000
     const left = lastSeq - (atReady ?? lastSeq)
-    rows.push(rateRow(ID, 'credreg daemon', 'daemon spawned on the old replica → all applied (from spawn)', changes, changes / seconds, {
+    push(rateRow(id, 'credreg daemon', 'daemon spawned on the old replica → all applied (from spawn)', changes, changes / seconds, {
       seconds: round(seconds),
       'spawn → API s': round((ready - started) / 1000),
       // What was still to apply once the API answered, and how fast it went: the apply rate without the start-up.
@@ -77,13 +91,13 @@ async function credreg (env: BenchEnv, rows: Row[]): Promise<void> {
     }))
   } finally {
     await daemon?.[Symbol.asyncDispose]()
-    await dropNamespace(env, NAMESPACE)
+    await dropNamespace(env, namespace)
   }
 }
 
 /** Reports progress and passes each polled sequence on. */
-function counterOf (lastSeq: number, each: (applied: number) => void): (applied: number) => void {
-  const report = counter(`${ID}: credreg daemon applied`, lastSeq)
+function counterOf (id: string, lastSeq: number, each: (applied: number) => void): (applied: number) => void {
+  const report = counter(`${id}: credreg daemon applied`, lastSeq)
   return (applied) => {
     each(applied)
     report(applied)

@@ -42,3 +42,28 @@ export function missingRow (scenario: string, system: System, status: Exclude<Ro
 export function round (x: number): number {
   return Number(x.toPrecision(3))
 }
+
+/** The scenario a signed variant repeats in open mode: `put-1-signed` → `put-1`. */
+export function openScenarioOf (scenario: string): string {
+  return scenario.replace(/-signed$/, '')
+}
+
+/**
+ * A row measured under a policy, with the same system's figures of the run in
+ * open mode beside it (already in `rows`) and the difference: p50 in ms,
+ * ops/s as a ratio.
+ */
+export function besideOpenMode (signed: Row, rows: Row[]): Row {
+  const open = rows.find(r => r.scenario === openScenarioOf(signed.scenario) && r.system === signed.system && r.status === 'ok')
+  if (open === undefined || signed.status !== 'ok') return signed
+  const extra: Extra = { ...signed.extra }
+  if (signed.p50Ms !== undefined && open.p50Ms !== undefined) {
+    extra['open mode p50 ms'] = open.p50Ms
+    extra['p50 − open mode, ms'] = round(signed.p50Ms - open.p50Ms)
+  }
+  if (signed.opsPerSec !== undefined && open.opsPerSec !== undefined && open.opsPerSec > 0) {
+    extra['open mode ops/s'] = open.opsPerSec
+    extra['ops/s ÷ open mode'] = round(signed.opsPerSec / open.opsPerSec)
+  }
+  return { ...signed, extra }
+}

@@ -64,6 +64,16 @@ const RULES: Rule[] = [
       scenario: 'put-16',
       text: `16-writer put throughput ≥ 0.7× NATS KV (${system})`,
       judge: f => compare(f, 'put-16', system, 'NATS KV', 'opsPerSec', (a, b) => a >= 0.7 * b, rate)
+    },
+    {
+      id: `put-signed-p50-${system.split(' ')[1] as string}`,
+      scenario: 'put-1-signed',
+      text: `conditional put p50 under a policy within +0.1 ms of open mode (${system})`,
+      judge: f => {
+        const [signed, open] = [f('put-1-signed', system)?.p50Ms, f('put-1', system)?.p50Ms]
+        if (signed === undefined || open === undefined) return { status: 'n/a', detail: `no ${system} figures in put-1${signed === undefined ? '-signed' : ''}` }
+        return { status: signed - open <= 0.1 ? 'met' : 'missed', detail: `${system} ${ms(signed)} vs ${ms(open)} in open mode (${signed >= open ? '+' : '−'}${ms(Math.abs(signed - open))})` }
+      }
     }
   ]),
   ...([['credreg node', 'library watch'], ['credreg daemon', 'daemon SSE']] as const).flatMap(([system, via]): Rule[] => [
@@ -86,6 +96,12 @@ const RULES: Rule[] = [
     text: 'catch-up ≥ 50,000 changes/s (daemon)',
     judge: f => absolute(f, 'catch-up', 'credreg daemon', r => r.opsPerSec, x => x >= 50_000, rate)
   },
+  ...(['credreg node', 'credreg daemon'] as const).map((system): Rule => ({
+    id: `catch-up-signed-${system.split(' ')[1] as string}`,
+    scenario: 'catch-up-signed',
+    text: `catch-up under a policy ≥ 20,000 changes/s, every signature verified (${system})`,
+    judge: f => absolute(f, 'catch-up-signed', system, r => r.opsPerSec, x => x >= 20_000, rate)
+  })),
   {
     id: 'scale-rss',
     scenario: 'scale',

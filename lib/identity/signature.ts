@@ -26,7 +26,27 @@ export function signedMessage (record: object): Buffer {
 
 /** `record` with its signature by `key`. */
 export function signRecord<R extends object> (record: R, key: SigningKey): R & { sig: RecordSignature } {
-  return { ...record, sig: { pub: key.publicKey, sig: key.sign(signedMessage(record)) } }
+  const message = signedMessage(record)
+  const sig = { pub: key.publicKey, sig: key.sign(message) }
+  remember(sig, message)
+  return { ...record, sig }
+}
+
+// What this process signed lately, by signature: a writer's own record comes back to its
+// replica within milliseconds. A signature made here over exactly the message a record
+// carries verifies, so the check is a comparison of messages instead of an Ed25519
+// verification (the same answer, at a fraction of the cost).
+const SIGNED_HERE_KEPT = 1024
+const signedHere = new Map<string, { pub: string, message: Buffer }>()
+
+function remember ({ pub, sig }: RecordSignature, message: Buffer): void {
+  if (signedHere.size >= SIGNED_HERE_KEPT) signedHere.delete(signedHere.keys().next().value as string)
+  signedHere.set(sig, { pub, message })
+}
+
+function signedHereOver (sig: RecordSignature, message: Buffer): boolean {
+  const made = signedHere.get(sig.sig)
+  return made !== undefined && made.pub === sig.pub && made.message.equals(message)
 }
 
 // Public keys recur (a fleet has few writers): each is parsed once.
@@ -58,7 +78,7 @@ function parts (record: { sig: RecordSignature }): { key: KeyObject, message: Bu
 /** Whether the record's signature verifies under the public key it names. */
 export function verifyRecord (record: { sig: RecordSignature }): boolean {
   const p = parts(record)
-  return p !== undefined && verify(null, p.message, p.key, p.signature)
+  return p !== undefined && (signedHereOver(record.sig, p.message) || verify(null, p.message, p.key, p.signature))
 }
 
 /**
@@ -68,6 +88,7 @@ export function verifyRecord (record: { sig: RecordSignature }): boolean {
 export async function verifyRecordAsync (record: { sig: RecordSignature }): Promise<boolean> {
   const p = parts(record)
   if (p === undefined) return false
+  if (signedHereOver(record.sig, p.message)) return true
   return await new Promise(resolve => {
     verify(null, p.message, p.key, p.signature, (err, ok) => { resolve(err === null && ok) })
   })

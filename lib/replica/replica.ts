@@ -43,6 +43,13 @@ export interface ReplicaOptions {
 
 interface Waiter { seq: number, resolve: () => void }
 
+/** A run decoded, its signatures being checked: what {@link Replica.prepare} hands to {@link Replica.apply}. */
+export interface PreparedRun {
+  entries: LogEntry[]
+  reads: Array<EntryRead | undefined>
+  verified: Promise<void>
+}
+
 // A writer asks about its own record within milliseconds of its apply; a catch-up of more
 // records than this in between sends it to the log instead.
 const OUTCOMES_KEPT = 16_384
@@ -162,14 +169,29 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     this.#rebaseUntil = until
   }
 
-  /** Applies `entries` (ascending sequences above the applied one) in one atomic batch. */
-  async apply (entries: LogEntry[]): Promise<void> {
-    const fresh = entries.filter(e => e.seq > this.#appliedSeq)
-    const last = fresh.at(-1)
-    if (last === undefined) return
+  /**
+   * Decodes a run and starts checking its signatures, ahead of its apply: the
+   * follower prepares the next run while one applies. Both are pure
+   * functions of the records; the verdict takes them as it would compute them.
+   */
+  prepare (entries: LogEntry[]): PreparedRun {
     // Decoded first: a changeset or a release names its keys only inside the records.
-    const reads = fresh.map(e => (e.control === true ? undefined : decodeEntry(e, this.namespace)))
-    const [state] = await Promise.all([BatchState.load(this.store, reads, this.#sync, this.#policy), this.#verifyAhead(reads)])
+    const reads = entries.map(e => (e.control === true ? undefined : decodeEntry(e, this.namespace)))
+    const verified = this.#verifyAhead(reads)
+    // Awaited by the apply; until then a failure must not count as unhandled.
+    verified.catch(() => {})
+    return { entries, reads, verified }
+  }
+
+  /** Applies `run` (ascending sequences above the applied one, or a run {@link prepare}d) in one atomic batch. */
+  async apply (run: LogEntry[] | PreparedRun): Promise<void> {
+    const { entries, reads: all, verified } = Array.isArray(run) ? this.prepare(run.filter(e => e.seq > this.#appliedSeq)) : run
+    const from = entries.findIndex(e => e.seq > this.#appliedSeq)
+    if (from === -1) return
+    const fresh = entries.slice(from)
+    const reads = all.slice(from)
+    const last = fresh.at(-1) as LogEntry
+    const [state] = await Promise.all([BatchState.load(this.store, reads, this.#sync, this.#policy), verified])
     const batch = new ApplyBatch(this.store, this.#depth, { live: this.#liveCount, horizon: this.#resyncHorizon })
     const rotationEvents: RotationEvent[] = []
     fresh.forEach((entry, i) => {
@@ -195,10 +217,12 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   }
 
   // Under a policy every record's signature is checked: a run's all at once on the thread
-  // pool, while the run's state loads, rather than one after another in the verdict.
+  // pool, while the run's state loads (and the run before applies), rather than one after
+  // another in the verdict. Whether a policy will be in force is known only at the apply;
+  // records are signed only under one.
   async #verifyAhead (reads: Array<EntryRead | undefined>): Promise<void> {
     const signed = reads.filter((r): r is EntryRead & { ok: true } => r?.ok === true && (r.record as { sig?: unknown }).sig !== undefined)
-    if (signed.length < VERIFY_AHEAD_MIN || (this.#policy === undefined && !signed.some(r => 'policy' in r.record))) return
+    if (signed.length < VERIFY_AHEAD_MIN) return
     await Promise.all(signed.map(async r => { r.verified = await verifyRecordAsync(r.record as { sig: RecordSignature }) }))
   }
 
