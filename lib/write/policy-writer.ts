@@ -12,9 +12,9 @@ import { POLICY_KEY } from '../identity/policy.js'
 import { StaleAppendError } from '../log/abstract-log.js'
 import { checkKeyRecord, encodeRecord, type PolicyRecord } from '../records/record.js'
 import type { Replica } from '../replica/replica.js'
-import { subjectSeqOf } from '../replica/store.js'
+import { subjectSeqOf, type StoredEntity } from '../replica/store.js'
 import type { WriteResult } from '../types.js'
-import { appendWithRetry, whenWritable, type WritePath } from './write-path.js'
+import { appendWithRetry, LogView, whenWritable, type WritePath } from './write-path.js'
 
 export interface PolicyWriterOptions extends WritePath {
   replica: Replica
@@ -40,18 +40,26 @@ export class PolicyWriter {
     if (!('policy' in checked.record)) throw new CredregError('BAD_REQUEST', `not a policy record: ${POLICY_KEY} takes policy records only`, { key: POLICY_KEY })
     const record: PolicyRecord = checked.record
     const deadline = Date.now() + this.#o.timeoutMs
-    await whenWritable(this.#o, deadline, POLICY_KEY)
-    await replica.waitForApplied(await log.lastSeq(), Math.max(1, deadline - Date.now()))
-
-    const { appliedSeq, state } = await replica.stateFor({ ok: true, record })
-    const head = state.head(POLICY_KEY)
-    const current = head?.version ?? 0
-    if (record.version !== current + 1) throw new VersionConflictError(POLICY_KEY, record.version - 1, current)
     const data = encodeRecord(record)
-    const judged = replica.judge({ seq: appliedSeq + 1, key: POLICY_KEY, data }, state)
-    if (!judged.applied) throw new CredregError('FORBIDDEN', `the policy would be refused (${judged.reason}): ${judged.detail}`, { key: POLICY_KEY })
+    // Decided on the replica first, which may lag behind the log: only once caught up is a refusal final.
+    const logView = new LogView(this.#o, replica, deadline)
+    let current: number
+    let held: StoredEntity | undefined
+    for (;;) {
+      await whenWritable(this.#o, deadline, POLICY_KEY)
+      const { appliedSeq, state } = await replica.stateFor({ ok: true, record })
+      held = (await replica.view([POLICY_KEY])).heads[0]
+      current = state.head(POLICY_KEY)?.version ?? 0
+      const judged = replica.judge({ seq: appliedSeq + 1, key: POLICY_KEY, data }, state)
+      if ((held?.version ?? 0) === current && record.version === current + 1 && judged.applied) break
+      if (!logView.confirmed) {
+        await logView.refresh()
+        continue
+      }
+      if (record.version !== current + 1) throw new VersionConflictError(POLICY_KEY, record.version - 1, current)
+      if (!judged.applied) throw new CredregError('FORBIDDEN', `the policy would be refused (${judged.reason}): ${judged.detail}`, { key: POLICY_KEY })
+    }
 
-    const held = await replica.head(POLICY_KEY)
     let seq: number
     try {
       seq = await appendWithRetry(this.#o, POLICY_KEY, deadline, async timeoutMs =>
