@@ -65,6 +65,26 @@ export async function readTokenFile (path: string): Promise<string> {
   return token
 }
 
+/**
+ * Writes `content` to a new key file at `path`, mode 0600, synced; never
+ * overwrites (`INVALID_CONFIG` when the file exists or cannot be made).
+ */
+export async function writeNewSecretFile (path: string, content: Uint8Array | string): Promise<void> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'wx', 0o600)
+  } catch (cause) {
+    const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST'
+    throw invalid(exists ? `${path} already exists; refusing to overwrite a key file` : `cannot create key file ${path}: ${(cause as Error).message}`, cause)
+  }
+  try {
+    await handle.writeFile(content)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
 function invalid (message: string, cause?: unknown): CredregError {
   return new CredregError('INVALID_CONFIG', message, cause === undefined ? undefined : { cause })
 }

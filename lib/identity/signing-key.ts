@@ -7,9 +7,8 @@
  * a signature as the base64url of its 64 bytes (86 characters).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
-import { open } from 'node:fs/promises'
 import { CredregError } from '../errors.js'
-import { readSecretFile } from '../secret-file.js'
+import { readSecretFile, writeNewSecretFile } from '../secret-file.js'
 
 /** The shape of a public key as records and the policy carry it. */
 export const PUBLIC_KEY_PATTERN = '^[A-Za-z0-9_-]{43}$'
@@ -55,19 +54,7 @@ export class SigningKey {
 
   /** Writes the key to `path` as PKCS#8 PEM, mode 0600; never overwrites. */
   async writeFile (path: string): Promise<void> {
-    let handle
-    try {
-      handle = await open(path, 'wx', 0o600)
-    } catch (cause) {
-      const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST'
-      throw new CredregError('INVALID_CONFIG', exists ? `${path} already exists; refusing to overwrite a key file` : `cannot create key file ${path}: ${(cause as Error).message}`, { cause })
-    }
-    try {
-      await handle.writeFile(this.#private.export({ type: 'pkcs8', format: 'pem' }))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    await writeNewSecretFile(path, this.#private.export({ type: 'pkcs8', format: 'pem' }))
   }
 }
 

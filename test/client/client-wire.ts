@@ -13,10 +13,11 @@ import type { Test } from 'tap'
 import { connect } from '../../lib/client/client.js'
 import type { CredregClient } from '../../lib/client/client.js'
 import { MAX_IDLE_OVERFLOWS } from '../../lib/client/watch.js'
-import { ChangesetError, CredregError, VersionConflictError } from '../../lib/errors.js'
+import { ChangesetError, VersionConflictError } from '../../lib/errors.js'
 import type { Change, ChangeEvent, JsonObject } from '../../lib/types.js'
 import { eventually } from '../fixtures/eventually.js'
 import { FakeDaemon } from '../fixtures/fake-credregd.js'
+import { rejection } from '../fixtures/rejection.js'
 
 async function setup (t: Test, options: { timeoutMs?: number } = {}): Promise<{ fake: FakeDaemon, client: CredregClient, socket: string }> {
   const socket = socketPath(t)
@@ -34,16 +35,6 @@ function socketPath (t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'credreg-client-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return join(dir, 'credregd.sock')
-}
-
-async function rejection (p: Promise<unknown>): Promise<CredregError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof CredregError) return err
-    throw err
-  }
-  throw new Error('expected a rejection')
 }
 
 /** Resolves once the fake has received `requests` watch requests in all and exactly one watch stream is open. */

@@ -13,19 +13,10 @@ import { ChangesetError, CredregError, VersionConflictError } from '../../lib/er
 import type { ChangeEvent } from '../../lib/types.js'
 import { startDaemon } from '../fixtures/daemon.js'
 import type { DaemonProcess } from '../fixtures/daemon.js'
+import { rejection } from '../fixtures/rejection.js'
 
 // Starting daemons and restarting one three times takes longer than tap's default 30 s.
 t.setTimeout(120_000)
-
-async function rejection (p: Promise<unknown>): Promise<CredregError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof CredregError) return err
-    throw err
-  }
-  throw new Error('expected a rejection')
-}
 
 async function until (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs

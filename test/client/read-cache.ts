@@ -13,19 +13,10 @@ import { readKeyFile } from '../../lib/key-file.js'
 import { openNode } from '../../lib/node.js'
 import { startDaemon } from '../fixtures/daemon.js'
 import { eventually } from '../fixtures/eventually.js'
+import { rejection } from '../fixtures/rejection.js'
 
 // Daemon starts and restarts take seconds each on a busy machine.
 t.setTimeout(120_000)
-
-async function rejection (p: Promise<unknown>): Promise<CredregError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof CredregError) return err
-    throw err
-  }
-  throw new Error('expected a rejection')
-}
 
 /** Resolves once `client`'s cache watches are all live. */
 async function live (client: CredregClient): Promise<void> {
