@@ -1,18 +1,19 @@
 /**
  * Authentication of what travels without a sealed value to carry it: delete
  * records (a put or patch is authenticated by its value's seal, lib/seal.ts),
- * the stream identity record, heartbeats and key-query answers. Each kind of message has its own subkey,
- * derived from the namespace data key with HKDF-SHA256, so a tag made for one
- * kind (a heartbeat) is never valid for another (a record), and the data key
+ * transaction records, the stream identity record and membership records
+ * (heartbeats). Each kind of message has its own subkey, derived from the
+ * namespace data key with HKDF-SHA256, so a tag made for one kind (a
+ * heartbeat) is never valid for another (a record), and the data key
  * itself keys nothing but the values of schema 1 records (lib/seal.ts seals
  * newer ones under a subkey of its own).
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 
 /** What a tag authenticates; each purpose has its own subkey. */
-export type TagPurpose = 'record' | 'transaction' | 'identity' | 'heartbeat' | 'key-query' | 'key-answer'
+export type TagPurpose = 'record' | 'transaction' | 'identity' | 'heartbeat'
 
-const PURPOSES: readonly TagPurpose[] = ['record', 'transaction', 'identity', 'heartbeat', 'key-query', 'key-answer']
+const PURPOSES: readonly TagPurpose[] = ['record', 'transaction', 'identity', 'heartbeat']
 const SUBKEY_BYTES = 32
 // A SHA-256 HMAC in base64url, unpadded.
 const TAG_CHARS = 43

@@ -391,7 +391,7 @@ class Node implements CredregNode {
     if (options.after !== undefined) assertKey(options.after)
     const page = await replica.list(prefix, { limit, ...(options.after !== undefined ? { after: options.after } : {}) })
     // Keys this host may not read are not listed: their names can tell too much already.
-    return replica.policy === undefined ? page : { ...page, items: page.items.filter(i => replica.readable(i.key)) }
+    return replica.policy === undefined ? page : { ...page, items: page.items.filter(i => replica.access.readable(i.key)) }
   }
 
   async history (key: string): Promise<HistoryEntry[]> {
@@ -457,10 +457,10 @@ class Node implements CredregNode {
 
   #identity (replica: Replica): NodeIdentity {
     const policy = replica.policy
-    const grant = policy?.host(replica.publicKey)
+    const grant = policy?.host(replica.access.publicKey)
     return {
-      publicKey: replica.publicKey,
-      keyIds: replica.keyIds,
+      publicKey: replica.access.publicKey,
+      keyIds: replica.access.keyIds,
       ...(policy !== undefined ? { policyVersion: policy.version } : {}),
       ...(grant !== undefined ? { grant } : {})
     }
@@ -489,7 +489,7 @@ class Node implements CredregNode {
     const from = since === undefined ? undefined : new Date(since).toISOString()
     const page = await replica.audit({ prefix, limit, ...(from !== undefined ? { since: from } : {}), ...(after !== undefined ? { after } : {}) })
     // Entries of keys this host may not read are not its to show, as in a list.
-    return replica.policy === undefined ? page : { ...page, entries: page.entries.filter(e => e.keys.length === 0 || e.keys.some(k => replica.readable(k))) }
+    return replica.policy === undefined ? page : { ...page, entries: page.entries.filter(e => e.keys.length === 0 || e.keys.some(k => replica.access.readable(k))) }
   }
 
   async reseal (prefix: string, onProgress?: (result: ResealResult) => void): Promise<ResealResult> {
@@ -537,7 +537,7 @@ async function keyOf (key: Uint8Array | { file: string }): Promise<Uint8Array> {
 
 /** Throws `FORBIDDEN` unless the policy in force lets this host read `key`. */
 function readable (replica: Replica, key: string): void {
-  if (replica.readable(key)) return
+  if (replica.access.readable(key)) return
   throw new CredregError('FORBIDDEN', `policy version ${replica.policy?.version ?? 0} does not let this host read ${key}`, { key })
 }
 

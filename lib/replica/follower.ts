@@ -237,7 +237,7 @@ export class Follower {
       if (this.#diverged === undefined) throw new CredregError('RESEED_REFUSED', `the change log matches this replica (${previous}): nothing to reseed`)
       if (!this.#log.connected) throw new CredregError('UNAVAILABLE', 'the change log (NATS) is not reachable: a reseed needs it')
       const policy = this.#replica.policy
-      if (policy !== undefined && policy.host(this.#replica.publicKey)?.write.includes('') !== true) {
+      if (policy !== undefined && policy.host(this.#replica.access.publicKey)?.write.includes('') !== true) {
         // It signs every version it carries into the new log: the policy must let it write them all.
         throw new CredregError('RESEED_REFUSED', `under policy version ${policy.version} a reseed re-signs every version as the reseeding host: reseed from a host granted write on every key (write "")`)
       }

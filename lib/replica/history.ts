@@ -7,7 +7,7 @@ export async function historyOf (replica: Replica, key: string): Promise<History
   const versions = await replica.storedHistory(key)
   let previous: JsonObject = {}
   return versions.map(stored => {
-    const unreadable = replica.unreadable(key, stored)
+    const unreadable = replica.access.unreadable(key, stored.value?.kid)
     const value = unreadable === undefined ? replica.unseal(key, stored) : undefined
     const entry: HistoryEntry = {
       version: stored.version,

@@ -6,11 +6,12 @@
 import { EventEmitter } from 'node:events'
 import type { Authenticator } from '../authenticator.js'
 import { CredregError } from '../errors.js'
-import { POLICY_KEY, PolicyInForce, RESERVED_PREFIX, within } from '../identity/policy.js'
+import { HostAccess } from '../identity/host-access.js'
+import { POLICY_KEY, PolicyInForce } from '../identity/policy.js'
 import { verifyRecordAsync, type RecordSignature } from '../identity/signature.js'
 import type { SigningKey } from '../identity/signing-key.js'
 import type { KeyRing } from '../key-ring.js'
-import { buildRecord, LEGACY_SCHEMA_VERSION, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord, type RecordKeys } from '../records/record.js'
+import { buildRecord, LEGACY_SCHEMA_VERSION, RECORD_SCHEMA_VERSION, sealContextOf, type LogRecord, type ReadRecord } from '../records/record.js'
 import type { SealContext } from '../seal.js'
 import type { Entity, JsonObject, ListOptions, ListPage, Logger } from '../types.js'
 import { isJsonObject } from '../value.js'
@@ -62,8 +63,8 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   readonly namespace: string
   /** Tags the records this replica's node writes or contributes. */
   readonly authenticator: Authenticator
-  readonly #keys: KeyRing
-  readonly #hostKey: SigningKey
+  /** What this host may do and can open under the policy in force: its keys, its grant. */
+  readonly access: HostAccess
   #policy: PolicyInForce | undefined
   readonly #scanLimit: number
   readonly #depth: number
@@ -93,8 +94,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
     this.store = openStore(db)
     this.#sync = 'getSync' in db.supports && db.supports.getSync === true
     this.namespace = namespace
-    this.#keys = keys
-    this.#hostKey = hostKey
+    this.access = new HostAccess({ keys, hostKey, authenticator, policy: () => this.#policy })
     this.authenticator = authenticator
     this.#verdict = { namespace, authenticator, sealer: keys.primary, legacy: true }
     this.#scanLimit = listScanLimit ?? LIST_SCAN_LIMIT
@@ -116,10 +116,6 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   get resyncHorizon (): number { return this.#resyncHorizon }
   /** The policy in force after the applied sequence (`undefined`: open mode). */
   get policy (): PolicyInForce | undefined { return this.#policy }
-  /** This host's public key: what its records are signed under. */
-  get publicKey (): string { return this.#hostKey.publicKey }
-  /** The ids of the data keys this host holds. */
-  get keyIds (): string[] { return this.#keys.kids }
 
   async load (): Promise<void> {
     const [applied, identity, live, horizon, lineage, rebaseUntil, rebaseFrom, authenticatedFrom] = await this.store.meta.getMany([
@@ -430,7 +426,7 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   unseal (key: string, stored: StoredVersion): JsonObject | undefined {
     if (stored.policy !== undefined) return stored.policy
     if (stored.value === undefined) return undefined
-    const plain = this.#keys.require(stored.value.kid, key, this.#policy?.scopeOf(key)?.prefix).open(stored.value, this.#sealContext(key, stored))
+    const plain = this.access.opener(key, stored.value.kid).open(stored.value, this.#sealContext(key, stored))
     let value: unknown
     try {
       value = JSON.parse(plain.toString('utf8'))
@@ -452,62 +448,16 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
       // Under a policy a record counts only signed by a granted host, in its name: this host re-signs
       // what it carries over (so it must be granted every key: Follower.reseed checks), the
       // version, time and correlation id kept; the audit of the new log names it as the writer.
-      const name = policy.host(this.#hostKey.publicKey)?.name ?? stored.meta.nodeId
-      const plain = stored.value === undefined ? undefined : this.#keys.require(stored.value.kid, key, policy.scopeOf(key)?.prefix).open(stored.value, this.#sealContext(key, stored))
-      return buildRecord({ ...head, meta: { ...stored.meta, nodeId: name } }, stored.op, plain, this.recordKeys())
+      const name = policy.host(this.access.publicKey)?.name ?? stored.meta.nodeId
+      const plain = stored.value === undefined ? undefined : this.access.opener(key, stored.value.kid).open(stored.value, this.#sealContext(key, stored))
+      return buildRecord({ ...head, meta: { ...stored.meta, nodeId: name } }, stored.op, plain, this.access.recordKeys())
     }
     // A changeset's value is bound to the changeset: as a key's own record it is sealed afresh.
     if (stored.op !== 'delete' && stored.value !== undefined && stored.schema === RECORD_SCHEMA_VERSION && stored.changeset === undefined) {
       return { v: RECORD_SCHEMA_VERSION, ...head, op: stored.op, value: stored.value }
     }
-    const plain = stored.value === undefined ? undefined : this.#keys.require(stored.value.kid, key, undefined).open(stored.value, this.#sealContext(key, stored))
-    return buildRecord(head, stored.op, plain, { sealerFor: () => this.#keys.primary, authenticator: this.authenticator })
-  }
-
-  /**
-   * What this host writes records with, as the policy in force stands: in
-   * open mode, the namespace key and no signature; under a policy, each key's
-   * value sealed under its read scope's current key (`FORBIDDEN` when this
-   * host does not hold it), the record signed by the host key.
-   */
-  recordKeys (): RecordKeys {
-    const policy = this.#policy
-    if (policy === undefined) return { sealerFor: () => this.#keys.primary, authenticator: this.authenticator }
-    return {
-      sealerFor: key => {
-        const scope = policy.scopeOf(key)
-        return scope === undefined ? this.#keys.primary : this.#keys.require(scope.kids[0] as string, key, scope.prefix)
-      },
-      authenticator: this.authenticator,
-      signer: this.#hostKey
-    }
-  }
-
-  /**
-   * Why the policy in force would refuse this host (as `nodeId`) writing
-   * `keys` (and, with `rotations`, deciding a rotation): a `FORBIDDEN`
-   * error naming what is missing, or `undefined` when allowed (always, in
-   * open mode, but for the register's own keys).
-   */
-  forbidden (nodeId: string, keys: string[], rotations = false): CredregError | undefined {
-    const reserved = keys.find(k => k.startsWith(RESERVED_PREFIX))
-    if (reserved !== undefined) return new CredregError('FORBIDDEN', `${reserved}: keys under ${RESERVED_PREFIX} are the register's own`, { key: reserved })
-    const policy = this.#policy
-    if (policy === undefined) return undefined
-    const host = policy.host(this.#hostKey.publicKey)
-    if (host === undefined) return new CredregError('FORBIDDEN', `policy version ${policy.version} does not grant this host (key ${this.#hostKey.publicKey})`)
-    if (host.name !== nodeId) return new CredregError('FORBIDDEN', `policy version ${policy.version} grants this host's key as ${host.name}, but its node id is ${nodeId}`)
-    if (rotations && !host.rotations) return new CredregError('FORBIDDEN', `policy version ${policy.version} does not let ${host.name} stage, release or abort rotations`)
-    const denied = keys.find(k => !within(k, host.write))
-    return denied === undefined ? undefined : new CredregError('FORBIDDEN', `policy version ${policy.version} does not let ${host.name} write ${denied}`, { key: denied })
-  }
-
-  /** Whether the policy in force lets this host read `key` (always in open mode; the policy itself always). */
-  readable (key: string): boolean {
-    const policy = this.#policy
-    if (policy === undefined || key === POLICY_KEY) return true
-    const host = policy.host(this.#hostKey.publicKey)
-    return host !== undefined && within(key, host.read)
+    const plain = stored.value === undefined ? undefined : this.access.opener(key, stored.value.kid).open(stored.value, this.#sealContext(key, stored))
+    return buildRecord(head, stored.op, plain, this.access.recordKeys())
   }
 
   #sealContext (key: string, stored: StoredVersion): SealContext {
@@ -523,24 +473,6 @@ export class Replica extends EventEmitter<{ applied: [AppliedChange[]], rotation
   /** Who wrote a stored version, when and why: its verified signer too, when signed. */
   metaOf (stored: StoredVersion): Entity['meta'] {
     return { ...stored.meta, op: stored.op, ...(stored.signer !== undefined ? { signer: stored.signer } : {}) }
-  }
-
-  /**
-   * Why this host cannot open the value of a stored version (sealed under a
-   * key it does not hold; a key the policy retired), or `undefined` when it
-   * can or there is no value.
-   */
-  unreadable (key: string, stored: StoredVersion): string | undefined {
-    const kid = stored.value?.kid
-    if (kid === undefined || this.#keys.sealer(kid) !== undefined) return undefined
-    const scope = this.#policy?.scopeOf(key)
-    if (scope?.retired?.includes(kid) === true) return `sealed under key id ${kid}, retired`
-    return `sealed under key id ${kid}, which this host does not hold${scope === undefined ? '' : ` (read scope ${JSON.stringify(scope.prefix)})`}`
-  }
-
-  /** Whether this host may and can show `stored`, a version of `key`: the policy lets it read the key, and it holds the value's key. */
-  canOpen (key: string, stored: StoredVersion): boolean {
-    return this.readable(key) && this.unreadable(key, stored) === undefined
   }
 
   async list (prefix: string, { limit = 100, after }: ListOptions): Promise<ListPage> {

@@ -44,7 +44,7 @@ export function watchReplica (replica: Replica, prefix: string, options: WatchRe
   const through = replica.appliedSeq
   // Subscribe before reading the backlog, so nothing applied in between is lost.
   // A change this host may not read or cannot open is not the watcher's: it never sees it.
-  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix) && replica.canOpen(c.key, c.stored), options.queueBytes, signal, options.tally)
+  const live = new ChangeQueue(replica, c => c.stored.seq > through && c.key.startsWith(prefix) && replica.access.canOpen(c.key, c.stored.value?.kid), options.queueBytes, signal, options.tally)
   // The backlog is read from a snapshot taken now: entities, the change index and
   // history then agree with each other, whatever the apply loop prunes meanwhile
   // (a replica catching up prunes the very versions a resuming watcher needs).
@@ -102,7 +102,7 @@ async function * backlog (
   if (since < replica.resyncHorizon) {
     for await (const [key, entity] of entities.iterator({ gte: prefix, lt: `${prefix}\xff`, snapshot })) {
       const oldest = entity.retained[0]
-      if (entity.pruned && oldest !== undefined && oldest[1] > since && replica.canOpen(key, entity)) yield resync(key, entity)
+      if (entity.pruned && oldest !== undefined && oldest[1] > since && replica.access.canOpen(key, entity.value?.kid)) yield resync(key, entity)
     }
   }
   for await (const [at, ref] of changes.iterator({ ...changeRange(since + 1, through), snapshot })) {
@@ -112,10 +112,10 @@ async function * backlog (
       // The index names a version the snapshot's history lacks (only a replica damaged
       // by hand would do that): say so with the key's state rather than skip silently.
       const entity = await entities.get(ref.key, { snapshot })
-      if (entity !== undefined && replica.canOpen(ref.key, entity)) yield resync(ref.key, entity)
+      if (entity !== undefined && replica.access.canOpen(ref.key, entity.value?.kid)) yield resync(ref.key, entity)
       continue
     }
-    if (!replica.canOpen(ref.key, stored)) continue
+    if (!replica.access.canOpen(ref.key, stored.value?.kid)) continue
     yield await changeEvent(replica, ref.key, stored, ref.prevVersion, read)
   }
 }
@@ -124,7 +124,7 @@ async function changeEvent (replica: Replica, key: string, stored: StoredVersion
   const value = replica.unseal(key, stored)
   const prev = prevVersion === 0 ? undefined : await read(key, prevVersion)
   // A previous version this host cannot open (a key retired since) counts as nothing: the patch is the whole value.
-  const prevValue = prev === undefined || replica.unreadable(key, prev) !== undefined ? {} : replica.unseal(key, prev) ?? {}
+  const prevValue = prev === undefined || replica.access.unreadable(key, prev.value?.kid) !== undefined ? {} : replica.unseal(key, prev) ?? {}
   return {
     seq: stored.seq,
     key,

@@ -63,7 +63,7 @@ export class ChangesetWriter {
   async commit (input: unknown, options: CommitOptions = {}): Promise<CommitResult> {
     const { namespace, replica } = this.#o
     const landed = await this.#land(checkChanges(input), options, false, (id, meta, changes) =>
-      buildChangeset(namespace, id, meta, changes, replica.recordKeys()))
+      buildChangeset(namespace, id, meta, changes, replica.access.recordKeys()))
     return { id: landed.id, seq: landed.seq, correlationId: landed.correlationId, results: landed.results }
   }
 
@@ -76,7 +76,7 @@ export class ChangesetWriter {
     const { namespace, replica } = this.#o
     const { hosts, deadline } = options
     return await this.#land(checkChanges(input), options, true, (id, meta, changes) =>
-      buildStage(namespace, id, meta, changes, hosts, deadline, replica.recordKeys()))
+      buildStage(namespace, id, meta, changes, hosts, deadline, replica.access.recordKeys()))
   }
 
   /**
@@ -95,7 +95,7 @@ export class ChangesetWriter {
     for (;;) {
       await whenWritable(this.#o, deadline)
       // What every replica would refuse under the policy this one holds is refused here, before anything is sent.
-      const denied = replica.forbidden(this.#o.nodeId, keys, rotation)
+      const denied = replica.access.forbidden(this.#o.nodeId, keys, rotation)
       if (denied !== undefined) throw denied
       const view = await replica.view(keys)
       const plan = this.#plan(changes, view.heads)

@@ -43,11 +43,11 @@ export class RotationWriter {
       // An ack needs the host granted at all; a release or an abort, the right to decide rotations
       // (a release, to write the keys it makes current too).
       const staged = decision.op === 'release' ? (await replica.rotation(rotation))?.changes.map(c => c.key) ?? [] : []
-      const denied = replica.forbidden(this.#o.nodeId, staged, decision.op !== 'ack')
+      const denied = replica.access.forbidden(this.#o.nodeId, staged, decision.op !== 'ack')
       if (denied !== undefined) throw denied
       const id = uuidv7()
       const meta = { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId }
-      const record = buildDecision(this.#o.namespace, id, meta, { ...made, rotation }, replica.recordKeys())
+      const record = buildDecision(this.#o.namespace, id, meta, { ...made, rotation }, replica.access.recordKeys())
       const data = encodeRecord(record)
       const { appliedSeq, state } = await replica.stateFor({ ok: true, record })
       const judged = replica.judge({ seq: appliedSeq + 1, key: undefined, transaction: id, data }, state)

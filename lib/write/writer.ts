@@ -65,7 +65,7 @@ export class Writer {
     for (;;) {
       await whenWritable(this.#o, deadline, key)
       // What every replica would refuse under the policy this one holds is refused here, before anything is sent.
-      const denied = replica.forbidden(this.#o.nodeId, [key])
+      const denied = replica.access.forbidden(this.#o.nodeId, [key])
       if (denied !== undefined) throw denied
       const current = live(head)
       const currentVersion = head?.version ?? 0
@@ -138,7 +138,7 @@ export class Writer {
 
   #record (key: string, version: number, intent: WriteIntent, current: JsonObject | undefined, correlationId: string): LogRecord {
     const head = { ns: this.#o.namespace, key, version, meta: { updatedAt: new Date().toISOString(), nodeId: this.#o.nodeId, correlationId } }
-    const keys = this.#o.replica.recordKeys()
+    const keys = this.#o.replica.access.recordKeys()
     if (intent.op === 'delete') return buildRecord(head, 'delete', undefined, keys)
     const value = (intent.apply as NonNullable<WriteIntent['apply']>)(current)
     return buildRecord(head, intent.op, serializeValue(value, this.#o.maxValueBytes, key), keys)
