@@ -135,22 +135,11 @@ export class Follower {
         }
         this.#read = new AbortController()
         const signal = AbortSignal.any([stop, this.#read.signal])
-        // One run applies while the next is decoded and its signatures checked; never two applies at once.
-        let applying: Promise<void> = Promise.resolve()
-        try {
-          for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, signal)) {
-            const next = this.#replica.prepare(batch)
-            await applying
-            this.#clock?.start(batch)
-            applying = this.#replica.apply(next).then(() => {
-              this.#clock?.end()
-              this.#logSeq = Math.max(this.#logSeq, batch.at(-1)?.seq ?? 0)
-            })
-            // Awaited at the next run or below; a failure meanwhile must not count as unhandled.
-            applying.catch(() => {})
-          }
-        } finally {
-          await applying
+        for await (const batch of this.#log.read(this.#replica.appliedSeq + 1, signal)) {
+          this.#clock?.start(batch)
+          await this.#replica.apply(batch)
+          this.#clock?.end()
+          this.#logSeq = Math.max(this.#logSeq, batch.at(-1)?.seq ?? 0)
         }
       } catch (err) {
         if (stop.aborted) return
